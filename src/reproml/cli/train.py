@@ -1,0 +1,35 @@
+"""``reproml-train``: the Hydra entry point. Compose the configuration, train, print the metrics.
+
+uv run reproml-train model=mlp optimizer=sgd optimizer.lr=0.05 trainer.epochs=3
+uv run reproml-train -m optimizer=sgd,adam model=logreg,mlp
+"""
+
+from __future__ import annotations
+
+import hydra
+from omegaconf import DictConfig
+
+from reproml.config import validate_config
+from reproml.errors import ReproMLError
+from reproml.paths import config_dir
+
+
+@hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
+def main(cfg: DictConfig) -> float:
+    """Returns the test accuracy, the value a Hydra sweeper would optimise."""
+    try:
+        validate_config(cfg)
+        # Imported after validation: torch takes seconds to load, a typo should not wait for it.
+        from reproml.metrics import format_metrics
+        from reproml.training import train
+
+        result = train(cfg)
+    except ReproMLError as error:
+        # SystemExit passes through Hydra untouched: one line on stderr, exit code 1.
+        raise SystemExit(f"Error: {error}") from None
+    print(format_metrics(result.metrics))
+    return result.metrics["test_accuracy"]
+
+
+if __name__ == "__main__":
+    main()

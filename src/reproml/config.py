@@ -1,0 +1,135 @@
+"""The run configuration: composed by Hydra from ``conf/``, checked before anything runs.
+
+``load_config`` gives notebooks and tests the exact configuration the command line would get,
+through Hydra's compose API, without changing the working directory.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
+
+from hydra import compose, initialize_config_dir
+from omegaconf import DictConfig, OmegaConf
+
+from reproml.errors import ConfigError
+from reproml.paths import config_dir
+
+
+def load_config(overrides: Sequence[str] = (), config_name: str = "config") -> DictConfig:
+    """Compose ``conf/config.yaml`` with command-line style overrides, e.g. ``["model=mlp"]``."""
+    with initialize_config_dir(version_base="1.3", config_dir=str(config_dir())):
+        return compose(config_name=config_name, overrides=list(overrides))
+
+
+def as_config(config: DictConfig | Mapping[str, Any]) -> DictConfig:
+    """A resolved copy: interpolations are replaced by their values and Hydra's node is dropped."""
+    container = OmegaConf.to_container(OmegaConf.create(config), resolve=True)
+    assert isinstance(container, dict)
+    container.pop("hydra", None)
+    return OmegaConf.create(container)
+
+
+# --- validation -------------------------------------------------------------------------------
+# Each rule: (dotted key, check, what the value must be). A rule applies when the key is present;
+# missing required keys are reported separately.
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _is_number(value: Any) -> bool:
+    return (_is_int(value) or isinstance(value, float)) and math.isfinite(value)
+
+
+def _positive_int(value: Any) -> bool:
+    return _is_int(value) and value >= 1
+
+
+def _optional_positive_int(value: Any) -> bool:
+    return value is None or _positive_int(value)
+
+
+def _positive_number(value: Any) -> bool:
+    return _is_number(value) and value > 0
+
+
+def _non_negative_number(value: Any) -> bool:
+    return _is_number(value) and value >= 0
+
+
+def _fraction(value: Any) -> bool:
+    return _is_number(value) and 0 <= value < 1
+
+
+def _betas(value: Any) -> bool:
+    return isinstance(value, Sequence) and len(value) == 2 and all(_fraction(b) for b in value)
+
+
+def _sizes(value: Any) -> bool:
+    return (
+        isinstance(value, Sequence)
+        and not isinstance(value, str)
+        and all(_positive_int(v) for v in value)
+    )
+
+
+def _boolean(value: Any) -> bool:
+    return isinstance(value, bool)
+
+
+def _device(value: Any) -> bool:
+    return isinstance(value, str) and re.fullmatch(r"auto|cpu|mps|cuda(:\d+)?", value) is not None
+
+
+RULES: list[tuple[str, Callable[[Any], bool], str]] = [
+    ("seed", _is_int, "an integer"),
+    ("data.download", _boolean, "true or false"),
+    ("data.val_fraction", _fraction, "a number in [0, 1)"),
+    ("data.split_seed", _is_int, "an integer"),
+    ("data.train_size", _optional_positive_int, "null or an integer >= 1"),
+    ("data.test_size", _optional_positive_int, "null or an integer >= 1"),
+    ("model.hidden_sizes", _sizes, "a list of integers >= 1"),
+    ("model.channels", _sizes, "a list of integers >= 1"),
+    ("model.hidden", _positive_int, "an integer >= 1"),
+    ("model.dropout", _fraction, "a number in [0, 1)"),
+    ("optimizer.lr", _positive_number, "a number > 0"),
+    ("optimizer.momentum", _fraction, "a number in [0, 1)"),
+    ("optimizer.weight_decay", _non_negative_number, "a number >= 0"),
+    ("optimizer.betas", _betas, "two numbers in [0, 1), e.g. [0.9, 0.999]"),
+    ("trainer.epochs", _positive_int, "an integer >= 1"),
+    ("trainer.batch_size", _positive_int, "an integer >= 1"),
+    ("trainer.eval_batch_size", _positive_int, "an integer >= 1"),
+    ("trainer.lr_schedule", lambda v: v in ("cosine", "constant"), "cosine or constant"),
+    ("trainer.device", _device, "auto, cpu, cuda, cuda:<index> or mps"),
+    ("trainer.deterministic", _boolean, "true or false"),
+    ("trainer.progress", _boolean, "true or false"),
+]
+REQUIRED = ["seed", "data", "model.name", "optimizer.name", "optimizer.lr", "trainer.epochs",
+            "trainer.batch_size"]  # fmt: skip
+
+
+_ABSENT = object()
+
+
+def validate_config(config: DictConfig | Mapping[str, Any]) -> DictConfig:
+    """Check every value the run depends on; raise one ConfigError that lists all problems."""
+    config = as_config(config)
+    problems = [
+        f"{key} is missing"
+        for key in REQUIRED
+        if OmegaConf.select(config, key, default=_ABSENT) is _ABSENT
+    ]
+    for key, check, expected in RULES:
+        value = OmegaConf.select(config, key, default=_ABSENT)
+        if value is _ABSENT:
+            continue
+        plain = OmegaConf.to_object(value) if OmegaConf.is_config(value) else value
+        if not check(plain):
+            problems.append(f"{key} must be {expected}, got {plain!r}")
+    if problems:
+        raise ConfigError("Invalid configuration: " + "; ".join(problems) + ".")
+    return config

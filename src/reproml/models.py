@@ -1,0 +1,115 @@
+"""The three models of the course, from a linear baseline to a small CNN.
+
+Every model takes normalised images of shape (batch, 1, 28, 28) and returns class logits of
+shape (batch, 10). ``build_model`` makes one from its configuration (``conf/model/*.yaml``).
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable, Mapping, Sequence
+from functools import partial
+from typing import Any
+
+from torch import nn
+
+from reproml.errors import ConfigError
+
+IMAGE_SIZE = 28
+NUM_CLASSES = 10
+
+
+class LogisticRegression(nn.Module):
+    """One linear layer on the raw pixels: the baseline every other model must beat."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.net = nn.Sequential(nn.Flatten(), nn.Linear(IMAGE_SIZE * IMAGE_SIZE, NUM_CLASSES))
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class MLP(nn.Module):
+    """Fully connected layers with ReLU and dropout."""
+
+    def __init__(self, hidden_sizes: Sequence[int] = (256, 128), dropout: float = 0.2) -> None:
+        super().__init__()
+        layers: list[nn.Module] = [nn.Flatten()]
+        width = IMAGE_SIZE * IMAGE_SIZE
+        for hidden in hidden_sizes:
+            layers += [nn.Linear(width, hidden), nn.ReLU(), nn.Dropout(dropout)]
+            width = hidden
+        layers.append(nn.Linear(width, NUM_CLASSES))
+        self.net = nn.Sequential(*layers)
+
+    def forward(self, x):
+        return self.net(x)
+
+
+class CNN(nn.Module):
+    """Convolution blocks (3x3 conv, batch norm, ReLU, 2x2 max-pool), then two linear layers.
+
+    Each block halves the image: 28 -> 14 -> 7 with the default two blocks.
+    """
+
+    def __init__(
+        self, channels: Sequence[int] = (32, 64), hidden: int = 128, dropout: float = 0.25
+    ) -> None:
+        super().__init__()
+        blocks: list[nn.Module] = []
+        in_channels, size = 1, IMAGE_SIZE
+        for out_channels in channels:
+            blocks += [
+                nn.Conv2d(in_channels, out_channels, kernel_size=3, padding=1, bias=False),
+                nn.BatchNorm2d(out_channels),
+                nn.ReLU(),
+                nn.MaxPool2d(2),
+            ]
+            in_channels, size = out_channels, size // 2
+        self.features = nn.Sequential(*blocks)  # (batch, channels[-1], size, size)
+        self.classifier = nn.Sequential(
+            nn.Flatten(),
+            nn.Dropout(dropout),
+            nn.Linear(in_channels * size * size, hidden),
+            nn.ReLU(),
+            nn.Dropout(dropout),
+            nn.Linear(hidden, NUM_CLASSES),
+        )
+
+    def forward(self, x):
+        return self.classifier(self.features(x))
+
+
+MODELS: dict[str, type[nn.Module]] = {"logreg": LogisticRegression, "mlp": MLP, "cnn": CNN}
+
+
+def build_model(config: Mapping[str, Any]) -> nn.Module:
+    """Build the model named by ``config["name"]``; the other keys are its parameters."""
+    return model_factory(config)()
+
+
+def model_factory(config: Mapping[str, Any]) -> Callable[[], nn.Module]:
+    """Check the configuration now; build the model later, after seeding sets its weights."""
+    params = dict(config)
+    name = params.pop("name", None)
+    if name not in MODELS:
+        raise ConfigError(
+            f"Unknown model {name!r}. Available models: {', '.join(MODELS)} (set model=<name>)."
+        )
+    return partial(MODELS[name], **checked_params(MODELS[name], params, f"model {name!r}"))
+
+
+def checked_params(factory: Any, params: dict[str, Any], what: str) -> dict[str, Any]:
+    """Refuse parameters the factory does not take, naming the ones it does."""
+    accepted = [p for p in inspect.signature(factory).parameters if p not in ("self", "params")]
+    unknown = sorted(set(params) - set(accepted))
+    if unknown:
+        takes = ", ".join(accepted) or "none"
+        raise ConfigError(f"{what} has no parameter {', '.join(unknown)}; it takes: {takes}.")
+    return params
+
+
+def count_parameters(model: nn.Module) -> int:
+    """Number of trainable parameters."""
+    return sum(p.numel() for p in model.parameters() if p.requires_grad)

@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+from hydra.errors import ConfigCompositionException, MissingConfigException
+from omegaconf import OmegaConf
+
+from reproml.config import load_config, validate_config
+from reproml.errors import ConfigError
+from reproml.models import build_model
+from reproml.optimizers import build_optimizer
+from reproml.paths import config_dir
+
+CONF = config_dir()
+OPTIONS = sorted(
+    (path.parent.name, path.stem)
+    for path in CONF.glob("*/*.yaml")
+    if path.parent.name != "experiment"
+)
+EXPERIMENTS = sorted(path.stem for path in (CONF / "experiment").glob("*.yaml"))
+
+
+def test_the_options_this_course_promises_exist():
+    assert {("model", m) for m in ("logreg", "mlp", "cnn")} <= set(OPTIONS)
+    assert {("optimizer", o) for o in ("sgd", "adam", "adamw")} <= set(OPTIONS)
+    assert "quick" in EXPERIMENTS
+
+
+def test_defaults():
+    cfg = load_config()
+    assert (cfg.model.name, cfg.optimizer.name) == ("cnn", "adam")
+    validate_config(cfg)
+
+
+@pytest.mark.parametrize(("group", "option"), OPTIONS)
+def test_every_option_composes_validates_and_builds(group, option):
+    cfg = validate_config(load_config([f"{group}={option}"]))
+    model = build_model(OmegaConf.to_container(cfg.model))
+    build_optimizer(OmegaConf.to_container(cfg.optimizer), model.parameters())
+
+
+@pytest.mark.parametrize("experiment", EXPERIMENTS)
+def test_every_experiment_composes_and_validates(experiment):
+    validate_config(load_config([f"experiment={experiment}"]))
+
+
+def test_quick_mode_is_small():
+    cfg = load_config(["experiment=quick"])
+    assert cfg.trainer.epochs == 1
+    assert cfg.data.train_size <= 1000 and cfg.data.test_size <= 1000
+
+
+def test_each_optimizer_option_holds_only_its_own_parameters():
+    sgd = load_config(["optimizer=sgd"]).optimizer
+    adam = load_config(["optimizer=adam"]).optimizer
+    assert "betas" not in sgd and "momentum" in sgd
+    assert "momentum" not in adam and "betas" in adam
+
+
+def test_overrides_reach_the_config():
+    cfg = load_config(["model=mlp", "optimizer=sgd", "optimizer.lr=0.05", "trainer.epochs=3"])
+    assert (cfg.model.name, cfg.optimizer.name, cfg.optimizer.lr, cfg.trainer.epochs) == (
+        "mlp",
+        "sgd",
+        0.05,
+        3,
+    )
+
+
+def test_compose_does_not_change_the_working_directory():
+    before = os.getcwd()
+    load_config(["model=mlp"])
+    assert os.getcwd() == before
+
+
+def test_unknown_option_lists_the_available_ones():
+    with pytest.raises(MissingConfigException, match="Could not find 'model/resnet'") as error:
+        load_config(["model=resnet"])
+    assert all(name in str(error.value) for name in ("logreg", "mlp", "cnn"))
+
+
+def test_unknown_key_is_refused():
+    with pytest.raises(ConfigCompositionException, match=r"trainer\.epoch"):
+        load_config(["trainer.epoch=3"])
+
+
+@pytest.mark.parametrize(
+    ("override", "message"),
+    [
+        ("optimizer.lr=-1", "optimizer.lr must be a number > 0, got -1"),
+        ("optimizer.lr=abc", "optimizer.lr must be a number > 0, got 'abc'"),
+        ("trainer.epochs=0", "trainer.epochs must be an integer >= 1, got 0"),
+        ("trainer.epochs=2.5", "trainer.epochs must be an integer >= 1, got 2.5"),
+        ("trainer.batch_size=true", "trainer.batch_size must be an integer >= 1, got True"),
+        ("data.val_fraction=1", "data.val_fraction must be a number in [0, 1), got 1"),
+        ("data.train_size=0", "data.train_size must be null or an integer >= 1, got 0"),
+        ("model.dropout=1.5", "model.dropout must be a number in [0, 1), got 1.5"),
+        ("model.channels=[32,-1]", "model.channels must be a list of integers >= 1"),
+        ("optimizer.betas=[0.9]", "optimizer.betas must be two numbers in [0, 1)"),
+        ("trainer.device=gpu", "trainer.device must be auto, cpu, cuda, cuda:<index> or mps"),
+        ("trainer.lr_schedule=linear", "trainer.lr_schedule must be cosine or constant"),
+        ("seed=null", "seed must be an integer, got None"),
+    ],
+)
+def test_bad_values_fail_clearly(override, message):
+    with pytest.raises(ConfigError) as error:
+        validate_config(load_config([override]))
+    assert message in str(error.value)
+    assert "\n" not in str(error.value)
+
+
+def test_all_problems_in_one_message():
+    with pytest.raises(ConfigError, match=r"optimizer.lr .*; trainer.epochs"):
+        validate_config(load_config(["optimizer.lr=0", "trainer.epochs=-2"]))
+
+
+def test_missing_keys_are_reported():
+    with pytest.raises(ConfigError, match=r"trainer\.epochs is missing"):
+        validate_config(
+            {
+                "seed": 1,
+                "data": {},
+                "model": {"name": "cnn"},
+                "optimizer": {"name": "adam", "lr": 0.1},
+                "trainer": {"batch_size": 2},
+            }
+        )
+
+
+def test_validation_returns_a_resolved_copy_without_hydra_node():
+    cfg = OmegaConf.create({**OmegaConf.to_container(load_config()), "hydra": {"x": 1}})
+    cfg.trainer.epochs = "${seed}"
+    cfg.seed = 2
+    checked = validate_config(cfg)
+    assert checked.trainer.epochs == 2 and "hydra" not in checked
+
+
+def test_config_dir_is_the_repository_conf():
+    assert Path(__file__).resolve().parents[1] / "conf" == CONF

@@ -1,0 +1,124 @@
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+
+import pytest
+import torch
+
+from reproml.errors import ConfigError, DataError
+from reproml.training import Callback, EpochRecord, predict, train
+
+
+def without_times(history: list[EpochRecord]) -> list[EpochRecord]:
+    return [replace(record, seconds=0.0) for record in history]
+
+
+def test_loss_falls_and_the_model_learns(make_config, data):
+    result = train(make_config(["model=mlp", "trainer.epochs=4"]), data=data)
+    losses = [record.train_loss for record in result.history]
+    assert losses == sorted(losses, reverse=True)
+    assert result.metrics["test_accuracy"] > 0.8  # chance is 0.1
+    assert result.metrics["test_macro_f1"] > 0.8
+
+
+def test_result_describes_the_run(make_config, data, synthetic):
+    result = train(make_config(["model=logreg", "trainer.epochs=2"]), data=data)
+    assert [record.epoch for record in result.history] == [1, 2]
+    assert result.confusion_matrix.shape == (10, 10)
+    assert int(result.confusion_matrix.sum()) == len(data.test)
+    assert result.device == "cpu"
+    assert result.config.model.name == "logreg"
+    assert result.config.data.root == str(synthetic.root)
+    assert result.data_sizes == data.sizes()
+    assert set(result.metrics) == {"test_accuracy", "test_macro_f1"}
+
+
+def test_same_config_and_seed_give_identical_results(make_config, data):
+    first = train(make_config(["model=cnn", "trainer.epochs=2"]), data=data)
+    second = train(make_config(["model=cnn", "trainer.epochs=2"]), data=data)
+    assert first.metrics == second.metrics
+    assert without_times(first.history) == without_times(second.history)
+    for name, tensor in first.model.state_dict().items():
+        assert torch.equal(tensor, second.model.state_dict()[name]), name
+
+
+def test_another_seed_gives_another_model(make_config, data):
+    first = train(make_config(["model=cnn", "seed=1"]), data=data)
+    second = train(make_config(["model=cnn", "seed=2"]), data=data)
+    weights = zip(first.model.parameters(), second.model.parameters(), strict=True)
+    assert not all(torch.equal(a, b) for a, b in weights)
+
+
+def test_loads_the_data_itself_when_not_given(make_config):
+    result = train(make_config(["model=logreg"]))
+    assert result.data_sizes == {"train": 360, "val": 40, "test": 200}
+
+
+def test_without_validation_split(make_config, data, synthetic):
+    result = train(make_config(["model=logreg", "data.val_fraction=0"]))
+    assert math.isnan(result.history[0].val_accuracy)
+    assert result.data_sizes["val"] == 0
+
+
+def test_learning_rate_schedules(make_config, data):
+    cosine = train(make_config(["model=logreg", "trainer.epochs=2"]), data=data)
+    constant = train(
+        make_config(["model=logreg", "trainer.epochs=2", "trainer.lr_schedule=constant"]), data=data
+    )
+    lr = cosine.config.optimizer.lr
+    assert cosine.history[0].learning_rate == pytest.approx(lr / 2, rel=0.05)
+    assert cosine.history[-1].learning_rate == pytest.approx(0.0, abs=1e-12)
+    assert [r.learning_rate for r in constant.history] == [lr, lr]
+
+
+class Recorder(Callback):
+    def __init__(self, fail_at_batch: int | None = None):
+        self.batches: list[tuple[int, int]] = []
+        self.epochs: list[int] = []
+        self.fail_at_batch = fail_at_batch
+
+    def on_batch_end(self, epoch, batch, loss):
+        self.batches.append((epoch, batch))
+        if batch == self.fail_at_batch:
+            raise KeyboardInterrupt
+
+    def on_epoch_end(self, record):
+        self.epochs.append(record.epoch)
+
+
+def test_callbacks_see_every_batch_and_epoch(make_config, data):
+    recorder = Recorder()
+    train(
+        make_config(["model=logreg", "trainer.epochs=2", "trainer.batch_size=100"]),
+        data=data,
+        callbacks=[recorder],
+    )
+    assert recorder.epochs == [1, 2]
+    assert recorder.batches == [(e, b) for e in (1, 2) for b in range(4)]  # 360 images / 100
+
+
+def test_an_interrupt_in_a_callback_stops_training(make_config, data):
+    recorder = Recorder(fail_at_batch=1)
+    with pytest.raises(KeyboardInterrupt):
+        train(make_config(["model=logreg", "trainer.epochs=2"]), data=data, callbacks=[recorder])
+    assert recorder.epochs == []
+
+
+def test_bad_config_fails_before_the_data_is_read(make_config, tmp_path):
+    cfg = make_config(["optimizer.lr=-1", f"data.root={tmp_path}"])
+    with pytest.raises(ConfigError, match=r"optimizer\.lr"):
+        train(cfg)
+
+
+def test_missing_data_fails_before_training(make_config, tmp_path):
+    with pytest.raises(DataError, match="Fashion-MNIST not found"):
+        train(make_config([f"data.root={tmp_path}"]))
+
+
+def test_predict_keeps_the_model_mode(data):
+    model = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(784, 10))
+    model.train()
+    predictions = predict(model, data.test, batch_size=64)
+    assert predictions.shape == (len(data.test),)
+    assert model.training
