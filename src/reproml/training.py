@@ -128,6 +128,8 @@ def train(
         "test_accuracy": accuracy(predictions, test_split.labels),
         "test_macro_f1": macro_f1(matrix),
     }
+    seconds = time.perf_counter() - started
+    log.info("Trained and tested in %.1fs on %s", seconds, device)
     return TrainingResult(
         metrics=metrics,
         history=history,
@@ -136,7 +138,7 @@ def train(
         config=cfg,
         device=str(device),
         data_sizes=data.sizes(),
-        seconds=time.perf_counter() - started,
+        seconds=seconds,
     )
 
 
