@@ -6,6 +6,8 @@ uv run reproml-train -m optimizer=sgd,adam model=logreg,mlp
 
 from __future__ import annotations
 
+import sys
+
 import hydra
 from omegaconf import DictConfig
 
@@ -27,6 +29,9 @@ def main(cfg: DictConfig) -> float:
     except ReproMLError as error:
         # SystemExit passes through Hydra untouched: one line on stderr, exit code 1.
         raise SystemExit(f"Error: {error}") from None
+    except KeyboardInterrupt:
+        print("Interrupted (Ctrl-C): no metrics for this run.", file=sys.stderr)
+        raise SystemExit(130) from None
     print(format_metrics(result.metrics))
     return result.metrics["test_accuracy"]
 
