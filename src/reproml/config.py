@@ -32,6 +32,30 @@ def as_config(config: DictConfig | Mapping[str, Any]) -> DictConfig:
     return OmegaConf.create(container)
 
 
+def flatten_config(
+    config: DictConfig | Mapping[str, Any], exclude: Sequence[str] = ()
+) -> dict[str, Any]:
+    """``{"model.name": "cnn", "model.channels": [32, 64], ...}``, without the ``exclude`` groups.
+
+    What MLflow logs as parameters: taken from the configuration that ran, never typed by hand.
+    """
+    container = OmegaConf.to_container(OmegaConf.create(config), resolve=True)
+    assert isinstance(container, dict)
+    flat: dict[str, Any] = {}
+
+    def walk(node: Any, prefix: str) -> None:
+        if isinstance(node, dict) and node:
+            for key, value in node.items():
+                walk(value, f"{prefix}{key}.")
+        else:
+            flat[prefix.rstrip(".")] = node
+
+    for key, value in container.items():
+        if key not in exclude and key != "hydra":
+            walk(value, f"{key}.")
+    return flat
+
+
 # --- validation -------------------------------------------------------------------------------
 # Each rule: (dotted key, check, what the value must be). A rule applies when the key is present;
 # missing required keys are reported separately.

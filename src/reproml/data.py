@@ -8,9 +8,11 @@ of the time converting images one by one.
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 
 import torch
@@ -76,6 +78,15 @@ class FashionMNISTData:
 
     def sizes(self) -> dict[str, int]:
         return {"train": len(self.train), "val": len(self.val), "test": len(self.test)}
+
+    @cached_property
+    def digest(self) -> str:
+        """SHA-256 of the images and labels of every split, in order: the data a run used."""
+        digest = hashlib.sha256()
+        for split in (self.train, self.val, self.test):
+            for tensor in (split.images, split.labels):
+                digest.update(tensor.cpu().contiguous().numpy().tobytes())
+        return digest.hexdigest()
 
 
 def normalize(images: torch.Tensor) -> torch.Tensor:

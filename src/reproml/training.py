@@ -46,8 +46,11 @@ class TrainingResult:
     model: nn.Module
     config: DictConfig  # resolved, with the data root that was actually read
     device: str
+    data_digest: str = ""  # FashionMNISTData.digest of the splits used
     data_sizes: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0  # training and evaluation time, data loading excluded
+    saved_to: str | None = None  # where the tracker kept the result (run_experiment sets it)
+    run_id: str | None = None  # the MLflow run, when tracked with MLflow
 
 
 class Callback:
@@ -137,6 +140,7 @@ def train(
         model=model,
         config=cfg,
         device=str(device),
+        data_digest=data.digest,
         data_sizes=data.sizes(),
         seconds=seconds,
     )

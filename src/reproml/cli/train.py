@@ -22,16 +22,18 @@ def main(cfg: DictConfig) -> float:
     try:
         validate_config(cfg)
         # Imported after validation: torch takes seconds to load, a typo should not wait for it.
+        from reproml.experiment import run_experiment
         from reproml.metrics import format_metrics
-        from reproml.training import train
 
-        result = train(cfg)
+        result = run_experiment(cfg)
     except ReproMLError as error:
         # SystemExit passes through Hydra untouched: one line on stderr, exit code 1.
         raise SystemExit(f"Error: {error}") from None
     except KeyboardInterrupt:
         print("Interrupted (Ctrl-C): no metrics for this run.", file=sys.stderr)
         raise SystemExit(130) from None
+    if result.saved_to:
+        print(f"Saved: {result.saved_to}")
     print(format_metrics(result.metrics))
     return result.metrics["test_accuracy"]
 

@@ -1,0 +1,61 @@
+"""One run of the course's experiment: train with the one loop, keep the result as configured.
+
+Every entry point ends here: ``reproml-train`` (Hydra), ``reproml-argparse``, the notebooks and
+papermill. ``train`` alone trains; ``run_experiment`` also tracks.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from hydra.errors import InstantiationException
+from hydra.utils import instantiate
+from omegaconf import DictConfig
+
+from reproml.config import validate_config
+from reproml.data import FashionMNISTData
+from reproml.errors import ConfigError, ReproMLError
+from reproml.tracking.base import NoTracker, Tracker
+from reproml.training import TrainingResult, load_data, train
+
+
+def build_tracker(tracking: Mapping[str, Any] | None) -> Tracker:
+    """The tracker a ``tracking`` config group names with ``_target_`` (none when absent)."""
+    if not tracking:
+        return NoTracker()
+    try:
+        tracker = instantiate(tracking)
+    except InstantiationException as error:
+        # Hydra wraps the constructor's exception; ours already says what to do.
+        if isinstance(error.__cause__, ReproMLError):
+            raise error.__cause__ from None
+        raise ConfigError(f"Cannot build the tracker: {error}".replace("\n", " ")) from None
+    if not isinstance(tracker, Tracker):
+        raise ConfigError(f"tracking._target_ must name a reproml Tracker, got {type(tracker)}.")
+    return tracker
+
+
+def run_experiment(
+    config: DictConfig | Mapping[str, Any], *, data: FashionMNISTData | None = None
+) -> TrainingResult:
+    """Train as configured and keep the result with the configured tracker.
+
+    The tracker is checked, and the data read, before a run is opened: a dead server or a
+    missing file leaves nothing behind. Once open, the tracker is told when the run fails or is
+    interrupted, so no MLflow run is ever left RUNNING.
+    """
+    cfg = validate_config(config)
+    tracker = build_tracker(cfg.get("tracking"))
+    tracker.check()
+    if data is None:
+        data = load_data(cfg.data)
+    cfg.data.root = str(data.root)
+    callbacks = tracker.start(cfg, data)
+    try:
+        result = train(cfg, data=data, callbacks=callbacks)
+        result.saved_to = tracker.finish(result)
+    except BaseException as error:
+        tracker.fail(error)
+        raise
+    return result

@@ -1,0 +1,79 @@
+"""Figures a person would rather look at than read: samples, class balance, curves, confusions.
+
+Every function returns a matplotlib Figure, so a notebook shows it and MLflow logs it
+(``mlflow.log_figure``) without saving anything by hand. Figures are made without pyplot, which
+would keep every one of them open: a sweep of a hundred runs would hold a hundred figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from matplotlib.figure import Figure
+
+from reproml.data import CLASSES, Split
+
+
+def plot_sample_grid(split: Split, per_class: int = 8) -> Figure:
+    """The first ``per_class`` images of each class, one row per class."""
+    fig = Figure(figsize=(per_class * 0.9, len(CLASSES) * 0.9), layout="constrained")
+    axes = fig.subplots(len(CLASSES), per_class, squeeze=False)
+    for label, row in enumerate(axes):
+        images = split.images[split.labels == label][:per_class]
+        for column, ax in enumerate(row):
+            ax.set_axis_off()
+            if column < len(images):
+                ax.imshow(images[column].cpu(), cmap="gray_r")
+        row[0].set_title(CLASSES[label], fontsize=8, loc="left")
+    return fig
+
+
+def plot_class_balance(split: Split) -> Figure:
+    """How many images of each class the split holds."""
+    counts = torch.bincount(split.labels.cpu(), minlength=len(CLASSES))
+    fig = Figure(figsize=(7, 3), layout="constrained")
+    ax = fig.subplots()
+    ax.bar(range(len(CLASSES)), counts.tolist(), color="tab:blue")
+    ax.set_xticks(range(len(CLASSES)), CLASSES, rotation=30, ha="right")
+    ax.set_ylabel("images")
+    ax.set_title(f"Class balance ({len(split):,} images)")
+    return fig
+
+
+def plot_learning_curves(history: Sequence) -> Figure:
+    """Training loss, and training and validation accuracy, per epoch."""
+    epochs = [r.epoch for r in history]
+    fig = Figure(figsize=(9, 3.2), layout="constrained")
+    loss_ax, accuracy_ax = fig.subplots(1, 2)
+    loss_ax.plot(epochs, [r.train_loss for r in history], marker="o")
+    loss_ax.set(xlabel="epoch", ylabel="cross-entropy", title="Training loss")
+    accuracy_ax.plot(epochs, [r.train_accuracy for r in history], marker="o", label="train")
+    accuracy_ax.plot(epochs, [r.val_accuracy for r in history], marker="o", label="validation")
+    accuracy_ax.set(xlabel="epoch", ylabel="accuracy", title="Accuracy")
+    accuracy_ax.legend()
+    for ax in (loss_ax, accuracy_ax):
+        ax.grid(alpha=0.3)
+    return fig
+
+
+def plot_confusion_matrix(matrix: torch.Tensor, normalize: bool = True) -> Figure:
+    """Rows: true class; columns: predicted class. Normalised per row: recall on the diagonal."""
+    values = matrix.double().cpu()
+    if normalize:
+        values = values / values.sum(dim=1, keepdim=True).clamp(min=1)
+    fig = Figure(figsize=(6.5, 5.5), layout="constrained")
+    ax = fig.subplots()
+    image = ax.imshow(values, cmap="Blues", vmin=0)
+    fig.colorbar(image, ax=ax, shrink=0.8)
+    ticks = range(len(CLASSES))
+    ax.set_xticks(ticks, CLASSES, rotation=45, ha="right", fontsize=8)
+    ax.set_yticks(ticks, CLASSES, fontsize=8)
+    ax.set(xlabel="predicted", ylabel="true", title="Confusion matrix (test)")
+    threshold = float(values.max()) / 2
+    for i in ticks:
+        for j in ticks:
+            text = f"{values[i, j]:.2f}" if normalize else f"{int(values[i, j])}"
+            color = "white" if values[i, j] > threshold else "black"
+            ax.text(j, i, text, ha="center", va="center", fontsize=6, color=color)
+    return fig

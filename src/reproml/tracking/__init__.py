@@ -1,0 +1,1 @@
+"""The ways to keep results: ``.txt`` files (chapter 01) and MLflow (chapter 04 on)."""
