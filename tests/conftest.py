@@ -7,6 +7,7 @@ real data set, offline and without ``../shared/data``.
 from __future__ import annotations
 
 import struct
+import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -104,3 +105,29 @@ def make_config(synthetic: SyntheticData) -> Callable[..., DictConfig]:
 def _clear_hydra():
     yield
     GlobalHydra.instance().clear()
+
+
+@pytest.fixture(autouse=True)
+def mlflow_uri(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Every test, and every process it starts, logs to a SQLite store of its own."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    if "mlflow" in sys.modules:  # a URI set by an earlier test outranks the variable
+        sys.modules["mlflow"].set_tracking_uri(uri)
+    yield uri
+    if "mlflow" in sys.modules:  # never leave a run active for the next test
+        import mlflow
+
+        while mlflow.active_run():
+            mlflow.end_run("KILLED")
+
+
+@pytest.fixture
+def tracked_config(make_config, tmp_path: Path) -> Callable[..., DictConfig]:
+    """The test configuration with a tracking option: ``tracked_config("txt", ...)``."""
+
+    def make(tracking: str, overrides: Sequence[str] = ()) -> DictConfig:
+        extra = [f"tracking.folder={tmp_path / 'results'}"] if tracking == "txt" else []
+        return make_config([f"tracking={tracking}", *extra, *overrides])
+
+    return make

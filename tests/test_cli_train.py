@@ -11,7 +11,13 @@ import pytest
 import yaml
 
 METRICS_LINE = re.compile(r"test_accuracy=\d\.\d{4} test_macro_f1=\d\.\d{4}")
-QUICK = ["experiment=quick", "trainer.progress=false", "trainer.device=cpu", "data.download=false"]
+QUICK = [
+    "experiment=quick",
+    "trainer.progress=false",
+    "trainer.device=cpu",
+    "data.download=false",
+    "tracking=none",
+]
 
 
 def reproml_train(*args: str) -> subprocess.CompletedProcess[str]:

@@ -4,6 +4,7 @@ papermill) ends here, so results differ only by configuration, never by code pat
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import time
@@ -221,10 +222,16 @@ def _train_one_epoch(
 def predict(model: nn.Module, split: Split, batch_size: int = 1024) -> torch.Tensor:
     """Predicted classes for a whole split, in evaluation mode and without gradients."""
     was_training = model.training
-    model.eval()
+    _set_training_mode(model, False)
     with torch.inference_mode():
         predictions = [model(inputs).argmax(dim=1) for inputs, _ in split.batches(batch_size)]
-    model.train(was_training)
+    _set_training_mode(model, was_training)
     if not predictions:
         return torch.empty(0, dtype=torch.long, device=split.labels.device)
     return torch.cat(predictions)
+
+
+def _set_training_mode(model: nn.Module, training: bool) -> None:
+    # A model reloaded from MLflow's pt2 format refuses: it was exported in eval mode for good.
+    with contextlib.suppress(NotImplementedError):
+        model.train(training)

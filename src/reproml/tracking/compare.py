@@ -22,8 +22,18 @@ from reproml.tracking.mlflow import (
 )
 
 # Tags that describe code, environment and data; the others (run name, user...) may differ.
-PROVENANCE_TAGS = ("git_commit", "git_dirty", "uv_lock_sha256", "python", "torch", "torchvision",
-                   "reproml", "platform", "device", "data_digest")  # fmt: skip
+PROVENANCE_TAGS = (
+    "git_commit",
+    "git_dirty",
+    "uv_lock_sha256",
+    "python",
+    "torch",
+    "torchvision",
+    "reproml",
+    "platform",
+    "device",
+    "data_digest",
+)
 
 
 @dataclass(frozen=True)

@@ -17,6 +17,7 @@ import sys
 import tempfile
 import urllib.error
 import urllib.request
+import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -163,12 +164,16 @@ class MlflowTracker(Tracker):
             mlflow.log_text(OmegaConf.to_yaml(config), "config.yaml")
             source = str(raw_folder(Path(config.data.root)))
             for context, split in (("training", data.train), ("testing", data.test)):
-                dataset = mlflow.data.from_numpy(
-                    split.images.cpu().numpy(),
-                    targets=split.labels.cpu().numpy(),
-                    source=source,
-                    name=f"fashion-mnist-{context}",
-                )
+                with warnings.catch_warnings():
+                    # MLflow registers its local-file source twice and warns that a path
+                    # "can be interpreted in multiple ways" (both the same class): harmless.
+                    warnings.filterwarnings("ignore", message=".*interpreted in multiple ways")
+                    dataset = mlflow.data.from_numpy(
+                        split.images.cpu().numpy(),
+                        targets=split.labels.cpu().numpy(),
+                        source=source,
+                        name=f"fashion-mnist-{context}",
+                    )
                 mlflow.log_input(dataset, context=context)
             # Two real images (a batch of one would fix the exported model's batch size to 1).
             self._input_example = normalize(data.test.images[:2].cpu()).numpy()

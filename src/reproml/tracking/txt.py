@@ -5,7 +5,8 @@ and breaks in the ways this module does not hide.
 
 * Names grow with every parameter you record: ``model=cnn_optimizer=adam_lr=0.001_...``.
 * ``_`` separates the fields, so a value containing ``_`` (``model=cnn_small``) cannot be read
-  back: ``read_result_files`` stops with an error naming the file.
+  back: ``read_result_files`` stops with an error naming the file. Names cannot contain it
+  either (``batch_size``), which the writer refuses at once.
 * A parameter added later is missing from every older name: those runs read back as ``None``,
   and nothing tells what value they really used.
 * Two runs with the same parameters in the same second get the same name. The writer refuses
@@ -43,6 +44,11 @@ def result_file_name(params: Mapping[str, Any], when: datetime) -> str:
     """``model=cnn_lr=0.001_20261123-093512.txt``: the parameters, then the timestamp."""
     fields = []
     for key, value in params.items():
+        if SEPARATOR in key or "=" in key:
+            raise ResultFileError(
+                f"Cannot use {key!r} as a name in a file name: it contains {SEPARATOR!r} or '='."
+                " Pick a shorter name, e.g. 'bs' for batch_size."
+            )
         text = str(value)
         for forbidden in ("/", "\\", "\0", "\n"):
             if forbidden in text or forbidden in key:
