@@ -82,10 +82,13 @@ def test_unknown_option_lists_the_available_ones(run_quick):
 
 
 @pytest.mark.slow
-def test_multirun_sweeps_every_combination(synthetic, tmp_path):
+@pytest.mark.parametrize("launcher", ["basic", "joblib"])
+def test_multirun_sweeps_every_combination(synthetic, tmp_path, launcher):
+    """joblib runs the jobs in parallel worker processes; the results must be the same set."""
     sweep = tmp_path / "sweep"
     done = reproml_train(
         "-m",
+        f"hydra/launcher={launcher}",
         "optimizer=sgd,adam",
         "model=logreg,mlp",
         *QUICK,
@@ -109,3 +112,11 @@ def test_two_cli_runs_print_identical_metrics(run_quick):
 def test_console_script_is_installed():
     script = Path(sys.executable).parent / "reproml-train"
     assert script.exists()
+
+
+def test_unwritable_output_folder_is_one_line_and_creates_nothing(run_quick, tmp_path):
+    (tmp_path / "blocker").write_text("a file where the output folder should go")
+    line = one_line_error(run_quick(f"hydra.run.dir={tmp_path / 'blocker' / 'run'}"))
+    assert line.startswith(f"Error: Cannot create the output folder {tmp_path / 'blocker'}")
+    assert line.endswith("Choose another one with hydra.run.dir=PATH.")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["blocker"]

@@ -10,7 +10,9 @@ input. The store is a SQLite file at the repository root unless ``tracking.uri``
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import logging
 import math
 import os
 import sys
@@ -18,6 +20,7 @@ import tempfile
 import urllib.error
 import urllib.request
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -231,14 +234,28 @@ class MlflowTracker(Tracker):
         import torch
 
         model = copy.deepcopy(result.model).cpu().eval()
-        info = mlflow.pytorch.log_model(
-            model,
-            name="model",
-            input_example=self._input_example,
-            # Given, not inferred: inference loads the model in a subprocess (seconds).
-            pip_requirements=[f"torch=={torch.__version__.split('+')[0]}"],
-        )
+        # uv environments have no pip; MLflow warns about that while writing conda.yaml, which
+        # tells a student nothing they can act on.
+        with _quiet_logger("mlflow.utils.environment"):
+            info = mlflow.pytorch.log_model(
+                model,
+                name="model",
+                input_example=self._input_example,
+                # Given, not inferred: inference loads the model in a subprocess (seconds).
+                pip_requirements=[f"torch=={torch.__version__.split('+')[0]}"],
+            )
         mlflow.set_tag("model_uri", info.model_uri)
+
+
+@contextlib.contextmanager
+def _quiet_logger(name: str) -> Iterator[None]:
+    logger = logging.getLogger(name)
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
 
 
 def flat_params(config: DictConfig | dict[str, Any]) -> dict[str, str]:
