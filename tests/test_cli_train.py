@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import subprocess
 import sys
@@ -9,6 +10,8 @@ from pathlib import Path
 
 import pytest
 import yaml
+
+from reproml.metrics import format_metrics
 
 METRICS_LINE = re.compile(r"test_accuracy=\d\.\d{4} test_macro_f1=\d\.\d{4}")
 QUICK = [
@@ -50,6 +53,8 @@ def test_quick_run_prints_metrics_last_and_saves_its_config(run_quick, tmp_path)
     }
     overrides = (tmp_path / "run" / ".hydra" / "overrides.yaml").read_text()
     assert "optimizer.lr=0.05" in overrides
+    metrics = json.loads((tmp_path / "run" / "metrics.json").read_text())
+    assert format_metrics(metrics) == done.stdout.strip().splitlines()[-1]
 
 
 def one_line_error(done: subprocess.CompletedProcess[str]) -> str:

@@ -6,14 +6,27 @@ uv run reproml-train -m optimizer=sgd,adam model=logreg,mlp
 
 from __future__ import annotations
 
+import json
 import sys
+from pathlib import Path
 
 import hydra
+from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
 from reproml.config import validate_config
 from reproml.errors import ReproMLError
 from reproml.paths import config_dir
+
+METRICS_FILE = "metrics.json"
+
+
+def write_metrics(metrics: dict[str, float]) -> Path:
+    """``metrics.json`` beside Hydra's ``.hydra/config.yaml``: each run folder holds the
+    configuration that ran and what it gave, whatever the tracker (minGPT does the same)."""
+    path = Path(HydraConfig.get().runtime.output_dir) / METRICS_FILE
+    path.write_text(json.dumps(metrics, indent=2) + "\n")
+    return path
 
 
 @hydra.main(version_base="1.3", config_path=str(config_dir()), config_name="config")
@@ -32,6 +45,7 @@ def main(cfg: DictConfig) -> float:
     except KeyboardInterrupt:
         print("Interrupted (Ctrl-C): no metrics for this run.", file=sys.stderr)
         raise SystemExit(130) from None
+    write_metrics(result.metrics)
     if result.saved_to:
         print(f"Saved: {result.saved_to}")
     print(format_metrics(result.metrics))

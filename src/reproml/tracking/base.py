@@ -19,6 +19,12 @@ class Tracker:
     ``fail`` with the exception that stopped the run.
     """
 
+    def __repr__(self) -> str:
+        settings = ", ".join(
+            f"{k}={v!r}" for k, v in vars(self).items() if not k.startswith("_") and v is not None
+        )
+        return f"{type(self).__name__}({settings})"
+
     def check(self) -> None:
         """Raise a ReproMLError now if results could not be kept."""
 

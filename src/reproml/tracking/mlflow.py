@@ -129,7 +129,10 @@ class MlflowTracker(Tracker):
         run_name: str | None = None,
         log_model: bool = True,
         tags: dict[str, str] | None = None,
+        run_id: str | None = None,
     ) -> None:
+        """``run_id`` resumes a run created beforehand (a papermill sweep creates one per
+        notebook, so it can attach the executed notebook to it afterwards)."""
         if not experiment:
             raise ConfigError("tracking.experiment must name an MLflow experiment.")
         self.uri = uri or default_tracking_uri()
@@ -137,7 +140,7 @@ class MlflowTracker(Tracker):
         self.run_name = run_name
         self.log_model = log_model
         self.tags = dict(tags or {})
-        self.run_id: str | None = None
+        self.run_id: str | None = run_id
 
     def check(self) -> None:
         check_tracking_uri(self.uri)
@@ -146,9 +149,12 @@ class MlflowTracker(Tracker):
         import mlflow
 
         mlflow.set_tracking_uri(self.uri)
+        new = {
+            "experiment_id": self._experiment_id(),
+            "run_name": self.run_name or f"{config.model.name}-{config.optimizer.name}",
+        }
         run = mlflow.start_run(
-            experiment_id=self._experiment_id(),
-            run_name=self.run_name or f"{config.model.name}-{config.optimizer.name}",
+            **({"run_id": self.run_id} if self.run_id else new),
             nested=mlflow.active_run() is not None,  # inside a user's own run: a child run
             tags={
                 **(provenance := environment_tags()),
@@ -209,34 +215,16 @@ class MlflowTracker(Tracker):
             mlflow.end_run("KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED")
 
     def _experiment_id(self) -> str:
-        """The experiment's id, creating it (artifacts next to a local database) if needed."""
-        from mlflow import MlflowClient
-        from mlflow.exceptions import MlflowException
-
-        client = MlflowClient(self.uri)
-        experiment = client.get_experiment_by_name(self.experiment)
-        if experiment is not None:
-            return experiment.experiment_id
-        location = None
-        if self.uri.startswith("sqlite:"):
-            # A plain path: MLflow mangles a file:/// URI here (file:////...).
-            location = str(sqlite_path(self.uri).parent / ARTIFACTS_DIR)
-        try:
-            return client.create_experiment(self.experiment, artifact_location=location)
-        except MlflowException:  # created meanwhile by a parallel job of the same sweep
-            experiment = client.get_experiment_by_name(self.experiment)
-            if experiment is None:
-                raise
-            return experiment.experiment_id
+        return experiment_id(self.uri, self.experiment)
 
     def _log_model(self, result: TrainingResult) -> None:
         import mlflow.pytorch
         import torch
 
         model = copy.deepcopy(result.model).cpu().eval()
-        # uv environments have no pip; MLflow warns about that while writing conda.yaml, which
-        # tells a student nothing they can act on.
-        with _quiet_logger("mlflow.utils.environment"):
+        # uv environments have no pip; MLflow warns about that while writing conda.yaml, and
+        # says it found uv.lock: nothing a student can act on.
+        with _quiet_logger("mlflow.utils.environment"), _quiet_logger("mlflow.utils.uv_utils"):
             info = mlflow.pytorch.log_model(
                 model,
                 name="model",
@@ -245,6 +233,28 @@ class MlflowTracker(Tracker):
                 pip_requirements=[f"torch=={torch.__version__.split('+')[0]}"],
             )
         mlflow.set_tag("model_uri", info.model_uri)
+
+
+def experiment_id(uri: str, name: str) -> str:
+    """The experiment's id, creating it (artifacts next to a local database) if needed."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient(uri)
+    experiment = client.get_experiment_by_name(name)
+    if experiment is not None:
+        return experiment.experiment_id
+    location = None
+    if uri.startswith("sqlite:"):
+        # A plain path: MLflow mangles a file:/// URI here (file:////...).
+        location = str(sqlite_path(uri).parent / ARTIFACTS_DIR)
+    try:
+        return client.create_experiment(name, artifact_location=location)
+    except MlflowException:  # created meanwhile by a parallel job of the same sweep
+        experiment = client.get_experiment_by_name(name)
+        if experiment is None:
+            raise
+        return experiment.experiment_id
 
 
 @contextlib.contextmanager

@@ -1,0 +1,35 @@
+"""The exercise checks: ``checks.exercise_1_2(find_best_run)`` prints one line, passed or why not.
+
+Each check tests the student's code on fresh inputs and gives a hint, never the answer.
+``EXERCISES`` maps each exercise id ("1.2") to its title, points and check, for the grader.
+"""
+
+from reproml.checks.base import EXERCISES, CheckFailed, CheckResult, Exercise
+from reproml.checks.ch00_data import exercise_0_1
+from reproml.checks.ch01_txt import exercise_1_1, exercise_1_2
+from reproml.checks.ch02_argparse import exercise_2_1, exercise_2_2
+from reproml.checks.ch03_hydra import exercise_3_1, exercise_3_2
+from reproml.checks.ch04_mlflow import exercise_4_1, exercise_4_2
+from reproml.checks.ch05_papermill import exercise_5_1, exercise_5_2
+from reproml.checks.ch06_audit import exercise_6_1, exercise_6_2, exercise_6_3
+
+__all__ = [
+    "EXERCISES",
+    "CheckFailed",
+    "CheckResult",
+    "Exercise",
+    "exercise_0_1",
+    "exercise_1_1",
+    "exercise_1_2",
+    "exercise_2_1",
+    "exercise_2_2",
+    "exercise_3_1",
+    "exercise_3_2",
+    "exercise_4_1",
+    "exercise_4_2",
+    "exercise_5_1",
+    "exercise_5_2",
+    "exercise_6_1",
+    "exercise_6_2",
+    "exercise_6_3",
+]

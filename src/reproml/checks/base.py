@@ -1,0 +1,131 @@
+"""How an exercise check runs and reports: one line for the student, a record for the grader.
+
+A check calls the student's code on fresh inputs it makes up itself, so a hard-coded answer
+cannot pass. It prints one line: passed, or what is wrong and a hint, never the solution. In
+a notebook the line also carries a machine-readable record (mime type ``MIME_TYPE``) that
+``reproml-course grade`` reads back from the executed notebook.
+"""
+
+from __future__ import annotations
+
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+MIME_TYPE = "application/vnd.reproml.check+json"
+
+
+class CheckFailed(Exception):
+    """What is wrong with the student's work, and a hint that does not give the answer away."""
+
+    def __init__(self, problem: str, hint: str = "") -> None:
+        super().__init__(problem)
+        self.problem = problem
+        self.hint = hint
+
+    def __str__(self) -> str:
+        return f"{self.problem} Hint: {self.hint}" if self.hint else self.problem
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    exercise: str
+    passed: bool
+    points: int
+    max_points: int
+    message: str
+
+    def line(self) -> str:
+        if self.passed:
+            return f"✅ Exercise {self.exercise} passed ({self.points}/{self.max_points} points)."
+        return f"❌ Exercise {self.exercise}: {self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    title: str
+    points: int
+    check: Callable[..., None]
+
+    def evaluate(self, *args: Any, **kwargs: Any) -> CheckResult:
+        """Run the check and turn every way it can end into a result; never raises."""
+        try:
+            self.check(*args, **kwargs)
+        except CheckFailed as failure:
+            return self._result(False, str(failure))
+        except Exception as error:  # a bug in the check itself must still read clearly
+            where = traceback.extract_tb(error.__traceback__)[-1]
+            return self._result(
+                False,
+                f"the check itself failed with {type(error).__name__}: {error} "
+                f"(at {where.name}, line {where.lineno}). Please tell your instructor.",
+            )
+        return self._result(True, "passed")
+
+    def _result(self, passed: bool, message: str) -> CheckResult:
+        return CheckResult(self.id, passed, self.points if passed else 0, self.points, message)
+
+
+EXERCISES: dict[str, Exercise] = {}
+
+
+def exercise(id: str, title: str, points: int = 1) -> Callable[[Callable[..., None]], Callable]:
+    """Register a check; the decorated name shows the result instead of returning it."""
+
+    def register(check: Callable[..., None]) -> Callable[..., None]:
+        EXERCISES[id] = entry = Exercise(id, title, points, check)
+
+        def run_and_show(*args: Any, **kwargs: Any) -> None:
+            show(entry.evaluate(*args, **kwargs))
+
+        run_and_show.__name__ = check.__name__
+        run_and_show.__doc__ = f"Exercise {id}: {title} ({points} points)."
+        return run_and_show
+
+    return register
+
+
+def show(result: CheckResult) -> None:
+    """One line; in a notebook, with the record the grader reads alongside it."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        get_ipython = None
+    if get_ipython is not None and get_ipython() is not None:
+        display({"text/plain": result.line(), MIME_TYPE: result.as_dict()}, raw=True)
+    else:
+        print(result.line())
+
+
+def call(function: Any, *args: Any, what: str, **kwargs: Any) -> Any:
+    """Call the student's ``function``; turn anything it raises into a clear failure."""
+    if not callable(function):
+        raise CheckFailed(
+            f"expected a function for {what}, got {type(function).__name__}.",
+            "pass the function itself, without calling it (no parentheses).",
+        )
+    try:
+        return function(*args, **kwargs)
+    except NotImplementedError:
+        raise CheckFailed(
+            f"{what} is not written yet (it raises NotImplementedError).",
+            "replace the `raise NotImplementedError(...)` line with your code, run that cell, "
+            "then this one.",
+        ) from None
+    except CheckFailed:
+        raise
+    except SystemExit as exit_:
+        raise CheckFailed(f"{what} exited (SystemExit: {exit_.code}).") from None
+    except Exception as error:
+        raise CheckFailed(f"{what} raised {type(error).__name__}: {error}") from None
+
+
+def expect(condition: bool, problem: str, hint: str = "") -> None:
+    if not condition:
+        raise CheckFailed(problem, hint)

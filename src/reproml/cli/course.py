@@ -1,0 +1,129 @@
+"""``reproml-course``: the instructor's commands.
+
+uv run reproml-course build            # notebooks/ from solutions/
+uv run reproml-course build --check    # fail when notebooks/ is out of date (CI)
+uv run reproml-course grade notebooks/01_results_in_txt_files.ipynb
+uv run reproml-course grade submissions/ --json > grades.json
+uv run reproml-course execute --quick  # run the solutions in place, with their outputs
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from reproml.errors import ReproMLError
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="reproml-course", description="Build, execute and grade the course notebooks."
+    )
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    build = commands.add_parser("build", help="generate the student notebooks from the solutions")
+    build.add_argument("--check", action="store_true", help="only check they are up to date")
+    build.add_argument("--solutions", type=Path, default=None, help="default: solutions/")
+    build.add_argument("--notebooks", type=Path, default=None, help="default: notebooks/")
+
+    grade = commands.add_parser("grade", help="execute notebooks and score their exercises")
+    grade.add_argument("path", type=Path, help="a notebook, or a folder of notebooks")
+    grade.add_argument("--json", action="store_true", help="print JSON (for an LMS)")
+    grade.add_argument("--full", action="store_true", help="full mode (default: quick mode)")
+    grade.add_argument("--solutions", type=Path, default=None, help="default: solutions/")
+    grade.add_argument("--timeout", type=int, default=600, help="seconds per cell")
+    grade.add_argument(
+        "--fail-under",
+        type=float,
+        default=None,
+        metavar="PERCENT",
+        help="exit 1 when the total is below this share of the points (CI)",
+    )
+
+    execute = commands.add_parser("execute", help="run solution notebooks in place")
+    execute.add_argument("paths", type=Path, nargs="*", help="default: every solution")
+    execute.add_argument("--quick", action="store_true", help="quick mode")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return COMMANDS[args.command](args)
+    except ReproMLError as error:
+        print(f"Error: {error}", file=sys.stderr)
+        return 1
+
+
+def _build(args: argparse.Namespace) -> int:
+    from reproml.course.build import build_course
+    from reproml.course.notebooks import course_dir
+
+    solutions = args.solutions or course_dir("solutions")
+    notebooks = args.notebooks or course_dir("notebooks")
+    report = build_course(solutions, notebooks, check=args.check)
+    if args.check:
+        if report.up_to_date:
+            print(f"{notebooks} is up to date with {solutions}.")
+            return 0
+        names = [p.name for p in report.out_of_date] + [
+            f"{p.name} (no solution)" for p in report.stale
+        ]
+        print(
+            f"Error: {notebooks} is out of date: {', '.join(names)}. "
+            "Run `uv run reproml-course build` and commit the result.",
+            file=sys.stderr,
+        )
+        return 1
+    for path in report.written:
+        print(f"Wrote {path}")
+    for path in report.stale:
+        print(f"Warning: {path} has no solution any more; delete it if it is obsolete.")
+    if not report.written:
+        print(f"{notebooks} was already up to date.")
+    return 0
+
+
+def _grade(args: argparse.Namespace) -> int:
+    from reproml.course.grade import format_grades, grade_path
+    from reproml.course.notebooks import course_dir
+
+    if not args.path.exists():
+        raise ReproMLError(f"{args.path} does not exist.")
+    solutions = args.solutions or course_dir("solutions")
+    grades = grade_path(args.path, solutions, quick=not args.full, timeout=args.timeout)
+    if args.json:
+        print(json.dumps([g.as_dict() for g in grades], indent=2))
+    else:
+        print(format_grades(grades))
+    out_of = sum(g.max_points for g in grades)
+    share = 100 * sum(g.points for g in grades) / out_of if out_of else 100.0
+    if args.fail_under is not None and share < args.fail_under:
+        print(f"Error: {share:.0f}% of the points, below {args.fail_under:g}%.", file=sys.stderr)
+        return 1
+    return 0
+
+
+def _execute(args: argparse.Namespace) -> int:
+    from reproml.course.execute import execute_in_place
+    from reproml.course.notebooks import course_dir, list_notebooks
+
+    paths = [p for path in (args.paths or [course_dir("solutions")]) for p in list_notebooks(path)]
+    for path in paths:
+        seconds = execute_in_place(path, quick=args.quick)
+        print(f"Executed {path} in {seconds:.0f} s")
+    return 0
+
+
+COMMANDS = {"build": _build, "grade": _grade, "execute": _execute}
+
+
+def cli() -> None:
+    sys.exit(main())
+
+
+if __name__ == "__main__":
+    cli()

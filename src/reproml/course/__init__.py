@@ -1,0 +1,1 @@
+"""Course tools for instructors: build the student notebooks, execute and grade notebooks."""

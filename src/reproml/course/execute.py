@@ -1,0 +1,44 @@
+"""``reproml-course execute``: run the solutions in place, so readers see outputs and figures.
+
+A notebook is written back only when every cell ran: a failure leaves the file as it was.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+from reproml.course.notebooks import (
+    kernel_environment,
+    read_notebook,
+    tidy_metadata,
+    write_notebook,
+)
+from reproml.errors import ReproMLError
+from reproml.notebook import QUIET_KERNEL
+
+
+def execute_in_place(path: Path, quick: bool = False, timeout: int = 1200) -> float:
+    """Execute ``path`` in its own folder and save it with its outputs; return the seconds."""
+    from nbclient import NotebookClient
+    from nbclient.exceptions import CellExecutionError
+
+    nb = read_notebook(path)
+    client = NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        extra_arguments=QUIET_KERNEL,
+        resources={"metadata": {"path": str(path.parent.resolve())}},
+        store_widget_state=False,
+    )
+    start = time.perf_counter()
+    with kernel_environment(quick):
+        try:
+            client.execute()
+        except CellExecutionError as error:
+            summary = re.sub(r"\x1b\[[0-9;]*m", "", str(error).strip().splitlines()[-1])
+            raise ReproMLError(f"{path.name} failed, left unchanged: {summary}") from None
+    write_notebook(tidy_metadata(nb), path)
+    return time.perf_counter() - start

@@ -1,0 +1,97 @@
+import itertools
+
+import mlflow
+import pytest
+import torch
+
+from reproml.plots import plot_confusion_matrix
+
+
+@pytest.mark.slow
+def test_log_confusion_matrix_and_find_best_run(evaluate):
+    def log(matrix, names):
+        mlflow.log_dict({"classes": names, "matrix": matrix.tolist()}, "confusion_matrix.json")
+        mlflow.log_figure(plot_confusion_matrix(matrix), "confusion_matrix.png")
+
+    def find(name, metric):
+        runs = mlflow.search_runs(
+            experiment_names=[name],
+            filter_string="attributes.status = 'FINISHED'",
+            order_by=[f"metrics.{metric} DESC"],
+        )
+        return runs.dropna(subset=[f"metrics.{metric}"]).iloc[0]["run_id"]
+
+    def counts_failed_runs(name, metric):
+        runs = mlflow.search_runs(experiment_names=[name], order_by=[f"metrics.{metric} DESC"])
+        return runs.iloc[0]["run_id"]
+
+    before = mlflow.get_tracking_uri()
+    assert evaluate("4.1", log) == (True, "passed")
+
+    def json_only(matrix, names):
+        mlflow.log_dict({"classes": names, "matrix": matrix.tolist()}, "confusion_matrix.json")
+
+    assert "no artifact 'confusion_matrix.png'" in evaluate("4.1", json_only)[1]
+    assert evaluate("4.2", find) == (True, "passed")
+    assert "returned a run that FAILED" in evaluate("4.2", counts_failed_runs)[1]
+    assert mlflow.get_tracking_uri() == before, "a check must give the store back"
+    assert mlflow.active_run() is None
+
+
+def test_expand_grid(evaluate):
+    def right(grid):
+        return [dict(zip(grid, v, strict=True)) for v in itertools.product(*grid.values())]
+
+    def nothing_for_an_empty_grid(grid):
+        return right(grid) if grid else []
+
+    assert evaluate("5.1", right) == (True, "passed")
+    assert "an empty grid should give one empty" in evaluate("5.1", nothing_for_an_empty_grid)[1]
+    assert "should give" in evaluate("5.1", lambda grid: right(grid)[:1])[1]
+
+
+def test_same_weights(evaluate):
+    def right(a, b):
+        a, b = a.state_dict(), b.state_dict()
+        return a.keys() == b.keys() and all(
+            a[k].shape == b[k].shape and torch.equal(a[k], b[k]) for k in a
+        )
+
+    def parameters_only(a, b):
+        pa, pb = list(a.parameters()), list(b.parameters())
+        return len(pa) == len(pb) and all(
+            x.shape == y.shape and torch.equal(x, y) for x, y in zip(pa, pb, strict=True)
+        )
+
+    def close_enough(a, b):
+        a, b = a.state_dict(), b.state_dict()
+        return a.keys() == b.keys() and all(
+            a[k].shape == b[k].shape and torch.allclose(a[k].float(), b[k].float()) for k in a
+        )
+
+    assert evaluate("6.1", right) == (True, "passed")
+    assert "batch-norm running statistics" in evaluate("6.1", parameters_only)[1]
+    assert "differs by 1e-6" in evaluate("6.1", close_enough)[1]
+
+
+def test_environment_diff(evaluate):
+    def right(a, b):
+        return {k: (a.get(k), b.get(k)) for k in a.keys() | b.keys() if a.get(k) != b.get(k)}
+
+    def common_keys_only(a, b):
+        return {k: (a[k], b[k]) for k in a.keys() & b.keys() if a[k] != b[k]}
+
+    assert evaluate("6.2", right) == (True, "passed")
+    assert "a tag present in only one run" in evaluate("6.2", common_keys_only)[1]
+
+
+def test_batch_order(evaluate):
+    def right(n, seed):
+        return torch.randperm(n, generator=torch.Generator().manual_seed(seed))
+
+    def global_seed(n, seed):
+        torch.manual_seed(seed)
+        return torch.randperm(n)
+
+    assert evaluate("6.3", right) == (True, "passed")
+    assert "changed the global random state" in evaluate("6.3", global_seed)[1]

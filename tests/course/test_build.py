@@ -1,0 +1,114 @@
+import json
+import subprocess
+import sys
+
+import nbformat
+import pytest
+
+from reproml.course.build import build_course, build_student_notebook
+from reproml.course.notebooks import check_cells, read_notebook, write_notebook
+from reproml.errors import ReproMLError
+
+EXERCISE = '''def double(x):
+    """Return twice x."""
+    ### BEGIN SOLUTION: return twice x
+    return 2 * x
+    ### END SOLUTION'''
+
+
+def solution_notebook():
+    cell = nbformat.v4.new_code_cell(EXERCISE)
+    cell.outputs = [nbformat.v4.new_output("stream", text="secret output\n")]
+    cell.execution_count = 3
+    cell.metadata["execution"] = {"iopub.status.busy": "2026-11-23T10:00:00"}
+    nb = nbformat.v4.new_notebook(
+        cells=[
+            nbformat.v4.new_markdown_cell("# Title\nWrite `double`."),
+            cell,
+            nbformat.v4.new_code_cell("checks.exercise_5_1(double)"),
+        ]
+    )
+    nb.metadata["kernelspec"] = {
+        "name": "my-env-py311",
+        "display_name": "Mine",
+        "language": "python",
+    }
+    return nb
+
+
+def test_the_solution_becomes_a_stub_with_its_instruction():
+    student = build_student_notebook(solution_notebook())
+    code = student.cells[1].source
+    assert "return 2 * x" not in code and "SOLUTION" not in code
+    assert code.endswith('    # YOUR CODE HERE\n    raise NotImplementedError("return twice x")')
+    assert code.startswith('def double(x):\n    """Return twice x."""')
+    assert student.cells[0].source == "# Title\nWrite `double`."
+    assert check_cells(student) == {"5.1": 2}
+    compile(code, "cell", "exec")  # still valid Python
+
+
+def test_outputs_and_personal_metadata_are_dropped():
+    student = build_student_notebook(solution_notebook())
+    cell = student.cells[1]
+    assert cell.outputs == [] and cell.execution_count is None and cell.metadata == {}
+    assert student.metadata.kernelspec.name == "python3"
+
+
+def test_unbalanced_markers_are_one_clear_error():
+    nb = solution_notebook()
+    nb.cells[1].source = EXERCISE.replace("    ### END SOLUTION", "")
+    with pytest.raises(ReproMLError, match="BEGIN SOLUTION/### END SOLUTION pairs"):
+        build_student_notebook(nb)
+
+
+def test_check_finds_drift_and_stale_notebooks(tmp_path):
+    solutions, notebooks = tmp_path / "solutions", tmp_path / "notebooks"
+    solutions.mkdir()
+    write_notebook(solution_notebook(), solutions / "01_x.ipynb")
+    assert build_course(solutions, notebooks, check=True).out_of_date == [notebooks / "01_x.ipynb"]
+    assert build_course(solutions, notebooks).written == [notebooks / "01_x.ipynb"]
+    assert build_course(solutions, notebooks, check=True).up_to_date
+
+    nb = read_notebook(solutions / "01_x.ipynb")
+    nb.cells[0].source = "# A new title"
+    write_notebook(nb, solutions / "01_x.ipynb")
+    (notebooks / "99_old.ipynb").write_text((notebooks / "01_x.ipynb").read_text())
+    report = build_course(solutions, notebooks, check=True)
+    assert report.out_of_date == [notebooks / "01_x.ipynb"]
+    assert report.stale == [notebooks / "99_old.ipynb"]
+
+
+def test_the_committed_student_notebooks_are_up_to_date():
+    done = subprocess.run(
+        [sys.executable, "-m", "reproml.cli.course", "build", "--check"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+
+
+def test_build_check_fails_with_one_line_naming_the_notebook(tmp_path):
+    solutions = tmp_path / "solutions"
+    solutions.mkdir()
+    write_notebook(solution_notebook(), solutions / "01_x.ipynb")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "reproml.cli.course",
+            "build",
+            "--check",
+            "--solutions",
+            str(solutions),
+            "--notebooks",
+            str(tmp_path / "notebooks"),
+        ],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        f"Error: {tmp_path / 'notebooks'} is out of date: 01_x.ipynb. "
+        "Run `uv run reproml-course build` and commit the result."
+    ]
+    assert json.loads((solutions / "01_x.ipynb").read_text())["cells"]

@@ -1,0 +1,97 @@
+"""Grading executes real notebooks in a real kernel: slow."""
+
+import nbformat
+import pytest
+
+from reproml.course.build import build_student_notebook
+from reproml.course.grade import format_grades, grade_notebook
+from reproml.course.notebooks import write_notebook
+
+pytestmark = pytest.mark.slow
+
+GRID = """import itertools
+
+def expand_grid(grid):
+    ### BEGIN SOLUTION: every combination as a dict
+    return [dict(zip(grid, v, strict=True)) for v in itertools.product(*grid.values())]
+    ### END SOLUTION"""
+DIFF = """def environment_diff(a, b):
+    ### BEGIN SOLUTION: the keys that differ
+    return {k: (a.get(k), b.get(k)) for k in a.keys() | b.keys() if a.get(k) != b.get(k)}
+    ### END SOLUTION"""
+
+
+def course_notebook(*middle: str) -> nbformat.NotebookNode:
+    cells = [
+        "from reproml import checks",
+        GRID,
+        "checks.exercise_5_1(expand_grid)",
+        *middle,
+        DIFF,
+        "checks.exercise_6_2(environment_diff)",
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    return nb
+
+
+@pytest.fixture
+def course(tmp_path):
+    """A solutions folder with one notebook, and a place for submissions."""
+    (tmp_path / "solutions").mkdir()
+    (tmp_path / "submitted").mkdir()
+    write_notebook(course_notebook(), tmp_path / "solutions" / "ch.ipynb")
+
+    def grade(nb):
+        path = tmp_path / "submitted" / "ch.ipynb"
+        write_notebook(nb, path)
+        return grade_notebook(path, solutions=tmp_path / "solutions", timeout=120)
+
+    return grade
+
+
+def scores(grade):
+    return [(s.exercise, s.points, s.max_points) for s in grade.scores]
+
+
+def test_solution_gets_full_marks(course):
+    grade = course(course_notebook())
+    assert scores(grade) == [("5.1", 1, 1), ("6.2", 2, 2)]
+    assert "Total: 3/3 points" in format_grades([grade])
+
+
+def test_student_version_gets_zero_with_a_clear_message_each(course):
+    grade = course(build_student_notebook(course_notebook()))
+    assert scores(grade) == [("5.1", 0, 1), ("6.2", 0, 2)]
+    assert all("is not written yet" in s.message for s in grade.scores)
+    assert grade.problem is None
+
+
+def test_half_done_with_a_crash_in_between_keeps_what_it_earned(course):
+    half = build_student_notebook(course_notebook("1 / 0  # a cell that crashes"))
+    half.cells[1].source = GRID.replace("### BEGIN SOLUTION: every combination as a dict\n", "")
+    half.cells[1].source = half.cells[1].source.replace("    ### END SOLUTION", "")
+    grade = course(half)
+    assert scores(grade) == [("5.1", 1, 1), ("6.2", 0, 2)]
+
+
+def test_a_wrong_answer_does_not_pass(course):
+    wrong = course_notebook()
+    wrong.cells[3].source = "def environment_diff(a, b):\n    return {}"
+    grade = course(wrong)
+    assert scores(grade) == [("5.1", 1, 1), ("6.2", 0, 2)]
+    assert "misses" in grade.scores[1].message
+
+
+def test_editing_or_deleting_a_check_cell_does_not_help(course):
+    cheat = build_student_notebook(course_notebook())
+    cheat.cells[2].source = "checks.exercise_5_1(lambda grid: None) if False else print('passed')"
+    del cheat.cells[4]  # the check of 6.2
+    grade = course(cheat)
+    assert scores(grade) == [("5.1", 0, 1), ("6.2", 0, 2)]
+    assert "is not written yet" in grade.scores[0].message  # the original check ran
+    assert "check cell was deleted" in grade.scores[1].message
