@@ -1,70 +1,19 @@
-"""Shared fixtures: a small synthetic Fashion-MNIST written in torchvision's raw IDX layout.
-
-The files go through torchvision's real parser, so tests exercise the same code path as the
-real data set, offline and without ``../shared/data``.
-"""
+"""Shared fixtures: synthetic data (see ``synthetic_data.py``), configs, a store per test."""
 
 from __future__ import annotations
 
-import struct
 import sys
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pytest
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig
+from synthetic_data import SyntheticData, write_fashion_mnist
 
+from reproml.checks import EXERCISES
 from reproml.config import load_config
-from reproml.data import FashionMNISTData, load_fashion_mnist, raw_folder
-
-N_TRAIN, N_TEST = 400, 200
-
-
-def write_idx(path: Path, array: np.ndarray) -> None:
-    """Write a uint8 array in the IDX format (big-endian header: magic, then each dimension)."""
-    header = struct.pack(">I", 0x0800 | array.ndim) + struct.pack(f">{array.ndim}I", *array.shape)
-    path.write_bytes(header + np.ascontiguousarray(array, dtype=np.uint8).tobytes())
-
-
-def make_images(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Learnable images: a fixed random template per class, blended with per-image noise."""
-    templates = np.random.default_rng(1234).integers(0, 256, size=(10, 28, 28))
-    noise = rng.integers(0, 256, size=(len(labels), 28, 28))
-    return (0.6 * templates[labels] + 0.4 * noise).astype(np.uint8)
-
-
-@dataclass(frozen=True)
-class SyntheticData:
-    root: Path
-    train_images: np.ndarray
-    train_labels: np.ndarray
-    test_images: np.ndarray
-    test_labels: np.ndarray
-
-
-def write_fashion_mnist(root: Path, n_train: int = N_TRAIN, n_test: int = N_TEST) -> SyntheticData:
-    rng = np.random.default_rng(0)
-    train_labels = np.arange(n_train) % 10
-    test_labels = np.arange(n_test) % 10
-    rng.shuffle(train_labels)
-    rng.shuffle(test_labels)
-    data = SyntheticData(
-        root,
-        make_images(train_labels, rng),
-        train_labels,
-        make_images(test_labels, rng),
-        test_labels,
-    )
-    raw = raw_folder(root)
-    raw.mkdir(parents=True, exist_ok=True)
-    write_idx(raw / "train-images-idx3-ubyte", data.train_images)
-    write_idx(raw / "train-labels-idx1-ubyte", data.train_labels)
-    write_idx(raw / "t10k-images-idx3-ubyte", data.test_images)
-    write_idx(raw / "t10k-labels-idx1-ubyte", data.test_labels)
-    return data
+from reproml.data import FashionMNISTData, load_fashion_mnist
 
 
 @pytest.fixture(scope="session")
@@ -131,3 +80,14 @@ def tracked_config(make_config, tmp_path: Path) -> Callable[..., DictConfig]:
         return make_config([f"tracking={tracking}", *extra, *overrides])
 
     return make
+
+
+@pytest.fixture
+def evaluate():
+    """Run exercise ``id``'s check on the given code; return (passed, message)."""
+
+    def run(id: str, *code):
+        result = EXERCISES[id].evaluate(*code)
+        return result.passed, result.message
+
+    return run

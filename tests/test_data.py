@@ -127,7 +127,7 @@ def test_garbage_file_is_named(fresh_synthetic):
 
 
 def test_images_and_labels_of_different_lengths(fresh_synthetic):
-    from conftest import write_idx
+    from synthetic_data import write_idx
 
     write_idx(
         raw_folder(fresh_synthetic.root) / "train-labels-idx1-ubyte",

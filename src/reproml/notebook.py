@@ -56,9 +56,12 @@ class CourseSetup:
 
     def describe(self) -> str:
         mode = "quick mode (500 images, 1 epoch)" if self.quick else "full mode"
+        root = repository_root()
+        # Relative to the repository: committed outputs should not show a personal path.
+        data = os.path.relpath(self.data_root, root) if root is not None else self.data_root
         return (
             f"reproml {package_version('reproml')} | Python {platform.python_version()} | "
-            f"torch {package_version('torch')} | data: {self.data_root} | {mode}"
+            f"torch {package_version('torch')} | data: {data} | {mode}"
         )
 
 

@@ -112,22 +112,32 @@ def _check_no_overwrite(write_result: Any, folder: Path, params: dict, metrics: 
     )
 
 
+def _write_random_runs(folder: Path, rng: random.Random) -> list[Path]:
+    when = datetime(2026, 1, 1, 9, 0, 0)
+    paths = []
+    for i in range(rng.randint(6, 12)):
+        params, metrics = _random_run(rng)
+        if i % 3 == 0:
+            params["batch"] = rng.choice([32, 64, 128])  # a parameter added later
+        paths.append(write_result_file(folder, params, metrics, when + timedelta(minutes=i)))
+    return paths
+
+
 @exercise("1.2", "find the best run in a folder of result files", points=2)
 def exercise_1_2(find_best_run: Any) -> None:
     rng = random.Random()
+    metric = rng.choice(["test_accuracy", "test_macro_f1"])
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        when = datetime(2026, 1, 1, 9, 0, 0)
-        paths = []
-        for i in range(rng.randint(6, 12)):
-            params, metrics = _random_run(rng)
-            if i % 3 == 0:
-                params["batch"] = rng.choice([32, 64, 128])  # a parameter added later
-            paths.append(write_result_file(folder, params, metrics, when + timedelta(minutes=i)))
+        while True:  # until the best run is neither the first nor the last by name or by time
+            for path in folder.iterdir():
+                path.unlink()
+            paths = _write_random_runs(folder, rng)
+            values = {p: float(p.read_text().split(f"{metric}=")[1].split()[0]) for p in paths}
+            best = max(values, key=values.get)
+            if best not in {paths[0], paths[-1], min(paths), max(paths)}:
+                break
         (folder / "notes.md").write_text("not a result file\n")
-        metric = rng.choice(["test_accuracy", "test_macro_f1"])
-        values = {p: float(p.read_text().split(f"{metric}=")[1].split()[0]) for p in paths}
-        best = max(values, key=values.get)
         found = call(find_best_run, folder, metric, what=f"find_best_run(folder, {metric!r})")
         expect(
             isinstance(found, Path | str),

@@ -41,6 +41,8 @@ def exercise_4_1(log_confusion_matrix: Any) -> None:
 
     matrix = torch.randint(0, 50, (len(CLASSES), len(CLASSES)))
     with _scratch_store() as tmp:
+        # Artifacts in the scratch folder too (MLflow's default is ./mlruns in the cwd).
+        mlflow.create_experiment("check-4-1", artifact_location=str(tmp / "artifacts"))
         mlflow.set_experiment("check-4-1")
         with mlflow.start_run() as run:
             call(

@@ -26,10 +26,12 @@ def exercise_6_1(same_weights: Any) -> None:
     nudged = copy.deepcopy(model)
     with torch.no_grad():
         layer = random.choice([p for p in nudged.parameters()])
-        layer.view(-1)[random.randrange(layer.numel())] += 1e-6
+        weight = layer.view(-1)[random.randrange(layer.numel())]
+        # The next float32 up: a different bit pattern, yet inside torch.allclose's tolerance.
+        weight.copy_(torch.nextafter(weight, torch.tensor(float("inf"))))
     expect(
         call(same_weights, model, nudged, what="same_weights(model, nudged)") is False,
-        "same_weights says two models are identical although one weight differs by 1e-6.",
+        "same_weights says two models are identical although one weight differs in its last bit.",
         "bitwise identical is the test here: torch.equal, not torch.allclose.",
     )
     different = call(same_weights, model, CNN(), what="same_weights(mlp, cnn)")

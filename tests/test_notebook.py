@@ -1,0 +1,46 @@
+import os
+
+import pytest
+
+from reproml.notebook import QUICK_ENV, course_folder, quick_mode, setup_course
+
+
+@pytest.mark.parametrize(
+    ("env", "given", "expected"),
+    [
+        ("1", None, True),
+        ("true", None, True),
+        ("0", None, False),
+        ("", None, False),
+        ("1", False, False),
+        ("0", True, True),
+    ],
+)
+def test_the_papermill_parameter_wins_over_the_environment(monkeypatch, env, given, expected):
+    monkeypatch.setenv(QUICK_ENV, env)
+    assert quick_mode(given) is expected
+
+
+def test_setup_passes_the_mode_and_data_to_configs_and_child_processes(
+    monkeypatch, synthetic, capsys
+):
+    monkeypatch.setenv("REPROML_DATA_DIR", str(synthetic.root))
+    monkeypatch.setenv(QUICK_ENV, "1")
+    monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    setup = setup_course()
+    assert setup.quick and setup.data_root == synthetic.root.resolve()
+    config = setup.config("model=mlp")
+    assert (config.trainer.epochs, config.data.train_size, config.model.name) == (1, 500, "mlp")
+    assert config.data.root == str(synthetic.root.resolve())
+    assert "quick mode" in capsys.readouterr().out
+    assert os.environ.pop("MLFLOW_TRACKING_URI").startswith("sqlite:///")
+    full = setup_course(quick=False)
+    assert full.config().trainer.epochs == 15 and os.environ[QUICK_ENV] == "0"
+
+
+def test_a_fresh_course_folder_is_empty():
+    folder = course_folder("test-notebook-scratch", fresh=True)
+    (folder / "old.txt").write_text("from a previous run")
+    assert course_folder("test-notebook-scratch", fresh=True) == folder
+    assert list(folder.iterdir()) == []
+    folder.rmdir()
