@@ -1,8 +1,9 @@
 import os
 
 import pytest
+from synthetic_data import write_fashion_mnist
 
-from reproml.notebook import QUICK_ENV, course_folder, quick_mode, setup_course
+from reproml.notebook import QUICK_ENV, course_data_root, course_folder, quick_mode, setup_course
 
 
 @pytest.mark.parametrize(
@@ -44,3 +45,19 @@ def test_a_fresh_course_folder_is_empty():
     assert course_folder("test-notebook-scratch", fresh=True) == folder
     assert list(folder.iterdir()) == []
     folder.rmdir()
+
+
+def test_an_offline_copy_beside_the_repository_is_used_when_data_is_empty(tmp_path, monkeypatch):
+    repo, shared = tmp_path / "repo", tmp_path / "shared" / "data"
+    for module in ("reproml.paths", "reproml.notebook"):
+        monkeypatch.setattr(f"{module}.repository_root", lambda: repo)
+    monkeypatch.delenv("REPROML_DATA_DIR", raising=False)
+    assert course_data_root() == repo / "data"  # nothing anywhere: the default, to download
+    write_fashion_mnist(shared, n_train=20, n_test=10)
+    assert course_data_root() == shared
+    (repo / "data" / "FashionMNIST" / "raw").mkdir(parents=True)  # a failed download
+    assert course_data_root() == shared
+    write_fashion_mnist(repo / "data", n_train=20, n_test=10)
+    assert course_data_root() == repo / "data"  # the student's own copy comes first
+    monkeypatch.setenv("REPROML_DATA_DIR", str(tmp_path / "mine"))
+    assert course_data_root() == tmp_path / "mine"

@@ -18,6 +18,7 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from reproml.config import load_config
+from reproml.data import RAW_FILES, raw_folder
 from reproml.paths import DATA_DIR_ENV, config_dir, repository_root, resolve_data_root
 from reproml.provenance import package_version
 from reproml.tracking.mlflow import default_tracking_uri
@@ -68,7 +69,7 @@ class CourseSetup:
 def setup_course(quick: bool | None = None, extra_overrides: Sequence[str] = ()) -> CourseSetup:
     """Decide the mode and the data root once, and say them, so every output is traceable."""
     is_quick = quick_mode(quick)
-    data_root = resolve_data_root()
+    data_root = course_data_root()
     overrides = [f"data.root={data_root}"]
     if is_quick:
         overrides += ["experiment=quick", "trainer.progress=false"]
@@ -81,6 +82,23 @@ def setup_course(quick: bool | None = None, extra_overrides: Sequence[str] = ())
     _show_figures_inline()
     print(setup.describe())
     return setup
+
+
+def course_data_root() -> Path:
+    """Where the notebooks read Fashion-MNIST: ``$REPROML_DATA_DIR``, else ``data/`` in the
+    repository, except that a machine prepared with an offline copy beside the repository
+    (``../shared/data``, as on workshop and CI machines) uses that copy when ``data/`` is empty.
+    """
+    default = resolve_data_root()
+    root = repository_root()
+    if os.environ.get(DATA_DIR_ENV) or root is None or _has_raw_files(default):
+        return default
+    shared = (root.parent / "shared" / "data").resolve()
+    return shared if _has_raw_files(shared) else default
+
+
+def _has_raw_files(root: Path) -> bool:
+    return all((raw_folder(root) / name).is_file() for name in RAW_FILES)
 
 
 def _show_figures_inline() -> None:

@@ -59,10 +59,10 @@ def test_wide_cnn_option(evaluate):
         return add
 
     right = "name: cnn\nchannels: [64, 128]\nhidden: 256\ndropout: 0.3\n"
-    assert evaluate("3.1", write(right)) == (True, "passed")
+    assert evaluate("3.2", write(right)) == (True, "passed")
     nested = "model:\n" + "".join(f"  {line}\n" for line in right.splitlines())
-    assert "composes to" in evaluate("3.1", write(nested))[1]
-    assert "no file model/wide_cnn.yaml" in evaluate("3.1", lambda conf_dir: None)[1]
+    assert "composes to" in evaluate("3.2", write(nested))[1]
+    assert "no file model/wide_cnn.yaml" in evaluate("3.2", lambda conf_dir: None)[1]
 
 
 def test_sweep_table(evaluate):
@@ -80,5 +80,5 @@ def test_sweep_table(evaluate):
         table = right(sweep_dir)
         return pd.concat([table, table.iloc[:1]])
 
-    assert evaluate("3.2", right) == (True, "passed")
-    assert "skip a job that crashed" in evaluate("3.2", keeps_crashed_jobs)[1]
+    assert evaluate("3.1", right) == (True, "passed")
+    assert "skip a job that crashed" in evaluate("3.1", keeps_crashed_jobs)[1]

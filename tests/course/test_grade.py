@@ -3,8 +3,9 @@
 import nbformat
 import pytest
 
+from reproml.cli.course import main
 from reproml.course.build import build_student_notebook
-from reproml.course.grade import format_grades, grade_notebook
+from reproml.course.grade import format_grades, grade_notebook, grade_path
 from reproml.course.notebooks import write_notebook
 
 pytestmark = pytest.mark.slow
@@ -28,7 +29,7 @@ def course_notebook(*middle: str) -> nbformat.NotebookNode:
         "checks.exercise_5_1(expand_grid)",
         *middle,
         DIFF,
-        "checks.exercise_6_2(environment_diff)",
+        "checks.exercise_6_3(environment_diff)",
     ]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     nb.metadata["kernelspec"] = {
@@ -60,13 +61,13 @@ def scores(grade):
 
 def test_solution_gets_full_marks(course):
     grade = course(course_notebook())
-    assert scores(grade) == [("5.1", 1, 1), ("6.2", 2, 2)]
+    assert scores(grade) == [("5.1", 1, 1), ("6.3", 2, 2)]
     assert "Total: 3/3 points" in format_grades([grade])
 
 
 def test_student_version_gets_zero_with_a_clear_message_each(course):
     grade = course(build_student_notebook(course_notebook()))
-    assert scores(grade) == [("5.1", 0, 1), ("6.2", 0, 2)]
+    assert scores(grade) == [("5.1", 0, 1), ("6.3", 0, 2)]
     assert all("is not written yet" in s.message for s in grade.scores)
     assert grade.problem is None
 
@@ -76,22 +77,45 @@ def test_half_done_with_a_crash_in_between_keeps_what_it_earned(course):
     half.cells[1].source = GRID.replace("### BEGIN SOLUTION: every combination as a dict\n", "")
     half.cells[1].source = half.cells[1].source.replace("    ### END SOLUTION", "")
     grade = course(half)
-    assert scores(grade) == [("5.1", 1, 1), ("6.2", 0, 2)]
+    assert scores(grade) == [("5.1", 1, 1), ("6.3", 0, 2)]
 
 
 def test_a_wrong_answer_does_not_pass(course):
     wrong = course_notebook()
     wrong.cells[3].source = "def environment_diff(a, b):\n    return {}"
     grade = course(wrong)
-    assert scores(grade) == [("5.1", 1, 1), ("6.2", 0, 2)]
+    assert scores(grade) == [("5.1", 1, 1), ("6.3", 0, 2)]
     assert "misses" in grade.scores[1].message
 
 
 def test_editing_or_deleting_a_check_cell_does_not_help(course):
     cheat = build_student_notebook(course_notebook())
     cheat.cells[2].source = "checks.exercise_5_1(lambda grid: None) if False else print('passed')"
-    del cheat.cells[4]  # the check of 6.2
+    del cheat.cells[4]  # the check of 6.3
     grade = course(cheat)
-    assert scores(grade) == [("5.1", 0, 1), ("6.2", 0, 2)]
+    assert scores(grade) == [("5.1", 0, 1), ("6.3", 0, 2)]
     assert "is not written yet" in grade.scores[0].message  # the original check ran
     assert "check cell was deleted" in grade.scores[1].message
+
+
+def test_a_folder_graded_two_at_a_time_keeps_file_order(tmp_path):
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    wrong = course_notebook()
+    wrong.cells[3].source = "def environment_diff(a, b):\n    return {}"
+    write_notebook(course_notebook(), folder / "a_full.ipynb")
+    write_notebook(build_student_notebook(course_notebook()), folder / "b_empty.ipynb")
+    write_notebook(wrong, folder / "c_wrong.ipynb")
+    grades = grade_path(folder, timeout=120, jobs=2)
+    assert [(g.notebook, g.points) for g in grades] == [
+        ("a_full.ipynb", 3),
+        ("b_empty.ipynb", 0),
+        ("c_wrong.ipynb", 1),
+    ]
+
+
+def test_jobs_must_be_a_positive_number(capsys):
+    with pytest.raises(SystemExit) as exit_:
+        main(["grade", "notebooks", "--jobs", "0"])
+    assert exit_.value.code == 2
+    assert "expected a whole number of 1 or more, got '0'" in capsys.readouterr().err

@@ -8,10 +8,15 @@ a notebook the line also carries a machine-readable record (mime type ``MIME_TYP
 
 from __future__ import annotations
 
+import contextlib
+import os
 import traceback
-from collections.abc import Callable
+import warnings
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
+
+from reproml.logs import quiet_loggers
 
 MIME_TYPE = "application/vnd.reproml.check+json"
 
@@ -55,7 +60,8 @@ class Exercise:
     def evaluate(self, *args: Any, **kwargs: Any) -> CheckResult:
         """Run the check and turn every way it can end into a result; never raises."""
         try:
-            self.check(*args, **kwargs)
+            with quiet_libraries():
+                self.check(*args, **kwargs)
         except CheckFailed as failure:
             return self._result(False, str(failure))
         except Exception as error:  # a bug in the check itself must still read clearly
@@ -72,6 +78,54 @@ class Exercise:
 
 
 EXERCISES: dict[str, Exercise] = {}
+
+# Their INFO lines and warnings (a new MLflow database, papermill's kernel) are noise in the
+# check's one line, and they vary from run to run, which nbval would report as a difference.
+NOISY_LOGGERS = ("mlflow", "alembic", "papermill", "nbclient", "traitlets", "hydra")
+
+
+@contextlib.contextmanager
+def quiet_libraries() -> Iterator[None]:
+    with (
+        quiet_loggers(*NOISY_LOGGERS),
+        warnings.catch_warnings(),
+        _environment(MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR="false"),
+        _child_stderr_discarded(),
+    ):
+        warnings.simplefilter("ignore")
+        yield
+
+
+@contextlib.contextmanager
+def _environment(**values: str) -> Iterator[None]:
+    saved = {name: os.environ.get(name) for name in values}
+    os.environ.update(values)
+    try:
+        yield
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+@contextlib.contextmanager
+def _child_stderr_discarded() -> Iterator[None]:
+    """Processes started meanwhile (papermill's kernels) write their start-up warnings to
+    file descriptor 2, which a notebook shows; Python's own ``sys.stderr`` is left alone."""
+    try:
+        saved = os.dup(2)
+    except OSError:  # no descriptor 2 at all
+        yield
+        return
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 2)
+    try:
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
 
 
 def exercise(id: str, title: str, points: int = 1) -> Callable[[Callable[..., None]], Callable]:

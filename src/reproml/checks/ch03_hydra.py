@@ -16,8 +16,8 @@ from reproml.errors import ReproMLError
 WIDE_CNN = {"name": "cnn", "channels": [64, 128], "hidden": 256, "dropout": 0.3}
 
 
-@exercise("3.1", "add a config group option: model=wide_cnn", points=2)
-def exercise_3_1(add_wide_cnn: Any) -> None:
+@exercise("3.2", "add a config group option: model=wide_cnn", points=2)
+def exercise_3_2(add_wide_cnn: Any) -> None:
     from hydra.errors import HydraException
     from omegaconf import OmegaConf
 
@@ -55,8 +55,8 @@ def exercise_3_1(add_wide_cnn: Any) -> None:
             raise CheckFailed(f"the option composes but cannot be used: {error}") from None
 
 
-@exercise("3.2", "read a Hydra sweep folder into a table", points=2)
-def exercise_3_2(sweep_table: Any) -> None:
+@exercise("3.1", "read a Hydra sweep folder into a table", points=2)
+def exercise_3_1(sweep_table: Any) -> None:
     rng = random.Random()
     with tempfile.TemporaryDirectory() as tmp:
         sweep = Path(tmp) / "multirun" / "2026-11-23" / "10-00-00"

@@ -53,8 +53,8 @@ def exercise_6_1(same_weights: Any) -> None:
     )
 
 
-@exercise("6.2", "list what differs between two runs' environments", points=2)
-def exercise_6_2(environment_diff: Any) -> None:
+@exercise("6.3", "list what differs between two runs' environments", points=2)
+def exercise_6_3(environment_diff: Any) -> None:
     rng = random.Random()
     base = {
         "git_commit": f"{rng.getrandbits(160):040x}",
@@ -97,8 +97,8 @@ def exercise_6_2(environment_diff: Any) -> None:
     )
 
 
-@exercise("6.3", "draw a batch order that nothing else can disturb", points=2)
-def exercise_6_3(batch_order: Any) -> None:
+@exercise("6.2", "draw a batch order that nothing else can disturb", points=2)
+def exercise_6_2(batch_order: Any) -> None:
     import torch
 
     n, seed = random.randint(20, 200), random.randrange(10**6)

@@ -42,11 +42,26 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PERCENT",
         help="exit 1 when the total is below this share of the points (CI)",
     )
+    grade.add_argument("--jobs", type=_positive, default=1, help="notebooks at a time")
 
     execute = commands.add_parser("execute", help="run solution notebooks in place")
     execute.add_argument("paths", type=Path, nargs="*", help="default: every solution")
     execute.add_argument("--quick", action="store_true", help="quick mode")
+    execute.add_argument("--jobs", type=_positive, default=1, help="notebooks at a time")
     return parser
+
+
+def _prepare_for_parallel(jobs: int) -> None:
+    if jobs > 1:  # the notebooks' kernels will share the default MLflow store
+        from reproml.tracking.mlflow import create_store, default_tracking_uri
+
+        create_store(default_tracking_uri())
+
+
+def _positive(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of 1 or more, got {text!r}")
+    return int(text)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -94,7 +109,10 @@ def _grade(args: argparse.Namespace) -> int:
     if not args.path.exists():
         raise ReproMLError(f"{args.path} does not exist.")
     solutions = args.solutions or course_dir("solutions")
-    grades = grade_path(args.path, solutions, quick=not args.full, timeout=args.timeout)
+    _prepare_for_parallel(args.jobs)
+    grades = grade_path(
+        args.path, solutions, quick=not args.full, timeout=args.timeout, jobs=args.jobs
+    )
     if args.json:
         print(json.dumps([g.as_dict() for g in grades], indent=2))
     else:
@@ -109,13 +127,21 @@ def _grade(args: argparse.Namespace) -> int:
 
 def _execute(args: argparse.Namespace) -> int:
     from reproml.course.execute import execute_in_place
-    from reproml.course.notebooks import course_dir, list_notebooks
+    from reproml.course.notebooks import course_dir, in_parallel, list_notebooks
 
     paths = [p for path in (args.paths or [course_dir("solutions")]) for p in list_notebooks(path)]
-    for path in paths:
-        seconds = execute_in_place(path, quick=args.quick)
-        print(f"Executed {path} in {seconds:.0f} s")
-    return 0
+
+    def execute(path: Path) -> str:
+        try:
+            return f"Executed {path} in {execute_in_place(path, quick=args.quick):.0f} s"
+        except ReproMLError as error:
+            return f"Error: {error}"
+
+    _prepare_for_parallel(args.jobs)
+    reports = in_parallel(execute, paths, args.jobs, desc="executing")
+    for report in reports:
+        print(report, file=sys.stderr if report.startswith("Error") else sys.stdout)
+    return 1 if any(report.startswith("Error") for report in reports) else 0
 
 
 COMMANDS = {"build": _build, "grade": _grade, "execute": _execute}

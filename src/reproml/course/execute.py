@@ -34,11 +34,10 @@ def execute_in_place(path: Path, quick: bool = False, timeout: int = 1200) -> fl
         store_widget_state=False,
     )
     start = time.perf_counter()
-    with kernel_environment(quick):
-        try:
-            client.execute()
-        except CellExecutionError as error:
-            summary = re.sub(r"\x1b\[[0-9;]*m", "", str(error).strip().splitlines()[-1])
-            raise ReproMLError(f"{path.name} failed, left unchanged: {summary}") from None
+    try:
+        client.execute(env=kernel_environment(quick))
+    except CellExecutionError as error:
+        summary = re.sub(r"\x1b\[[0-9;]*m", "", str(error).strip().splitlines()[-1])
+        raise ReproMLError(f"{path.name} failed, left unchanged: {summary}") from None
     write_notebook(tidy_metadata(nb), path)
     return time.perf_counter() - start

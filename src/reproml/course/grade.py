@@ -15,6 +15,7 @@ from nbformat import NotebookNode
 from reproml.checks.base import EXERCISES, MIME_TYPE
 from reproml.course.notebooks import (
     check_cells,
+    in_parallel,
     kernel_environment,
     list_notebooks,
     read_notebook,
@@ -80,11 +81,10 @@ def grade_notebook(
         extra_arguments=QUIET_KERNEL,
         resources={"metadata": {"path": str(path.parent.resolve())}},
     )
-    with kernel_environment(quick):
-        try:
-            client.execute()
-        except (CellTimeoutError, DeadKernelError) as error:
-            grade.problem = f"{type(error).__name__}: {str(error).splitlines()[0]}"
+    try:
+        client.execute(env=kernel_environment(quick))
+    except (CellTimeoutError, DeadKernelError) as error:
+        grade.problem = f"{type(error).__name__}: {str(error).splitlines()[0]}"
     located = check_cells(nb)
     for exercise in expected:
         cell = nb.cells[located[exercise]] if exercise in located else None
@@ -119,17 +119,22 @@ def _score(exercise: str, cell: NotebookNode | None, problem: str | None) -> Exe
 
 
 def grade_path(
-    path: Path, solutions: Path | None = None, quick: bool = True, timeout: int = 600
+    path: Path,
+    solutions: Path | None = None,
+    quick: bool = True,
+    timeout: int = 600,
+    jobs: int = 1,
 ) -> list[NotebookGrade]:
+    """Grade every notebook at ``path``, ``jobs`` kernels at a time; grades in file order."""
     notebooks = list_notebooks(path)
     if not notebooks:
         raise ReproMLError(f"No notebooks at {path}: give a .ipynb file or a folder of them.")
-    from tqdm.auto import tqdm
-
-    grades = []
-    for notebook in tqdm(notebooks, desc="grading", unit="notebook", disable=len(notebooks) < 2):
-        grades.append(grade_notebook(notebook, solutions, quick, timeout))
-    return grades
+    return in_parallel(
+        lambda notebook: grade_notebook(notebook, solutions, quick, timeout),
+        notebooks,
+        jobs,
+        desc="grading",
+    )
 
 
 def format_grades(grades: list[NotebookGrade]) -> str:

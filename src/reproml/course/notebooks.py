@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TypeVar
 
 import nbformat
 from nbformat import NotebookNode
@@ -16,6 +16,7 @@ from reproml.paths import repository_root
 
 # The cell that checks exercise 1.2 starts with ``checks.exercise_1_2(``.
 CHECK_CALL = re.compile(r"^\s*checks\.exercise_(\d+)_(\d+)\(", re.MULTILINE)
+T = TypeVar("T")
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
@@ -70,15 +71,28 @@ def tidy_metadata(nb: NotebookNode) -> NotebookNode:
     return nb
 
 
-@contextlib.contextmanager
-def kernel_environment(quick: bool) -> Iterator[None]:
-    """A kernel inherits its parent's environment: set quick mode for it, restore it after."""
-    saved = os.environ.get(QUICK_ENV)
-    os.environ[QUICK_ENV] = "1" if quick else "0"
-    try:
-        yield
-    finally:
-        if saved is None:
-            os.environ.pop(QUICK_ENV, None)
-        else:
-            os.environ[QUICK_ENV] = saved
+def kernel_environment(quick: bool) -> dict[str, str]:
+    """This process's environment with quick mode set, for a kernel to start with.
+
+    Passed to the kernel rather than set in ``os.environ``, so notebooks can run in threads.
+    """
+    return {**os.environ, QUICK_ENV: "1" if quick else "0"}
+
+
+def in_parallel(
+    work: Callable[[Path], T], notebooks: Sequence[Path], jobs: int = 1, desc: str = ""
+) -> list[T]:
+    """``work`` on each notebook, ``jobs`` at a time (each has its own kernel process, so
+    threads are enough), with a progress bar; results in the order of ``notebooks``."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from tqdm.auto import tqdm
+
+    with (
+        ThreadPoolExecutor(max(1, jobs)) as pool,
+        tqdm(total=len(notebooks), desc=desc, unit="notebook", disable=len(notebooks) < 2) as bar,
+    ):
+        futures = [pool.submit(work, notebook) for notebook in notebooks]
+        for future in futures:
+            future.add_done_callback(lambda _: bar.update())
+        return [future.result() for future in futures]

@@ -10,9 +10,7 @@ input. The store is a SQLite file at the repository root unless ``tracking.uri``
 
 from __future__ import annotations
 
-import contextlib
 import copy
-import logging
 import math
 import os
 import sys
@@ -20,7 +18,6 @@ import tempfile
 import urllib.error
 import urllib.request
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -30,6 +27,7 @@ from omegaconf import DictConfig, OmegaConf
 from reproml.config import flatten_config
 from reproml.data import CLASSES, normalize, raw_folder
 from reproml.errors import ConfigError, ReproMLError
+from reproml.logs import quiet_loggers
 from reproml.paths import repository_root
 from reproml.plots import plot_confusion_matrix, plot_learning_curves
 from reproml.provenance import environment_tags
@@ -87,6 +85,17 @@ def check_tracking_uri(uri: str, timeout: float = 5.0) -> None:
             f"Tracking URI {uri!r} is not understood. Use http://host:port for a tracking server"
             " or sqlite:////absolute/path/mlflow.db for a local store."
         )
+
+
+def create_store(uri: str) -> None:
+    """Create a local store's tables now, before parallel jobs use it: MLflow builds them on
+    first use, and two processes doing that at once can fail."""
+    from mlflow import MlflowClient
+
+    check_tracking_uri(uri)
+    if urlparse(uri).scheme.split("+")[0] not in SERVER_SCHEMES:
+        with quiet_loggers("mlflow", "alembic"):
+            MlflowClient(uri).search_experiments(max_results=1)
 
 
 def sqlite_path(uri: str) -> Path:
@@ -224,7 +233,7 @@ class MlflowTracker(Tracker):
         model = copy.deepcopy(result.model).cpu().eval()
         # uv environments have no pip; MLflow warns about that while writing conda.yaml, and
         # says it found uv.lock: nothing a student can act on.
-        with _quiet_logger("mlflow.utils.environment"), _quiet_logger("mlflow.utils.uv_utils"):
+        with quiet_loggers("mlflow.utils.environment", "mlflow.utils.uv_utils"):
             info = mlflow.pytorch.log_model(
                 model,
                 name="model",
@@ -255,17 +264,6 @@ def experiment_id(uri: str, name: str) -> str:
         if experiment is None:
             raise
         return experiment.experiment_id
-
-
-@contextlib.contextmanager
-def _quiet_logger(name: str) -> Iterator[None]:
-    logger = logging.getLogger(name)
-    level = logger.level
-    logger.setLevel(logging.ERROR)
-    try:
-        yield
-    finally:
-        logger.setLevel(level)
 
 
 def flat_params(config: DictConfig | dict[str, Any]) -> dict[str, str]:
