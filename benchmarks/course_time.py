@@ -21,16 +21,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
-from nbclient import NotebookClient
 
 from reproml.course.notebooks import (
     course_dir,
     in_parallel,
     kernel_environment,
     list_notebooks,
+    notebook_client,
     read_notebook,
 )
-from reproml.notebook import QUIET_KERNEL
 
 
 @dataclass
@@ -80,14 +79,7 @@ def measure(path: Path, quick: bool) -> Measurement:
     def watch_kernel(**_: object) -> None:
         watches.append(MemoryWatch(client.km.provisioner.process.pid))
 
-    client = NotebookClient(
-        read_notebook(path),
-        timeout=3600,
-        kernel_name="python3",
-        extra_arguments=QUIET_KERNEL,
-        resources={"metadata": {"path": str(path.parent.resolve())}},
-        on_notebook_start=watch_kernel,
-    )
+    client = notebook_client(read_notebook(path), path, 3600, on_notebook_start=watch_kernel)
     start = time.perf_counter()
     try:
         client.execute(env=kernel_environment(quick))

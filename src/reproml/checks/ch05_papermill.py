@@ -15,8 +15,8 @@ from reproml.checks.base import CheckFailed, call, exercise, expect
 def exercise_5_1(expand_grid: Any) -> None:
     rng = random.Random()
     grid = {
-        "model": rng.sample(["logreg", "mlp", "cnn"], rng.randint(1, 3)),
-        "lr": rng.sample([0.1, 0.03, 0.01, 0.001], rng.randint(1, 4)),
+        "model": rng.sample(["logreg", "mlp", "cnn"], rng.randint(2, 3)),
+        "lr": rng.sample([0.1, 0.03, 0.01, 0.001], rng.randint(2, 4)),
         "seed": rng.sample(range(100), rng.randint(1, 3)),
     }
     expected = [

@@ -11,28 +11,20 @@ from pathlib import Path
 
 from reproml.course.notebooks import (
     kernel_environment,
+    notebook_client,
     read_notebook,
     tidy_metadata,
     write_notebook,
 )
 from reproml.errors import ReproMLError
-from reproml.notebook import QUIET_KERNEL
 
 
 def execute_in_place(path: Path, quick: bool = False, timeout: int = 1200) -> float:
     """Execute ``path`` in its own folder and save it with its outputs; return the seconds."""
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellExecutionError
 
     nb = read_notebook(path)
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        kernel_name="python3",
-        extra_arguments=QUIET_KERNEL,
-        resources={"metadata": {"path": str(path.parent.resolve())}},
-        store_widget_state=False,
-    )
+    client = notebook_client(nb, path, timeout, store_widget_state=False)
     start = time.perf_counter()
     try:
         client.execute(env=kernel_environment(quick))

@@ -18,10 +18,10 @@ from reproml.course.notebooks import (
     in_parallel,
     kernel_environment,
     list_notebooks,
+    notebook_client,
     read_notebook,
 )
 from reproml.errors import ReproMLError
-from reproml.notebook import QUIET_KERNEL
 
 
 @dataclass(frozen=True)
@@ -64,7 +64,6 @@ def restore_check_cells(submission: NotebookNode, solution: NotebookNode) -> lis
 def grade_notebook(
     path: Path, solutions: Path | None = None, quick: bool = True, timeout: int = 600
 ) -> NotebookGrade:
-    from nbclient import NotebookClient
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     nb = read_notebook(path)
@@ -73,14 +72,7 @@ def grade_notebook(
     if reference is not None and reference.is_file():
         expected = restore_check_cells(nb, read_notebook(reference))
     grade = NotebookGrade(path.name)
-    client = NotebookClient(
-        nb,
-        timeout=timeout,
-        allow_errors=True,
-        kernel_name="python3",
-        extra_arguments=QUIET_KERNEL,
-        resources={"metadata": {"path": str(path.parent.resolve())}},
-    )
+    client = notebook_client(nb, path, timeout, allow_errors=True)
     try:
         client.execute(env=kernel_environment(quick))
     except (CellTimeoutError, DeadKernelError) as error:

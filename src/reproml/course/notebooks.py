@@ -6,13 +6,16 @@ import os
 import re
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import nbformat
 from nbformat import NotebookNode
 
-from reproml.notebook import QUICK_ENV
+from reproml.notebook import QUICK_ENV, QUIET_KERNEL
 from reproml.paths import repository_root
+
+if TYPE_CHECKING:
+    from nbclient import NotebookClient
 
 # The cell that checks exercise 1.2 starts with ``checks.exercise_1_2(``.
 CHECK_CALL = re.compile(r"^\s*checks\.exercise_(\d+)_(\d+)\(", re.MULTILINE)
@@ -77,6 +80,21 @@ def kernel_environment(quick: bool) -> dict[str, str]:
     Passed to the kernel rather than set in ``os.environ``, so notebooks can run in threads.
     """
     return {**os.environ, QUICK_ENV: "1" if quick else "0"}
+
+
+def notebook_client(nb: NotebookNode, path: Path, timeout: int, **options: Any) -> NotebookClient:
+    """A client that runs ``nb`` in a fresh python3 kernel, in the folder of ``path`` (where the
+    notebook lives, so its relative paths work), with the kernel's start-up chatter off."""
+    from nbclient import NotebookClient
+
+    return NotebookClient(
+        nb,
+        timeout=timeout,
+        kernel_name="python3",
+        extra_arguments=QUIET_KERNEL,
+        resources={"metadata": {"path": str(Path(path).parent.resolve())}},
+        **options,
+    )
 
 
 def in_parallel(
