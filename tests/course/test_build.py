@@ -108,7 +108,7 @@ def test_build_check_fails_with_one_line_naming_the_notebook(tmp_path):
     )
     assert done.returncode == 1
     assert done.stderr.strip().splitlines() == [
-        f"Error: {tmp_path / 'notebooks'} is out of date: 01_x.ipynb. "
+        f"Error: out of date with {solutions}: 01_x.ipynb. "
         "Run `uv run reproml-course build` and commit the result."
     ]
     assert json.loads((solutions / "01_x.ipynb").read_text())["cells"]

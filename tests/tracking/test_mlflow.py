@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import socket
 import subprocess
 import sys
 import time
@@ -165,13 +164,7 @@ def test_inside_a_users_own_run_the_run_is_a_child(tracked_config, data):
     assert child.data.tags["mlflow.parentRunId"] == parent.info.run_id
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def test_a_server_that_does_not_answer_is_detected_before_training(make_config):
+def test_a_server_that_does_not_answer_is_detected_before_training(make_config, free_port):
     cfg = make_config(
         [
             "tracking=mlflow",
@@ -202,7 +195,7 @@ def test_an_empty_experiment_name_is_refused(make_config):
 
 
 @pytest.mark.slow
-def test_logging_to_a_real_mlflow_server(tracked_config, data, tmp_path):
+def test_logging_to_a_real_mlflow_server(tracked_config, data, tmp_path, free_port):
     port = free_port()
     server = subprocess.Popen(
         [

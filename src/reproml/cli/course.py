@@ -5,6 +5,7 @@ uv run reproml-course build --check    # fail when notebooks/ is out of date (CI
 uv run reproml-course grade notebooks/01_results_in_txt_files.ipynb
 uv run reproml-course grade submissions/ --json > grades.json
 uv run reproml-course execute --quick  # run the solutions in place, with their outputs
+uv run reproml-course binder           # binder/ from uv.lock (--check: fail when it drifted)
 """
 
 from __future__ import annotations
@@ -24,7 +25,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    build = commands.add_parser("build", help="generate the student notebooks from the solutions")
+    build = commands.add_parser(
+        "build", help="generate the student notebooks (and the README's chapter table)"
+    )
     build.add_argument("--check", action="store_true", help="only check they are up to date")
     build.add_argument("--solutions", type=Path, default=None, help="default: solutions/")
     build.add_argument("--notebooks", type=Path, default=None, help="default: notebooks/")
@@ -48,6 +51,9 @@ def build_parser() -> argparse.ArgumentParser:
     execute.add_argument("paths", type=Path, nargs="*", help="default: every solution")
     execute.add_argument("--quick", action="store_true", help="quick mode")
     execute.add_argument("--jobs", type=_positive, default=1, help="notebooks at a time")
+
+    binder = commands.add_parser("binder", help="write binder/ from uv.lock, with CPU torch")
+    binder.add_argument("--check", action="store_true", help="only check it matches uv.lock")
     return parser
 
 
@@ -79,16 +85,19 @@ def _build(args: argparse.Namespace) -> int:
 
     solutions = args.solutions or course_dir("solutions")
     notebooks = args.notebooks or course_dir("notebooks")
-    report = build_course(solutions, notebooks, check=args.check)
+    # The README's chapter table goes with the course's own notebooks, not with a copy elsewhere.
+    readme = course_dir("README.md") if args.notebooks is None else None
+    report = build_course(solutions, notebooks, check=args.check, readme=readme)
     if args.check:
         if report.up_to_date:
-            print(f"{notebooks} is up to date with {solutions}.")
+            extra = " (and the README's chapter table)" if readme else ""
+            print(f"{notebooks}{extra} is up to date with {solutions}.")
             return 0
         names = [p.name for p in report.out_of_date] + [
             f"{p.name} (no solution)" for p in report.stale
         ]
         print(
-            f"Error: {notebooks} is out of date: {', '.join(names)}. "
+            f"Error: out of date with {solutions}: {', '.join(names)}. "
             "Run `uv run reproml-course build` and commit the result.",
             file=sys.stderr,
         )
@@ -144,7 +153,28 @@ def _execute(args: argparse.Namespace) -> int:
     return 1 if any(report.startswith("Error") for report in reports) else 0
 
 
-COMMANDS = {"build": _build, "grade": _grade, "execute": _execute}
+def _binder(args: argparse.Namespace) -> int:
+    from reproml.course.binder import write_binder
+    from reproml.course.notebooks import course_dir
+
+    root = course_dir(".").resolve()
+    differ = write_binder(root, check=args.check)
+    if args.check and differ:
+        names = ", ".join(str(p.relative_to(root)) for p in differ)
+        print(
+            f"Error: {names} no longer match uv.lock. Run `uv run reproml-course binder` and "
+            "commit the result.",
+            file=sys.stderr,
+        )
+        return 1
+    for path in differ:
+        print(f"Wrote {path.relative_to(root)}")
+    if not differ:
+        print("binder/ matches uv.lock.")
+    return 0
+
+
+COMMANDS = {"build": _build, "grade": _grade, "execute": _execute, "binder": _binder}
 
 
 def cli() -> None:

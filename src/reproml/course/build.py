@@ -2,7 +2,9 @@
 
 nbgrader's ``ClearSolutions`` replaces each ``### BEGIN SOLUTION`` ... ``### END SOLUTION``
 region with a stub; the text after ``BEGIN SOLUTION`` on the marker line becomes the stub's
-one-line instruction. Outputs are cleared, everything else is kept as written.
+one-line instruction. Outputs are cleared, everything else is kept as written. Each student
+notebook also gets its Colab and Binder badges and the Colab setup cell (``course/launch.py``),
+and the README's chapter table is regenerated with the same links.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from pathlib import Path
 from nbconvert.preprocessors import ClearOutputPreprocessor
 from nbformat import NotebookNode
 
+from reproml.course.launch import GitHubRepository, add_launch_cells, readme_blocks, update_readme
 from reproml.course.notebooks import list_notebooks, notebook_text, read_notebook, tidy_metadata
 from reproml.errors import ReproMLError
 
@@ -56,13 +59,18 @@ def _clear_solutions():
     )
 
 
-def build_student_notebook(solution: NotebookNode) -> NotebookNode:
+def build_student_notebook(
+    solution: NotebookNode, path: str | None = None, repository: GitHubRepository | None = None
+) -> NotebookNode:
+    """The student version; with ``path`` (where it lives in ``repository``), its launch cells."""
     nb = copy.deepcopy(solution)
     try:
         nb, _ = _clear_solutions().preprocess(nb, {})
     except RuntimeError as error:  # nbgrader's message for unbalanced markers
         raise ReproMLError(f"Cannot build: {error} (check the {BEGIN}/{END} pairs).") from None
     nb, _ = ClearOutputPreprocessor().preprocess(nb, {})
+    if path is not None:
+        add_launch_cells(nb, path, repository or GitHubRepository.current())
     return tidy_metadata(nb)
 
 
@@ -77,19 +85,36 @@ class BuildReport:
         return not self.out_of_date and not self.stale
 
 
-def build_course(solutions: Path, notebooks: Path, check: bool = False) -> BuildReport:
-    """Write (or, with ``check``, only compare) ``notebooks/`` from ``solutions/``."""
+def build_course(
+    solutions: Path,
+    notebooks: Path,
+    check: bool = False,
+    repository: GitHubRepository | None = None,
+    readme: Path | None = None,
+) -> BuildReport:
+    """Write (or, with ``check``, only compare) ``notebooks/`` from ``solutions/``, and the
+    chapter table of ``readme`` when given.
+
+    The badges point to ``notebooks/NAME`` in ``repository`` (default: the project's URL).
+    """
     sources = list_notebooks(solutions)
     if not sources:
         raise ReproMLError(f"No notebooks in {solutions}: nothing to build from.")
+    repository = repository or GitHubRepository.current()
     report = BuildReport()
-    expected = {}
+    expected: dict[Path, str] = {}
+    titles = {}
     for source in sources:
-        expected[source.name] = notebook_text(build_student_notebook(read_notebook(source)))
+        solution = read_notebook(source)
+        titles[source.name] = _title(solution)
+        student = build_student_notebook(solution, f"notebooks/{source.name}", repository)
+        expected[notebooks / source.name] = notebook_text(student)
+    if readme is not None:
+        text = readme.read_text(encoding="utf-8")
+        expected[readme] = update_readme(text, readme_blocks(titles, repository))
     if not check:
         notebooks.mkdir(parents=True, exist_ok=True)
-    for name, text in expected.items():
-        target = notebooks / name
+    for target, text in expected.items():
         current = target.read_text(encoding="utf-8") if target.is_file() else None
         if current == text:
             continue
@@ -99,8 +124,16 @@ def build_course(solutions: Path, notebooks: Path, check: bool = False) -> Build
             target.write_text(text, encoding="utf-8")
             report.written.append(target)
     report.stale = (
-        [p for p in list_notebooks(notebooks) if p.name not in expected]
-        if (notebooks.is_dir())
-        else []
+        [p for p in list_notebooks(notebooks) if p not in expected] if (notebooks.is_dir()) else []
     )
     return report
+
+
+def _title(nb: NotebookNode) -> str:
+    """The text of the notebook's first heading (``00 · Setup and data``)."""
+    for cell in nb.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return ""

@@ -51,9 +51,12 @@ class TrackingError(ReproMLError):
 
 
 def default_tracking_uri() -> str:
-    """``$MLFLOW_TRACKING_URI``, else ``mlflow.db`` at the repository root (or here)."""
-    if os.environ.get("MLFLOW_TRACKING_URI"):
-        return os.environ["MLFLOW_TRACKING_URI"]
+    """``$MLFLOW_TRACKING_URI``, else the local store."""
+    return os.environ.get("MLFLOW_TRACKING_URI") or local_tracking_uri()
+
+
+def local_tracking_uri() -> str:
+    """``mlflow.db`` at the repository root (or in the working directory)."""
     folder = repository_root() or Path.cwd()
     return f"sqlite:///{folder / DB_FILE}"
 

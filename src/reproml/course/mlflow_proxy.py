@@ -1,0 +1,53 @@
+"""The MLflow UI inside JupyterLab (and on Binder), through jupyter-server-proxy.
+
+Registered in ``pyproject.toml`` as a ``jupyter_serverproxy_servers`` entry point: JupyterLab
+shows an "MLflow" tile in its launcher, and the first visit of ``<jupyter url>/mlflow/`` starts
+``mlflow server`` on the local store, bound to 127.0.0.1, behind Jupyter's own login.
+
+The proxy passes the browser's Host and Origin headers on (``hub.mybinder.org``, not
+``localhost``), which MLflow's DNS-rebinding and cross-origin protections refuse: since the
+server is reachable only through Jupyter, it accepts any host and origin.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlparse
+
+from reproml.tracking.mlflow import (
+    ARTIFACTS_DIR,
+    DATABASE_SCHEMES,
+    local_tracking_uri,
+    sqlite_path,
+)
+
+ICON = Path(__file__).with_name("mlflow.svg")
+
+
+def mlflow_ui() -> dict[str, Any]:
+    """jupyter-server-proxy's description of the MLflow server (``{port}`` is filled in).
+
+    It shows ``$MLFLOW_TRACKING_URI`` when that is a database, else the local store (a class
+    server has its own UI).
+    """
+    uri = os.environ.get("MLFLOW_TRACKING_URI", "")
+    if urlparse(uri).scheme.split("+")[0] not in DATABASE_SCHEMES:
+        uri = local_tracking_uri()
+    artifacts = sqlite_path(uri).parent if uri.startswith("sqlite:") else Path.cwd()
+    options = {
+        "--backend-store-uri": uri,
+        "--default-artifact-root": str(artifacts / ARTIFACTS_DIR),
+        "--host": "127.0.0.1",
+        "--port": "{port}",
+        "--workers": "1",  # MLflow's default of 4 would take 600 MB of Binder's 2 GB
+        "--allowed-hosts": "*",
+        "--cors-allowed-origins": "*",
+    }
+    return {
+        "command": ["mlflow", "server", *(word for pair in options.items() for word in pair)],
+        "timeout": 120,  # seconds to wait for the port: importing MLflow takes a while
+        "absolute_url": False,
+        "launcher_entry": {"title": "MLflow", "icon_path": str(ICON)},
+    }
