@@ -1,6 +1,8 @@
 """``reproml-course execute``: run the solutions in place, so readers see outputs and figures.
 
 A notebook is written back only when every cell ran: a failure leaves the file as it was.
+Absolute paths in the outputs are written relative to the repository (``outputs/...``,
+``../shared/data``) and the home folder as ``~``: committed outputs show no one's machine.
 """
 
 from __future__ import annotations
@@ -8,6 +10,8 @@ from __future__ import annotations
 import re
 import time
 from pathlib import Path
+
+from nbformat import NotebookNode
 
 from reproml.course.notebooks import (
     kernel_environment,
@@ -17,6 +21,7 @@ from reproml.course.notebooks import (
     write_notebook,
 )
 from reproml.errors import ReproMLError
+from reproml.paths import repository_root
 
 
 def execute_in_place(path: Path, quick: bool = False, timeout: int = 1200) -> float:
@@ -31,5 +36,27 @@ def execute_in_place(path: Path, quick: bool = False, timeout: int = 1200) -> fl
     except CellExecutionError as error:
         summary = re.sub(r"\x1b\[[0-9;]*m", "", str(error).strip().splitlines()[-1])
         raise ReproMLError(f"{path.name} failed, left unchanged: {summary}") from None
-    write_notebook(tidy_metadata(nb), path)
+    write_notebook(tidy_metadata(relative_paths(nb)), path)
     return time.perf_counter() - start
+
+
+def relative_paths(nb: NotebookNode, root: Path | None = None) -> NotebookNode:
+    """Rewrite the repository's absolute path (and its parent's, and home) in text outputs."""
+    root = root or repository_root() or Path.cwd()
+    replacements = [(f"{root}/", ""), (f"{root.parent}/", "../"), (f"{Path.home()}/", "~/")]
+    replacements = [(old, new) for old, new in replacements if old != "//"]
+
+    def rewrite(text: str) -> str:
+        for old, new in replacements:
+            text = text.replace(old, new)
+        return text
+
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            if "text" in output:
+                output.text = rewrite(output.text)
+            if "text/plain" in output.get("data", {}):
+                output.data["text/plain"] = rewrite(output.data["text/plain"])
+            if "traceback" in output:
+                output.traceback = [rewrite(line) for line in output.traceback]
+    return nb
