@@ -1,4 +1,5 @@
 import json
+import re
 import subprocess
 import sys
 
@@ -6,8 +7,10 @@ import nbformat
 import pytest
 
 from reproml.course.build import build_course, build_student_notebook
-from reproml.course.notebooks import check_cells, read_notebook, write_notebook
+from reproml.course.launch import GitHubRepository, colab_setup_source
+from reproml.course.notebooks import check_cells, list_notebooks, read_notebook, write_notebook
 from reproml.errors import ReproMLError
+from reproml.paths import repository_root
 
 EXERCISE = '''def double(x):
     """Return twice x."""
@@ -112,3 +115,36 @@ def test_build_check_fails_with_one_line_naming_the_notebook(tmp_path):
         "Run `uv run reproml-course build` and commit the result."
     ]
     assert json.loads((solutions / "01_x.ipynb").read_text())["cells"]
+
+
+def test_committed_notebooks_name_no_personal_kernel_or_path():
+    """What a clone shows on GitHub: the standard kernel and no one's home or machine path."""
+    root = repository_root()
+    personal = re.compile(r"/home/|/Users/|/root/|[A-Z]:\\\\Users|" + re.escape(str(root)))
+    for folder in ("solutions", "notebooks"):
+        for path in list_notebooks(root / folder):
+            nb = read_notebook(path)
+            assert set(nb.metadata) <= {"kernelspec", "language_info"}, path.name
+            assert nb.metadata.kernelspec.name == "python3", path.name
+            for cell in nb.cells:
+                assert set(cell.metadata) <= {"tags"}, (path.name, cell.metadata)
+                text = json.dumps(cell.get("outputs", []))
+                assert not personal.search(text), (path.name, personal.search(text)[0])
+
+
+def test_badges_follow_the_repository_and_are_added_once(tmp_path):
+    solutions, notebooks = tmp_path / "solutions", tmp_path / "notebooks"
+    solutions.mkdir()
+    write_notebook(solution_notebook(), solutions / "01_x.ipynb")
+    fork = GitHubRepository("someone", "fork")
+    build_course(solutions, notebooks, repository=fork)
+    assert build_course(solutions, notebooks, check=True, repository=fork).up_to_date
+    assert not build_course(solutions, notebooks, check=True).up_to_date  # the project's URL
+
+    student = read_notebook(notebooks / "01_x.ipynb")
+    assert [c.cell_type for c in student.cells] == ["markdown", "markdown", "code", "code", "code"]
+    assert fork.colab_url("notebooks/01_x.ipynb") in student.cells[0].source
+    assert student.cells[2].source == colab_setup_source("https://github.com/someone/fork")
+    assert check_cells(student) == {"5.1": 4}
+    again = build_student_notebook(student, "notebooks/01_x.ipynb", fork)
+    assert [c.source for c in again.cells] == [c.source for c in student.cells]

@@ -41,6 +41,6 @@ def test_a_failing_notebook_is_left_unchanged(tmp_path):
     path = tmp_path / "broken.ipynb"
     write_notebook(notebook("x = 1", "1 / 0"), path)
     before = path.read_text()
-    with pytest.raises(ReproMLError, match="broken.ipynb failed, left unchanged: ZeroDivision"):
+    with pytest.raises(ReproMLError, match=r"broken\.ipynb failed, left unchanged: ZeroDivision"):
         execute_in_place(path)
     assert path.read_text() == before
