@@ -6,7 +6,7 @@ papermill. ``train`` alone trains; ``run_experiment`` also tracks.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hydra.errors import InstantiationException
@@ -17,7 +17,7 @@ from reproml.config import validate_config
 from reproml.data import FashionMNISTData
 from reproml.errors import ConfigError, ReproMLError
 from reproml.tracking.base import NoTracker, Tracker
-from reproml.training import TrainingResult, load_data, train
+from reproml.training import Callback, TrainingResult, load_data, train
 
 
 def build_tracker(tracking: Mapping[str, Any] | None) -> Tracker:
@@ -37,9 +37,14 @@ def build_tracker(tracking: Mapping[str, Any] | None) -> Tracker:
 
 
 def run_experiment(
-    config: DictConfig | Mapping[str, Any], *, data: FashionMNISTData | None = None
+    config: DictConfig | Mapping[str, Any],
+    *,
+    data: FashionMNISTData | None = None,
+    callbacks: Sequence[Callback] = (),
 ) -> TrainingResult:
     """Train as configured and keep the result with the configured tracker.
+
+    ``callbacks`` are called after the tracker's own (to watch or stop the training).
 
     The tracker is checked, and the data read, before a run is opened: a dead server or a
     missing file leaves nothing behind. Once open, the tracker is told when the run fails or is
@@ -51,9 +56,9 @@ def run_experiment(
     if data is None:
         data = load_data(cfg.data)
     cfg.data.root = str(data.root)
-    callbacks = tracker.start(cfg, data)
+    tracking_callbacks = tracker.start(cfg, data)
     try:
-        result = train(cfg, data=data, callbacks=callbacks)
+        result = train(cfg, data=data, callbacks=[*tracking_callbacks, *callbacks])
         result.saved_to = tracker.finish(result)
     except BaseException as error:
         tracker.fail(error)

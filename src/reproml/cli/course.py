@@ -6,6 +6,10 @@ uv run reproml-course grade notebooks/01_results_in_txt_files.ipynb
 uv run reproml-course grade submissions/ --json > grades.json
 uv run reproml-course execute --quick  # run the solutions in place, with their outputs
 uv run reproml-course binder           # binder/ from uv.lock (--check: fail when it drifted)
+uv run reproml-course server --host 0.0.0.0         # the class MLflow server, with accounts
+uv run reproml-course accounts students.csv         # users and team experiments (as admin)
+uv run reproml-course leaderboard                   # the competition, re-evaluated
+uv run reproml-course sync                          # upload runs kept while the server was down
 """
 
 from __future__ import annotations
@@ -54,6 +58,31 @@ def build_parser() -> argparse.ArgumentParser:
 
     binder = commands.add_parser("binder", help="write binder/ from uv.lock, with CPU torch")
     binder.add_argument("--check", action="store_true", help="only check it matches uv.lock")
+
+    server = commands.add_parser("server", help="start the class MLflow server (with accounts)")
+    server.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to serve the room")
+    server.add_argument("--port", type=_positive, default=5000)
+    server.add_argument("--folder", type=Path, default=Path("class_server"), help="its files")
+    server.add_argument(
+        "--store", default=None, help="runs database, a SQLAlchemy URI (default: SQLite)"
+    )
+    server.add_argument(
+        "--allowed-hosts", default=None, help="host names students use, if not an IP address"
+    )
+
+    accounts = commands.add_parser("accounts", help="create accounts from a CSV, as the admin")
+    accounts.add_argument("csv", type=Path, help="columns: username,password[,team]")
+    accounts.add_argument("--server", default=None, help="default: $MLFLOW_TRACKING_URI")
+    accounts.add_argument("--competition", default="competition", help="experiment prefix")
+
+    board = commands.add_parser("leaderboard", help="rank the competition, re-evaluated")
+    board.add_argument("--server", default=None, help="default: $MLFLOW_TRACKING_URI")
+    board.add_argument("--competition", default="competition", help="experiment prefix")
+    board.add_argument("--data-root", default=None, help="the test data (default: as training)")
+
+    sync = commands.add_parser("sync", help="upload runs kept locally while the server was down")
+    sync.add_argument("--server", default=None, help="default: the server each run was for")
+    sync.add_argument("--store", default=None, help="default: outputs/unsynced/mlflow.db")
     return parser
 
 
@@ -174,7 +203,80 @@ def _binder(args: argparse.Namespace) -> int:
     return 0
 
 
-COMMANDS = {"build": _build, "grade": _grade, "execute": _execute, "binder": _binder}
+def _server(args: argparse.Namespace) -> int:
+    from reproml.course.server import ADMIN, ClassServer, stop
+
+    server = ClassServer(args.folder, args.host, args.port, args.store, args.allowed_hosts)
+    print(f"Starting the class MLflow server ({server.folder}/server.log)...")
+    process = server.start()
+    print(
+        f"MLflow server with accounts at {server.url} (bound to {args.host}:{args.port}).\n"
+        f"Admin: {ADMIN}, password in {server.password_file} (or $REPROML_ADMIN_PASSWORD).\n"
+        "Create accounts: MLFLOW_TRACKING_URI=... MLFLOW_TRACKING_USERNAME=admin "
+        "MLFLOW_TRACKING_PASSWORD=... reproml-course accounts students.csv\n"
+        "Ctrl-C stops the server."
+    )
+    try:
+        return process.wait()
+    except KeyboardInterrupt:
+        stop(process)
+        print("Server stopped.")
+        return 0
+
+
+def _tracking_server(given: str | None) -> str:
+    import os
+
+    uri = given or os.environ.get("MLFLOW_TRACKING_URI")
+    if not uri:
+        raise ReproMLError(
+            "Which server? Give --server http://HOST:PORT or set MLFLOW_TRACKING_URI."
+        )
+    return uri
+
+
+def _accounts(args: argparse.Namespace) -> int:
+    from reproml.course.accounts import create_accounts, read_accounts
+    from reproml.tracking.mlflow import check_tracking_uri
+
+    accounts = read_accounts(args.csv)
+    uri = _tracking_server(args.server)
+    check_tracking_uri(uri)
+    for line in create_accounts(uri, accounts, args.competition):
+        print(line)
+    return 0
+
+
+def _leaderboard(args: argparse.Namespace) -> int:
+    from reproml.course.leaderboard import format_leaderboard, leaderboard
+
+    entries = leaderboard(_tracking_server(args.server), args.competition, args.data_root)
+    print(format_leaderboard(entries))
+    return 0
+
+
+def _sync(args: argparse.Namespace) -> int:
+    from reproml.tracking.mlflow import unsynced_store_uri
+    from reproml.tracking.sync import sync_runs
+
+    synced = sync_runs(args.store or unsynced_store_uri(), args.server)
+    for run in synced:
+        print(f"Uploaded run {run.local_id} to {run.server} as run {run.server_id}.")
+    if not synced:
+        print("No run waiting to be uploaded.")
+    return 0
+
+
+COMMANDS = {
+    "build": _build,
+    "grade": _grade,
+    "execute": _execute,
+    "binder": _binder,
+    "server": _server,
+    "accounts": _accounts,
+    "leaderboard": _leaderboard,
+    "sync": _sync,
+}
 
 
 def cli() -> None:

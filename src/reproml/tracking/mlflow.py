@@ -10,6 +10,7 @@ input. The store is a SQLite file at the repository root unless ``tracking.uri``
 
 from __future__ import annotations
 
+import contextlib
 import copy
 import math
 import os
@@ -18,6 +19,7 @@ import tempfile
 import urllib.error
 import urllib.request
 import warnings
+from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
@@ -42,6 +44,14 @@ if TYPE_CHECKING:
 DB_FILE = "mlflow.db"
 ARTIFACTS_DIR = "mlartifacts"  # not "mlruns": MLflow would take a ./mlruns folder for a store
 SERVER_SCHEMES = ("http", "https")
+USER_ENV, PASSWORD_ENV = "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"
+# Runs kept locally when the server drops, with where they belong; see reproml.tracking.sync.
+SYNC_TO, SERVER_RUN = "reproml.sync_to", "reproml.server_run_id"
+SERVER_RETRIES = {
+    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
+    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
+    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
+}
 DATABASE_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")
 EPOCH_METRICS = ("train_loss", "train_accuracy", "val_accuracy", "learning_rate")  # step=epoch
 
@@ -53,6 +63,12 @@ class TrackingError(ReproMLError):
 def default_tracking_uri() -> str:
     """``$MLFLOW_TRACKING_URI``, else the local store."""
     return os.environ.get("MLFLOW_TRACKING_URI") or local_tracking_uri()
+
+
+def unsynced_store_uri() -> str:
+    """Where runs wait when the tracking server dropped: ``outputs/unsynced/mlflow.db``."""
+    folder = repository_root() or Path.cwd()
+    return f"sqlite:///{folder / 'outputs' / 'unsynced' / DB_FILE}"
 
 
 def local_tracking_uri() -> str:
@@ -69,7 +85,7 @@ def check_tracking_uri(uri: str, timeout: float = 5.0) -> None:
         try:
             with urllib.request.urlopen(health, timeout=timeout) as response:
                 if response.status == 200:
-                    return
+                    return _check_credentials(uri, timeout)
                 problem = f"{health} answered HTTP {response.status}"
         except urllib.error.HTTPError as error:
             problem = f"{health} answered HTTP {error.code}"
@@ -88,6 +104,30 @@ def check_tracking_uri(uri: str, timeout: float = 5.0) -> None:
             f"Tracking URI {uri!r} is not understood. Use http://host:port for a tracking server"
             " or sqlite:////absolute/path/mlflow.db for a local store."
         )
+
+
+def _check_credentials(uri: str, timeout: float) -> None:
+    """A server with accounts (the class server) answers 401 to a wrong or missing password."""
+    import base64
+
+    request = urllib.request.Request(
+        uri.rstrip("/") + "/api/2.0/mlflow/experiments/search?max_results=1"
+    )
+    user, password = os.environ.get(USER_ENV), os.environ.get(PASSWORD_ENV)
+    if user:
+        token = base64.b64encode(f"{user}:{password or ''}".encode()).decode()
+        request.add_header("Authorization", f"Basic {token}")
+    try:
+        urllib.request.urlopen(request, timeout=timeout).close()
+    except urllib.error.HTTPError as error:
+        if error.code == 401:
+            who = f"the user {user!r} with this password" if user else "anonymous requests"
+            raise TrackingError(
+                f"The MLflow server at {uri} refused {who} (HTTP 401). Set {USER_ENV} and "
+                f"{PASSWORD_ENV} to the account your instructor gave you."
+            ) from None
+    except OSError:
+        pass  # answered /health a moment ago: let MLflow report what comes next
 
 
 def create_store(uri: str) -> None:
@@ -118,21 +158,33 @@ def _check_writable(folder: Path, uri: str) -> None:
         raise TrackingError(f"Cannot write the MLflow store {uri}: {error.strerror}.") from None
 
 
+def epoch_metrics(record: EpochRecord) -> dict[str, float]:
+    metrics = {name: getattr(record, name) for name in EPOCH_METRICS}
+    metrics["epoch_seconds"] = record.seconds  # varies between identical runs
+    return {k: v for k, v in metrics.items() if not math.isnan(v)}
+
+
 class EpochLogger(Callback):
     """Logs each epoch's metrics with ``step`` = epoch, so MLflow draws them as curves."""
+
+    def __init__(self, tracker: MlflowTracker) -> None:
+        self.tracker = tracker
 
     def on_epoch_end(self, record: EpochRecord) -> None:
         import mlflow
 
-        metrics = {name: getattr(record, name) for name in EPOCH_METRICS}
-        metrics["epoch_seconds"] = record.seconds  # varies between identical runs
-        mlflow.log_metrics(
-            {k: v for k, v in metrics.items() if not math.isnan(v)}, step=record.epoch
-        )
+        if self.tracker.lost is None:
+            with self.tracker.unless_server_lost():
+                mlflow.log_metrics(epoch_metrics(record), step=record.epoch)
 
 
 class MlflowTracker(Tracker):
-    """``tracking=mlflow``: one MLflow run per training run."""
+    """``tracking=mlflow``: one MLflow run per training run.
+
+    If a tracking server stops answering during training, training goes on and the whole run
+    is logged to a local store (``outputs/unsynced/mlflow.db``) instead, from what the
+    training result holds; ``reproml-course sync`` uploads it when the server is back.
+    """
 
     def __init__(
         self,
@@ -142,9 +194,11 @@ class MlflowTracker(Tracker):
         log_model: bool = True,
         tags: dict[str, str] | None = None,
         run_id: str | None = None,
+        fallback_uri: str | None = None,
     ) -> None:
         """``run_id`` resumes a run created beforehand (a papermill sweep creates one per
-        notebook, so it can attach the executed notebook to it afterwards)."""
+        notebook, so it can attach the executed notebook to it afterwards); ``fallback_uri``
+        is the local store a run goes to if the server drops (default: ``outputs/unsynced``)."""
         if not experiment:
             raise ConfigError("tracking.experiment must name an MLflow experiment.")
         self.uri = uri or default_tracking_uri()
@@ -153,57 +207,150 @@ class MlflowTracker(Tracker):
         self.log_model = log_model
         self.tags = dict(tags or {})
         self.run_id: str | None = run_id
+        self.fallback_uri = fallback_uri or unsynced_store_uri()
+        self.lost: str | None = None  # why the server stopped answering, once it has
 
     def check(self) -> None:
         check_tracking_uri(self.uri)
+        if urlparse(self.uri).scheme in SERVER_SCHEMES:
+            # MLflow retries a dead server for minutes by default; a student should not wait.
+            for name, value in SERVER_RETRIES.items():
+                os.environ.setdefault(name, value)
 
     def start(self, config: DictConfig, data: FashionMNISTData) -> list[Callback]:
         import mlflow
+        from mlflow.exceptions import MlflowException
 
         mlflow.set_tracking_uri(self.uri)
-        new = {
-            "experiment_id": self._experiment_id(),
-            "run_name": self.run_name or f"{config.model.name}-{config.optimizer.name}",
+        self._config, self._data = config, data  # to log the run again locally if need be
+        self._run_tags = {
+            **(provenance := environment_tags()),
+            # MLflow's own tags, which its UI shows as the run's source and commit.
+            "mlflow.source.name": Path(sys.argv[0]).name,
+            "mlflow.source.git.commit": provenance["git_commit"],
+            "device": str(select_device(config.trainer.device)),
+            "data_digest": data.digest,
+            "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+            **self.tags,
         }
-        run = mlflow.start_run(
-            **({"run_id": self.run_id} if self.run_id else new),
-            nested=mlflow.active_run() is not None,  # inside a user's own run: a child run
-            tags={
-                **(provenance := environment_tags()),
-                # MLflow's own tags, which its UI shows as the run's source and commit.
-                "mlflow.source.name": Path(sys.argv[0]).name,
-                "mlflow.source.git.commit": provenance["git_commit"],
-                "device": str(select_device(config.trainer.device)),
-                "data_digest": data.digest,
-                "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
-                **self.tags,
-            },
-        )
+        try:
+            new = {"experiment_id": self._experiment_id(), "run_name": self._run_name()}
+            run = mlflow.start_run(
+                **({"run_id": self.run_id} if self.run_id else new),
+                nested=mlflow.active_run() is not None,  # inside a user's own run: a child
+                tags=self._run_tags,
+            )
+        except MlflowException as error:
+            raise self._refused(error) from None
         self.run_id = run.info.run_id
         try:
-            mlflow.log_params(flatten_config(config, exclude=("tracking",)))
-            mlflow.log_text(OmegaConf.to_yaml(config), "config.yaml")
-            source = str(raw_folder(Path(config.data.root)))
-            for context, split in (("training", data.train), ("testing", data.test)):
-                with warnings.catch_warnings():
-                    # MLflow registers its local-file source twice and warns that a path
-                    # "can be interpreted in multiple ways" (both the same class): harmless.
-                    warnings.filterwarnings("ignore", message=".*interpreted in multiple ways")
-                    dataset = mlflow.data.from_numpy(
-                        split.images.cpu().numpy(),
-                        targets=split.labels.cpu().numpy(),
-                        source=source,
-                        name=f"fashion-mnist-{context}",
-                    )
-                mlflow.log_input(dataset, context=context)
-            # Two real images (a batch of one would fix the exported model's batch size to 1).
-            self._input_example = normalize(data.test.images[:2].cpu()).numpy()
+            self._log_setup()
         except BaseException as error:
             self.fail(error)
             raise
-        return [EpochLogger()]
+        return [EpochLogger(self)]
 
     def finish(self, result: TrainingResult) -> str:
+        import mlflow
+
+        if self.lost is None:
+            with self.unless_server_lost():
+                self._log_results(result)
+                mlflow.end_run("FINISHED")
+                result.run_id = self.run_id
+                return f"MLflow run {self.run_id} in experiment {self.experiment!r} at {self.uri}"
+        return self._keep_locally(result)
+
+    def fail(self, error: BaseException) -> None:
+        import mlflow
+
+        run = mlflow.active_run()
+        if run is not None and run.info.run_id == self.run_id:
+            with contextlib.suppress(Exception):  # a dead server cannot be told
+                mlflow.end_run("KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED")
+
+    @contextlib.contextmanager
+    def unless_server_lost(self) -> Iterator[None]:
+        """Run the block; if the server does not answer, remember why and go on without it."""
+        import requests
+        from mlflow.exceptions import MlflowException
+
+        try:
+            with quiet_loggers("urllib3.connectionpool"):  # its retries, one line each
+                yield
+        except (MlflowException, requests.RequestException, OSError) as error:
+            if urlparse(self.uri).scheme not in SERVER_SCHEMES:
+                raise
+            self.lost = str(error).strip().splitlines()[0][:200]
+            self.fail(error)
+
+    def _keep_locally(self, result: TrainingResult) -> str:
+        import mlflow
+
+        local = self.fallback_uri
+        mlflow.set_tracking_uri(local)
+        try:
+            tags = {**self._run_tags, SYNC_TO: self.uri, SERVER_RUN: self.run_id or ""}
+            run = mlflow.start_run(
+                experiment_id=experiment_id(local, self.experiment),
+                run_name=self._run_name(),
+                tags=tags,
+            )
+            self._log_setup()
+            for record in result.history:
+                mlflow.log_metrics(epoch_metrics(record), step=record.epoch)
+            self._log_results(result)
+            mlflow.end_run("FINISHED")
+        except BaseException as error:
+            self.fail(error)
+            raise
+        finally:
+            mlflow.set_tracking_uri(self.uri)
+        result.run_id = run.info.run_id
+        return (
+            f"The tracking server {self.uri} stopped answering during the run ({self.lost}). "
+            f"Nothing is lost: the run is kept in {sqlite_path(local)} as run "
+            f"{run.info.run_id}. When the server is back, upload it with: reproml-course sync"
+            + ("" if local == unsynced_store_uri() else f" --store {local}")
+        )
+
+    def _refused(self, error: Exception) -> TrackingError:
+        text = str(error)
+        if "403" in text or "PERMISSION_DENIED" in text:
+            user = os.environ.get(USER_ENV, "anonymous")
+            return TrackingError(
+                f"{self.uri} does not let {user!r} write to the experiment "
+                f"{self.experiment!r} (permission denied). Log to your own team's experiment "
+                "(tracking.experiment=competition/<your team>), or ask your instructor."
+            )
+        return TrackingError(f"MLflow at {self.uri} refused the run: {text.splitlines()[0]}")
+
+    def _run_name(self) -> str:
+        return self.run_name or f"{self._config.model.name}-{self._config.optimizer.name}"
+
+    def _log_setup(self) -> None:
+        import mlflow
+
+        config, data = self._config, self._data
+        mlflow.log_params(flatten_config(config, exclude=("tracking",)))
+        mlflow.log_text(OmegaConf.to_yaml(config), "config.yaml")
+        source = str(raw_folder(Path(config.data.root)))
+        for context, split in (("training", data.train), ("testing", data.test)):
+            with warnings.catch_warnings():
+                # MLflow registers its local-file source twice and warns that a path
+                # "can be interpreted in multiple ways" (both the same class): harmless.
+                warnings.filterwarnings("ignore", message=".*interpreted in multiple ways")
+                dataset = mlflow.data.from_numpy(
+                    split.images.cpu().numpy(),
+                    targets=split.labels.cpu().numpy(),
+                    source=source,
+                    name=f"fashion-mnist-{context}",
+                )
+            mlflow.log_input(dataset, context=context)
+        # Two real images (a batch of one would fix the exported model's batch size to 1).
+        self._input_example = normalize(data.test.images[:2].cpu()).numpy()
+
+    def _log_results(self, result: TrainingResult) -> None:
         import mlflow
 
         mlflow.log_metrics({**result.metrics, "train_seconds": result.seconds})
@@ -215,16 +362,6 @@ class MlflowTracker(Tracker):
         mlflow.log_figure(plot_learning_curves(result.history), "learning_curves.png")
         if self.log_model:
             self._log_model(result)
-        mlflow.end_run("FINISHED")
-        result.run_id = self.run_id
-        return f"MLflow run {self.run_id} in experiment {self.experiment!r} at {self.uri}"
-
-    def fail(self, error: BaseException) -> None:
-        import mlflow
-
-        run = mlflow.active_run()
-        if run is not None and run.info.run_id == self.run_id:
-            mlflow.end_run("KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED")
 
     def _experiment_id(self) -> str:
         return experiment_id(self.uri, self.experiment)

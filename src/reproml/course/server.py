@@ -1,0 +1,143 @@
+"""The class MLflow server: ``mlflow server`` with MLflow's basic-auth app, set up for a class.
+
+Everything it keeps lives in one folder (``class_server/`` by default, git-ignored): the runs
+(SQLite, unless another SQLAlchemy URI is given, e.g. PostgreSQL), the users and permissions
+(``auth.db``), the artifacts (served by the server itself, so students need no shared disk),
+the auth configuration and the admin password. MLflow has no default admin password: it
+creates the admin on the first start with the one we pass, generated unless given.
+Every user may read every experiment (``default_permission = READ``), so everyone sees the
+leaderboard; writing needs a permission on the experiment (see ``course/accounts.py``).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from reproml.errors import ReproMLError
+
+ADMIN = "admin"
+AUTH_INI = """\
+[mlflow]
+default_permission = READ
+database_uri = sqlite:///{auth_db}
+admin_username = {admin}
+authorization_function = mlflow.server.auth:authenticate_request_basic_auth
+"""
+
+
+@dataclass(frozen=True)
+class ClassServer:
+    folder: Path
+    host: str = "127.0.0.1"
+    port: int = 5000
+    store: str | None = None  # a SQLAlchemy URI; default: folder/mlflow.db
+    allowed_hosts: str | None = None  # MLflow's default: localhost and private addresses
+
+    @property
+    def url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "::") else self.host
+        return f"http://{host}:{self.port}"
+
+    @property
+    def password_file(self) -> Path:
+        return self.folder / "admin_password.txt"
+
+    def admin_password(self) -> str:
+        """The admin's password: ``$REPROML_ADMIN_PASSWORD``, else the saved or a new one."""
+        return os.environ.get("REPROML_ADMIN_PASSWORD") or self._secret(self.password_file)
+
+    def _secret(self, path: Path) -> str:
+        """A random secret kept in ``path`` (readable by its owner only) across restarts."""
+        if path.is_file():
+            return path.read_text().strip()
+        secret = secrets.token_urlsafe(12)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.write_text(secret + "\n")
+        return secret
+
+    def command(self) -> list[str]:
+        store = self.store or f"sqlite:///{(self.folder / 'mlflow.db').resolve()}"
+        command = [
+            sys.executable, "-m", "mlflow", "server",
+            "--app-name", "basic-auth",
+            "--backend-store-uri", store,
+            "--artifacts-destination", str((self.folder / "artifacts").resolve()),
+            "--host", self.host,
+            "--port", str(self.port),
+            "--workers", "2",
+        ]  # fmt: skip
+        if self.allowed_hosts:
+            command += ["--allowed-hosts", self.allowed_hosts]
+        return command
+
+    def environment(self) -> dict[str, str]:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        ini = self.folder / "basic_auth.ini"
+        ini.write_text(AUTH_INI.format(auth_db=(self.folder / "auth.db").resolve(), admin=ADMIN))
+        return {
+            **os.environ,
+            "MLFLOW_AUTH_CONFIG_PATH": str(ini.resolve()),
+            "MLFLOW_AUTH_ADMIN_USERNAME": ADMIN,
+            "MLFLOW_AUTH_ADMIN_PASSWORD": self.admin_password(),
+            # The auth app's CSRF protection signs with it; the same key across restarts.
+            "MLFLOW_FLASK_SERVER_SECRET_KEY": self._secret(self.folder / "secret_key.txt"),
+        }
+
+    def start(self, log: Path | None = None, timeout: float = 120) -> subprocess.Popen:
+        """Start the server and return once it answers (or raise with its last log lines)."""
+        self._check_port_free()
+        log = log or self.folder / "server.log"
+        env = self.environment()
+        with open(log, "ab") as output:
+            process = subprocess.Popen(
+                self.command(), env=env, stdout=output, stderr=subprocess.STDOUT,
+                start_new_session=True,  # its workers stop with it
+            )  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while not _answers(self.url):
+            if process.poll() is not None or time.monotonic() > deadline:
+                stop(process)
+                tail = log.read_text(errors="replace").strip().splitlines()[-5:]
+                raise ReproMLError(
+                    f"The MLflow server did not start (see {log}):\n" + "\n".join(tail)
+                )
+            time.sleep(0.5)
+        return process
+
+    def _check_port_free(self) -> None:
+        if _answers(self.url):
+            raise ReproMLError(
+                f"Something already answers at {self.url}: stop it, or choose another --port."
+            )
+
+
+def _answers(url: str) -> bool:
+    try:
+        with urllib.request.urlopen(f"{url}/health", timeout=2) as response:
+            return response.status == 200
+    except OSError:
+        return False
+
+
+def stop(process: subprocess.Popen, timeout: float = 30) -> None:
+    """Stop the server and its worker processes."""
+    import signal
+
+    if process.poll() is None:
+        try:
+            os.killpg(process.pid, signal.SIGTERM)
+        except ProcessLookupError:
+            return
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait()

@@ -1,0 +1,142 @@
+"""``reproml-course sync``: upload the runs kept locally while the tracking server was down.
+
+Each waiting run (tagged ``reproml.sync_to`` in ``outputs/unsynced/mlflow.db``) is copied to
+its server whole: parameters, every metric with its steps and times, tags, data set inputs,
+artifacts and the model. The half-logged run the server kept from before it dropped is marked
+FAILED and points to its replacement. The local copy stays, tagged with the new run's id, so a
+second sync uploads nothing twice.
+"""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from reproml.logs import quiet_loggers
+from reproml.tracking.mlflow import (
+    SERVER_RUN,
+    SYNC_TO,
+    check_tracking_uri,
+    experiment_id,
+    sqlite_path,
+    unsynced_store_uri,
+)
+
+SYNCED_AS = "reproml.synced_as"
+COPIED_FROM = "reproml.copied_from"
+REPLACED_BY = "reproml.replaced_by"
+BATCH = 1000  # MLflow accepts at most 1,000 metrics per log_batch call
+
+
+@dataclass(frozen=True)
+class SyncedRun:
+    local_id: str
+    server: str
+    server_id: str
+
+
+def waiting_runs(local_uri: str) -> list:
+    """The local runs not uploaded yet."""
+    from mlflow import MlflowClient
+
+    if not sqlite_path(local_uri).is_file():
+        return []
+    client = MlflowClient(local_uri)
+    experiments = [e.experiment_id for e in client.search_experiments()]
+    runs = client.search_runs(experiments, max_results=10_000) if experiments else []
+    return [r for r in runs if SYNC_TO in r.data.tags and SYNCED_AS not in r.data.tags]
+
+
+def sync_runs(local_uri: str | None = None, server: str | None = None) -> list[SyncedRun]:
+    """Upload every waiting run to its server (or to ``server``); return what was uploaded."""
+    from mlflow import MlflowClient
+
+    local_uri = local_uri or unsynced_store_uri()
+    local = MlflowClient(local_uri)
+    synced = []
+    for run in waiting_runs(local_uri):
+        target_uri = server or run.data.tags[SYNC_TO]
+        check_tracking_uri(target_uri)
+        experiment = local.get_experiment(run.info.experiment_id).name
+        new_id = copy_run(local_uri, run.info.run_id, target_uri, experiment)
+        target = MlflowClient(target_uri)
+        partial = run.data.tags.get(SERVER_RUN)
+        if partial:
+            target.set_tag(partial, REPLACED_BY, new_id)
+            target.set_terminated(partial, "FAILED")
+        local.set_tag(run.info.run_id, SYNCED_AS, new_id)
+        synced.append(SyncedRun(run.info.run_id, target_uri, new_id))
+    return synced
+
+
+def copy_run(source_uri: str, run_id: str, target_uri: str, experiment: str) -> str:
+    """Copy one run, whole, into ``experiment`` at ``target_uri``; return the new run's id."""
+    from mlflow import MlflowClient
+    from mlflow.entities import Metric, Param
+
+    source, target = MlflowClient(source_uri), MlflowClient(target_uri)
+    run = source.get_run(run_id)
+    skip = {SYNC_TO, SERVER_RUN, "model_uri"}
+    tags = {k: v for k, v in run.data.tags.items() if k not in skip}
+    new = target.create_run(
+        experiment_id(target_uri, experiment),
+        start_time=run.info.start_time,
+        tags={**tags, COPIED_FROM: run_id},
+        run_name=run.info.run_name,
+    )
+    new_id = new.info.run_id
+    params = [Param(k, v) for k, v in run.data.params.items()]
+    for start in range(0, len(params), 100):
+        target.log_batch(new_id, params=params[start : start + 100])
+    metrics = [
+        Metric(m.key, m.value, m.timestamp, m.step)
+        for key in run.data.metrics
+        for m in source.get_metric_history(run_id, key)
+    ]
+    for start in range(0, len(metrics), BATCH):
+        target.log_batch(new_id, metrics=metrics[start : start + BATCH])
+    if run.inputs and run.inputs.dataset_inputs:
+        target.log_inputs(new_id, datasets=run.inputs.dataset_inputs)
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = source.download_artifacts(run_id, "", tmp)
+        if any(Path(folder).iterdir()):
+            target.log_artifacts(new_id, folder)
+    model_uri = run.data.tags.get("model_uri")
+    if model_uri:
+        _copy_model(source_uri, model_uri, target_uri, new_id)
+    target.set_terminated(new_id, run.info.status, end_time=run.info.end_time)
+    return new_id
+
+
+def _copy_model(source_uri: str, model_uri: str, target_uri: str, run_id: str) -> None:
+    """Log the model again in the new run (an MLflow 3 model lives beside the run, not in it)."""
+    import mlflow
+    import mlflow.pytorch
+    from mlflow.models import Model
+
+    previous = mlflow.get_tracking_uri()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            # A models:/ URI is looked up in the current tracking store, whatever is passed.
+            mlflow.set_tracking_uri(source_uri)
+            path = mlflow.artifacts.download_artifacts(model_uri, dst_path=tmp)
+            example = Model.load(path).load_input_example(path)
+            model = mlflow.pytorch.load_model(path)
+        mlflow.set_tracking_uri(target_uri)
+        with mlflow.start_run(run_id=run_id), quiet_loggers("mlflow.utils.environment"):
+            info = mlflow.pytorch.log_model(
+                model,
+                name="model",
+                input_example=example,
+                pip_requirements=[f"torch=={_torch_version()}"],
+            )
+            mlflow.set_tag("model_uri", info.model_uri)
+    finally:
+        mlflow.set_tracking_uri(previous)
+
+
+def _torch_version() -> str:
+    import torch
+
+    return torch.__version__.split("+")[0]
