@@ -16,7 +16,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from reproml.logs import quiet_loggers
+from reproml.logs import no_mlflow_progress_bars, quiet_loggers
 
 MIME_TYPE = "application/vnd.reproml.check+json"
 
@@ -89,25 +89,11 @@ def quiet_libraries() -> Iterator[None]:
     with (
         quiet_loggers(*NOISY_LOGGERS),
         warnings.catch_warnings(),
-        _environment(MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR="false"),
+        no_mlflow_progress_bars(),
         _child_stderr_discarded(),
     ):
         warnings.simplefilter("ignore")
         yield
-
-
-@contextlib.contextmanager
-def _environment(**values: str) -> Iterator[None]:
-    saved = {name: os.environ.get(name) for name in values}
-    os.environ.update(values)
-    try:
-        yield
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 @contextlib.contextmanager

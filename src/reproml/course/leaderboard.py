@@ -14,7 +14,7 @@ import math
 from dataclasses import dataclass
 
 from reproml.course.accounts import COMPETITION
-from reproml.logs import quiet_loggers
+from reproml.logs import no_mlflow_progress_bars, quiet_loggers
 from reproml.tracking.mlflow import TrackingError, check_tracking_uri
 
 TOLERANCE = 1e-4  # accuracies are counts over thousands of images: a real match is exact
@@ -62,7 +62,8 @@ def leaderboard(
         )
     except MlflowException as error:
         raise TrackingError(f"Cannot read the competition at {tracking_uri}: {error}") from None
-    entries = [_verify(run, experiments, tracking_uri, data_root, tolerance) for run in runs]
+    with no_mlflow_progress_bars():
+        entries = [_verify(run, experiments, tracking_uri, data_root, tolerance) for run in runs]
     entries = [e for e in entries if e is not None]
     return sorted(entries, key=lambda e: (not e.ranked, -(e.verified or 0.0), -e.logged))
 

@@ -1,0 +1,30 @@
+"""50 students logging a full run each at the same time (benchmarks/server_load.py times it)."""
+
+import pytest
+
+from reproml.course.accounts import Account, create_accounts
+from reproml.course.load import check_run, simulate_class
+from reproml.course.server import ClassServer, stop
+
+CLIENTS = 50
+
+
+@pytest.mark.slow
+def test_fifty_students_at_once_all_runs_complete(tmp_path, free_port, monkeypatch):
+    monkeypatch.setenv("REPROML_ADMIN_PASSWORD", "load-test-admin-password")
+    server = ClassServer(tmp_path / "server", port=free_port())
+    process = server.start()
+    try:
+        monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "admin")
+        monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "load-test-admin-password")
+        accounts = [
+            Account(f"student{i:02d}", f"password-of-student{i:02d}", f"team{i:02d}")
+            for i in range(CLIENTS)
+        ]
+        create_accounts(server.url, accounts, "load")
+        report = simulate_class(server.url, accounts, "load")
+        assert report.failures == [] and report.incomplete == []
+        assert len(set(report.run_ids)) == CLIENTS and report.ok
+        assert check_run(server.url, report.run_ids[0]) is None
+    finally:
+        stop(process)
