@@ -15,10 +15,8 @@ import pytest
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from reproml.course.accounts import read_accounts
 from reproml.course.leaderboard import format_leaderboard, leaderboard
 from reproml.course.server import ClassServer, stop
-from reproml.errors import ReproMLError
 from reproml.experiment import run_experiment
 from reproml.tracking.mlflow import TrackingError, check_tracking_uri
 from reproml.tracking.sync import REPLACED_BY, sync_runs
@@ -230,15 +228,3 @@ def test_a_server_killed_mid_run_loses_nothing_after_sync(
         assert sync_runs(fallback) == []  # nothing twice
     finally:
         stop(process)
-
-
-def test_a_bad_accounts_file_creates_nothing(tmp_path):
-    path = tmp_path / "students.csv"
-    path.write_text("username,password\nalice,short\n")
-    with pytest.raises(ReproMLError, match="line 2: the password must have 12 characters"):
-        read_accounts(path)
-    path.write_text("user,pass\nalice,long-enough-password\n")
-    with pytest.raises(
-        ReproMLError, match="needs a header line with the columns username,password"
-    ):
-        read_accounts(path)
