@@ -291,6 +291,8 @@ class MlflowTracker(Tracker):
         mlflow.set_tracking_uri(local)
         try:
             tags = {**self._run_tags, SYNC_TO: self.uri, SERVER_RUN: self.run_id or ""}
+            with quiet_loggers("mlflow.store.db.utils", "alembic"):  # a new store's tables
+                create_store(local)
             run = mlflow.start_run(
                 experiment_id=experiment_id(local, self.experiment),
                 run_name=self._run_name(),
@@ -307,11 +309,13 @@ class MlflowTracker(Tracker):
         finally:
             mlflow.set_tracking_uri(self.uri)
         result.run_id = run.info.run_id
+        sync = "reproml-course sync" + (
+            "" if local == unsynced_store_uri() else f" --store {local}"
+        )
         return (
-            f"The tracking server {self.uri} stopped answering during the run ({self.lost}). "
-            f"Nothing is lost: the run is kept in {sqlite_path(local)} as run "
-            f"{run.info.run_id}. When the server is back, upload it with: reproml-course sync"
-            + ("" if local == unsynced_store_uri() else f" --store {local}")
+            f"locally, as run {run.info.run_id} in {sqlite_path(local)}, because the tracking "
+            f"server {self.uri} stopped answering during the run ({self.lost}). Nothing is lost:"
+            f" when the server is back, upload it with `{sync}`."
         )
 
     def _refused(self, error: Exception) -> TrackingError:

@@ -13,7 +13,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from reproml.logs import quiet_loggers
+from reproml.logs import no_mlflow_progress_bars, quiet_loggers
 from reproml.tracking.mlflow import (
     SERVER_RUN,
     SYNC_TO,
@@ -55,18 +55,20 @@ def sync_runs(local_uri: str | None = None, server: str | None = None) -> list[S
     local_uri = local_uri or unsynced_store_uri()
     local = MlflowClient(local_uri)
     synced = []
-    for run in waiting_runs(local_uri):
-        target_uri = server or run.data.tags[SYNC_TO]
-        check_tracking_uri(target_uri)
-        experiment = local.get_experiment(run.info.experiment_id).name
-        new_id = copy_run(local_uri, run.info.run_id, target_uri, experiment)
-        target = MlflowClient(target_uri)
-        partial = run.data.tags.get(SERVER_RUN)
-        if partial:
-            target.set_tag(partial, REPLACED_BY, new_id)
-            target.set_terminated(partial, "FAILED")
-        local.set_tag(run.info.run_id, SYNCED_AS, new_id)
-        synced.append(SyncedRun(run.info.run_id, target_uri, new_id))
+    # No download bars, table-creation notes or "View run" links: one line per run, from the CLI.
+    with no_mlflow_progress_bars(), quiet_loggers("mlflow", "alembic"):
+        for run in waiting_runs(local_uri):
+            target_uri = server or run.data.tags[SYNC_TO]
+            check_tracking_uri(target_uri)
+            experiment = local.get_experiment(run.info.experiment_id).name
+            new_id = copy_run(local_uri, run.info.run_id, target_uri, experiment)
+            target = MlflowClient(target_uri)
+            partial = run.data.tags.get(SERVER_RUN)
+            if partial:
+                target.set_tag(partial, REPLACED_BY, new_id)
+                target.set_terminated(partial, "FAILED")
+            local.set_tag(run.info.run_id, SYNCED_AS, new_id)
+            synced.append(SyncedRun(run.info.run_id, target_uri, new_id))
     return synced
 
 
@@ -124,7 +126,7 @@ def _copy_model(source_uri: str, model_uri: str, target_uri: str, run_id: str) -
             example = Model.load(path).load_input_example(path)
             model = mlflow.pytorch.load_model(path)
         mlflow.set_tracking_uri(target_uri)
-        with mlflow.start_run(run_id=run_id), quiet_loggers("mlflow.utils.environment"):
+        with mlflow.start_run(run_id=run_id, log_system_metrics=False):
             info = mlflow.pytorch.log_model(
                 model,
                 name="model",
