@@ -94,7 +94,7 @@ def evaluate():
     return run
 
 
-@pytest.fixture
+@pytest.fixture(scope="session")
 def free_port() -> Callable[[], int]:
     """A function returning a TCP port free on 127.0.0.1, for a real server."""
 

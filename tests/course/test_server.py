@@ -44,13 +44,9 @@ def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 120) -> 
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server(tmp_path_factory, free_port):
     """``reproml-course server`` on a free port, with three students' accounts."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     folder = tmp_path_factory.mktemp("class_server")
     env = {**os.environ, "REPROML_ADMIN_PASSWORD": ADMIN_PASSWORD}
     process = subprocess.Popen(
@@ -184,14 +180,10 @@ class KillTheServer(Callback):
 
 
 def test_a_server_killed_mid_run_loses_nothing_after_sync(
-    tmp_path, make_config, as_user, monkeypatch, capsys
+    tmp_path, make_config, as_user, monkeypatch, free_port
 ):
     """A server of its own (it gets killed), restarted on the same folder and port."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
+    port = free_port()
     monkeypatch.setenv("REPROML_ADMIN_PASSWORD", ADMIN_PASSWORD)
     cls = ClassServer(tmp_path / "server", port=port)
     process = cls.start()

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from reproml.course.accounts import COMPETITION
 from reproml.logs import no_mlflow_progress_bars, quiet_loggers
-from reproml.tracking.mlflow import TrackingError, check_tracking_uri
+from reproml.tracking.mlflow import TrackingError, check_tracking_uri, using_tracking_uri
 
 TOLERANCE = 1e-4  # accuracies are counts over thousands of images: a real match is exact
 
@@ -104,15 +104,10 @@ def _verify(run, experiments, tracking_uri, data_root, tolerance) -> Entry | Non
 
 
 def _load_model(model_uri: str, tracking_uri: str):
-    import mlflow
     import mlflow.pytorch
 
-    previous = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(tracking_uri)
-    try:
+    with using_tracking_uri(tracking_uri):
         return mlflow.pytorch.load_model(model_uri, map_location="cpu")
-    finally:
-        mlflow.set_tracking_uri(previous)
 
 
 def evaluate(model, config, data_root: str | None = None) -> tuple[float, str]:

@@ -14,13 +14,13 @@ from __future__ import annotations
 import os
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlparse
 
 from reproml.tracking.mlflow import (
     ARTIFACTS_DIR,
     DATABASE_SCHEMES,
     local_tracking_uri,
     sqlite_path,
+    store_kind,
 )
 
 ICON = Path(__file__).with_name("mlflow.svg")
@@ -33,7 +33,7 @@ def mlflow_ui() -> dict[str, Any]:
     server has its own UI).
     """
     uri = os.environ.get("MLFLOW_TRACKING_URI", "")
-    if urlparse(uri).scheme.split("+")[0] not in DATABASE_SCHEMES:
+    if store_kind(uri) not in DATABASE_SCHEMES:
         uri = local_tracking_uri()
     artifacts = sqlite_path(uri).parent if uri.startswith("sqlite:") else Path.cwd()
     options = {

@@ -60,6 +60,30 @@ class TrackingError(ReproMLError):
     """The MLflow store cannot be reached or written."""
 
 
+def store_kind(uri: str) -> str:
+    """``http``/``https`` for a tracking server, ``sqlite``, ``postgresql``... for a database
+    (a driver suffix such as ``postgresql+psycopg`` dropped)."""
+    return urlparse(uri).scheme.split("+")[0]
+
+
+def is_server(uri: str) -> bool:
+    return store_kind(uri) in SERVER_SCHEMES
+
+
+@contextlib.contextmanager
+def using_tracking_uri(uri: str) -> Iterator[None]:
+    """MLflow's global tracking URI set to ``uri`` for the block (``models:/`` and ``runs:/``
+    URIs are resolved against it, whatever client is used), then put back."""
+    import mlflow
+
+    previous = mlflow.get_tracking_uri()
+    mlflow.set_tracking_uri(uri)
+    try:
+        yield
+    finally:
+        mlflow.set_tracking_uri(previous)
+
+
 def default_tracking_uri() -> str:
     """``$MLFLOW_TRACKING_URI``, else the local store."""
     return os.environ.get("MLFLOW_TRACKING_URI") or local_tracking_uri()
@@ -67,19 +91,22 @@ def default_tracking_uri() -> str:
 
 def unsynced_store_uri() -> str:
     """Where runs wait when the tracking server dropped: ``outputs/unsynced/mlflow.db``."""
-    folder = repository_root() or Path.cwd()
-    return f"sqlite:///{folder / 'outputs' / 'unsynced' / DB_FILE}"
+    return _sqlite_store("outputs", "unsynced")
 
 
 def local_tracking_uri() -> str:
     """``mlflow.db`` at the repository root (or in the working directory)."""
-    folder = repository_root() or Path.cwd()
+    return _sqlite_store()
+
+
+def _sqlite_store(*folders: str) -> str:
+    folder = (repository_root() or Path.cwd()).joinpath(*folders)
     return f"sqlite:///{folder / DB_FILE}"
 
 
 def check_tracking_uri(uri: str, timeout: float = 5.0) -> None:
     """Raise a TrackingError unless results can be logged at ``uri``; quick for a dead server."""
-    scheme = urlparse(uri).scheme.split("+")[0]
+    scheme = store_kind(uri)
     if scheme in SERVER_SCHEMES:
         health = uri.rstrip("/") + "/health"
         try:
@@ -136,7 +163,7 @@ def create_store(uri: str) -> None:
     from mlflow import MlflowClient
 
     check_tracking_uri(uri)
-    if urlparse(uri).scheme.split("+")[0] not in SERVER_SCHEMES:
+    if not is_server(uri):
         with quiet_loggers("mlflow", "alembic"):
             MlflowClient(uri).search_experiments(max_results=1)
 
@@ -212,7 +239,7 @@ class MlflowTracker(Tracker):
 
     def check(self) -> None:
         check_tracking_uri(self.uri)
-        if urlparse(self.uri).scheme in SERVER_SCHEMES:
+        if is_server(self.uri):
             # MLflow retries a dead server for minutes by default; a student should not wait.
             for name, value in SERVER_RETRIES.items():
                 os.environ.setdefault(name, value)
@@ -279,7 +306,7 @@ class MlflowTracker(Tracker):
             with quiet_loggers("urllib3.connectionpool"):  # its retries, one line each
                 yield
         except (MlflowException, requests.RequestException, OSError) as error:
-            if urlparse(self.uri).scheme not in SERVER_SCHEMES:
+            if not is_server(self.uri):
                 raise
             self.lost = str(error).strip().splitlines()[0][:200]
             self.fail(error)

@@ -21,6 +21,7 @@ from reproml.tracking.mlflow import (
     experiment_id,
     sqlite_path,
     unsynced_store_uri,
+    using_tracking_uri,
 )
 
 SYNCED_AS = "reproml.synced_as"
@@ -117,25 +118,19 @@ def _copy_model(source_uri: str, model_uri: str, target_uri: str, run_id: str) -
     import mlflow.pytorch
     from mlflow.models import Model
 
-    previous = mlflow.get_tracking_uri()
-    try:
-        with tempfile.TemporaryDirectory() as tmp:
-            # A models:/ URI is looked up in the current tracking store, whatever is passed.
-            mlflow.set_tracking_uri(source_uri)
-            path = mlflow.artifacts.download_artifacts(model_uri, dst_path=tmp)
-            example = Model.load(path).load_input_example(path)
-            model = mlflow.pytorch.load_model(path)
-        mlflow.set_tracking_uri(target_uri)
-        with mlflow.start_run(run_id=run_id, log_system_metrics=False):
-            info = mlflow.pytorch.log_model(
-                model,
-                name="model",
-                input_example=example,
-                pip_requirements=[f"torch=={_torch_version()}"],
-            )
-            mlflow.set_tag("model_uri", info.model_uri)
-    finally:
-        mlflow.set_tracking_uri(previous)
+    # A models:/ URI is looked up in the current tracking store, whatever is passed.
+    with tempfile.TemporaryDirectory() as tmp, using_tracking_uri(source_uri):
+        path = mlflow.artifacts.download_artifacts(model_uri, dst_path=tmp)
+        example = Model.load(path).load_input_example(path)
+        model = mlflow.pytorch.load_model(path)
+    with using_tracking_uri(target_uri), mlflow.start_run(run_id=run_id, log_system_metrics=False):
+        info = mlflow.pytorch.log_model(
+            model,
+            name="model",
+            input_example=example,
+            pip_requirements=[f"torch=={_torch_version()}"],
+        )
+        mlflow.set_tag("model_uri", info.model_uri)
 
 
 def _torch_version() -> str:
