@@ -1,5 +1,8 @@
 """50 students logging a full run each at the same time (benchmarks/server_load.py times it)."""
 
+import sqlite3
+from contextlib import closing
+
 import pytest
 
 from reproml.course.accounts import Account, create_accounts
@@ -26,5 +29,8 @@ def test_fifty_students_at_once_all_runs_complete(tmp_path, free_port, monkeypat
         assert report.failures == [] and report.incomplete == []
         assert len(set(report.run_ids)) == CLIENTS and report.ok
         assert check_run(server.url, report.run_ids[0]) is None
+        for database in server.sqlite_files():  # MLflow's migrations kept the write-ahead log
+            with closing(sqlite3.connect(database)) as connection:
+                assert connection.execute("PRAGMA journal_mode").fetchone() == ("wal",)
     finally:
         stop(process)

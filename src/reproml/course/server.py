@@ -14,6 +14,7 @@ benchmarks/README.md).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
 import subprocess
@@ -93,6 +94,14 @@ class ClassServer:
             "MLFLOW_AUTH_ADMIN_PASSWORD": self.admin_password(),
             # The auth app's CSRF protection signs with it; the same key across restarts.
             "MLFLOW_FLASK_SERVER_SECRET_KEY": self._secret(self.folder / "secret_key.txt"),
+            # A class needs no GenAI job runner: on by default, it starts several more
+            # Python processes that compete with the students' requests on a small machine.
+            "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+            # Each worker serves up to 40 requests at once (anyio's thread limit) and
+            # SQLAlchemy's default pool holds 15 connections: with 50 students on a slow disk
+            # the others waited 30 s for a connection and failed ("QueuePool limit reached").
+            "MLFLOW_SQLALCHEMYSTORE_POOL_SIZE": "10",
+            "MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW": "30",
         }
 
     def start(self, log: Path | None = None, timeout: float = 120) -> subprocess.Popen:
@@ -100,6 +109,8 @@ class ClassServer:
         self._check_port_free()
         log = log or self.folder / "server.log"
         env = self.environment()
+        for database in self.sqlite_files():
+            use_write_ahead_log(database)
         with open(log, "ab") as output:
             process = subprocess.Popen(
                 self.command(), env=env, stdout=output, stderr=subprocess.STDOUT,
@@ -116,11 +127,29 @@ class ClassServer:
             time.sleep(0.5)
         return process
 
+    def sqlite_files(self) -> list[Path]:
+        """The SQLite databases the server writes: users, and runs unless another store."""
+        return [self.folder / "auth.db"] + ([] if self.store else [self.folder / "mlflow.db"])
+
     def _check_port_free(self) -> None:
         if _answers(self.url):
             raise ReproMLError(
                 f"Something already answers at {self.url}: stop it, or choose another --port."
             )
+
+
+def use_write_ahead_log(database: Path) -> None:
+    """Switch a SQLite file (created if missing) to write-ahead logging, which it keeps.
+
+    In SQLite's default mode a reader blocks a writer and every commit syncs the disk several
+    times; with 50 students logging at once, requests queued behind each other until they
+    timed out. With a write-ahead log readers never wait and a commit is one append.
+    """
+    import sqlite3
+
+    database.parent.mkdir(parents=True, exist_ok=True)
+    with contextlib.closing(sqlite3.connect(database)) as connection:
+        connection.execute("PRAGMA journal_mode=WAL")
 
 
 def _answers(url: str) -> bool:
