@@ -1,16 +1,19 @@
-"""Training throughput: reproml's loop against a bare loop on pre-made batches.
+"""Training throughput: the tutorial pipeline, reproml's loop and a bare loop on pre-made batches.
 
     uv run python benchmarks/train_throughput.py [--models cnn mlp logreg] [--images 10000]
 
+(a) ``tutorial``: what most PyTorch tutorials write: ``torchvision.datasets.FashionMNIST`` with
+    ``ToTensor`` and ``Normalize``, a shuffling ``DataLoader``, ``loss.item()`` every batch.
 (b) ``loop``: ``reproml.training.train`` (shuffling, batching from uint8 tensors, normalising,
     LR schedule, running metrics, progress bar off), images per second of its training epochs.
 (c) ``bare``: forward, backward and step on batches normalised in advance: what the model and
     batch size cost with no pipeline at all, the limit the loop can approach.
 
-Images are random uint8 tensors (speed does not depend on their content), so the benchmark needs
-no data files. The two loops run in alternating rounds, each round after a warm-up epoch, and
-each rate is the median over all timed epochs: on a shared 2-core machine a single measurement
-drifts by 20% from one minute to the next, and whichever loop runs first pays the warm-up.
+Images are random uint8 tensors (speed does not depend on their content), written as IDX files
+in a temporary folder for the tutorial pipeline, so the benchmark needs no data. The three
+loops run in alternating rounds, each round after a warm-up epoch, and each rate is the median
+over all timed epochs: on a shared 2-core machine a single measurement drifts by 20% from one
+minute to the next, and whichever loop runs first pays the warm-up.
 """
 
 from __future__ import annotations
@@ -18,16 +21,19 @@ from __future__ import annotations
 import argparse
 import platform
 import statistics
+import sys
+import tempfile
 import time
+from pathlib import Path
 
 import torch
 import torch.nn.functional as F
 
 from reproml.config import load_config
-from reproml.data import FashionMNISTData, Split, normalize
+from reproml.data import MEAN, STD, FashionMNISTData, Split, normalize, raw_folder
 from reproml.models import build_model
 from reproml.optimizers import build_optimizer
-from reproml.runtime import seed_everything, select_device
+from reproml.runtime import place_model, seed_everything, select_device
 from reproml.training import Callback, EpochRecord, train
 
 
@@ -37,6 +43,49 @@ def random_data(n_images: int) -> FashionMNISTData:
     labels = torch.randint(0, 10, (n_images,), generator=generator)
     empty = Split(images[:0], labels[:0])
     return FashionMNISTData(train=Split(images, labels), val=empty, test=empty, root=None)
+
+
+def write_idx_files(data: FashionMNISTData, root: Path) -> Path:
+    """The training images as torchvision's raw IDX files (the test files are empty)."""
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+    from synthetic_data import write_idx
+
+    raw = raw_folder(root)
+    raw.mkdir(parents=True)
+    split = data.train
+    write_idx(raw / "train-images-idx3-ubyte", split.images.numpy())
+    write_idx(raw / "train-labels-idx1-ubyte", split.labels.numpy())
+    write_idx(raw / "t10k-images-idx3-ubyte", split.images[:0].numpy())
+    write_idx(raw / "t10k-labels-idx1-ubyte", split.labels[:0].numpy())
+    return root
+
+
+def tutorial_rates(model_name: str, root: Path, epochs: int, overrides: list[str]) -> list[float]:
+    from torch.utils.data import DataLoader
+    from torchvision import datasets, transforms
+
+    cfg = load_config([f"model={model_name}", *overrides])
+    seed_everything(cfg.seed, cfg.trainer.deterministic)
+    device = select_device(cfg.trainer.device)
+    transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((MEAN,), (STD,))])
+    dataset = datasets.FashionMNIST(root, train=True, transform=transform, download=False)
+    loader = DataLoader(dataset, batch_size=cfg.trainer.batch_size, shuffle=True)
+    model = build_model(dict(cfg.model)).to(device)
+    optimizer = build_optimizer(dict(cfg.optimizer), model.parameters())
+    rates = []
+    for _ in range(epochs + 1):
+        started = time.perf_counter()
+        model.train()
+        running_loss = 0.0
+        for x, y in loader:
+            x, y = x.to(device), y.to(device)
+            optimizer.zero_grad()
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            optimizer.step()
+            running_loss += loss.item()
+        rates.append(len(dataset) / (time.perf_counter() - started))
+    return rates[1:]
 
 
 class EpochTimes(Callback):
@@ -63,7 +112,7 @@ def bare_rates(
     cfg = load_config([f"model={model_name}", *overrides])
     seed_everything(cfg.seed, cfg.trainer.deterministic)
     device = select_device(cfg.trainer.device)
-    model = build_model(dict(cfg.model)).to(device)
+    model = place_model(build_model(dict(cfg.model)), device)  # the loop's layout
     optimizer = build_optimizer(dict(cfg.optimizer), model.parameters())
     batch_size = cfg.trainer.batch_size
     inputs, labels = normalize(data.train.images).to(device), data.train.labels.to(device)
@@ -101,15 +150,19 @@ def main() -> None:
     print(f"device: {device} ({name or platform.machine()}), torch {torch.__version__}, "
           f"{torch.get_num_threads()} threads, batch size {cfg.trainer.batch_size}, "
           f"{args.images:,} images, {args.rounds} rounds x {args.epochs} epochs")  # fmt: skip
-    print(f"| {'model':<7}| {'loop img/s':>11} | {'bare img/s':>11} | {'loop/bare':>9} |")
-    print(f"|{'-' * 8}|{'-' * 13}|{'-' * 13}|{'-' * 11}|")
-    for model in args.models:
-        loop_all, bare_all = [], []
-        for _ in range(args.rounds):
-            loop_all += loop_rates(model, data, args.epochs, args.overrides)
-            bare_all += bare_rates(model, data, args.epochs, args.overrides)
-        loop, bare = statistics.median(loop_all), statistics.median(bare_all)
-        print(f"| {model:<7}| {loop:>11,.0f} | {bare:>11,.0f} | {loop / bare:>9.2f} |", flush=True)
+    print("| model  | (a) tutorial img/s | (b) loop img/s | (c) bare img/s | b/a  | b/c  |")
+    print("|--------|--------------------|----------------|----------------|------|------|")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = write_idx_files(data, Path(tmp))
+        for model in args.models:
+            runs: dict[str, list[float]] = {"a": [], "b": [], "c": []}
+            for _ in range(args.rounds):
+                runs["a"] += tutorial_rates(model, root, args.epochs, args.overrides)
+                runs["b"] += loop_rates(model, data, args.epochs, args.overrides)
+                runs["c"] += bare_rates(model, data, args.epochs, args.overrides)
+            a, b, c = (statistics.median(rates) for rates in runs.values())
+            print(f"| {model:<7}| {a:>18,.0f} | {b:>14,.0f} | {c:>14,.0f} | "
+                  f"{b / a:.2f} | {b / c:.2f} |", flush=True)  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -7,7 +7,8 @@ import pytest
 import torch
 
 from reproml.errors import ConfigError
-from reproml.runtime import seed_everything, select_device
+from reproml.models import CNN, MLP
+from reproml.runtime import place_model, seed_everything, select_device
 
 
 def draws() -> tuple:
@@ -50,3 +51,19 @@ def test_unavailable_device_is_a_clear_error():
 def test_unknown_device_name():
     with pytest.raises(ConfigError, match="Unknown device 'gpu'"):
         select_device("gpu")
+
+
+def test_cnn_on_cpu_is_channels_last_and_computes_the_same():
+    torch.manual_seed(0)
+    reference = CNN().eval()
+    placed = place_model(CNN().eval(), torch.device("cpu"))
+    placed.load_state_dict(reference.state_dict())
+    conv = placed.features[4].weight  # 64 x 32 x 3 x 3: the layouts differ
+    assert conv.is_contiguous(memory_format=torch.channels_last) and not conv.is_contiguous()
+    images = torch.randn(8, 1, 28, 28)
+    torch.testing.assert_close(placed(images), reference(images), rtol=1e-4, atol=1e-5)
+
+
+def test_models_without_convolutions_are_left_as_they_are():
+    mlp = place_model(MLP(), torch.device("cpu"))
+    assert all(p.is_contiguous() for p in mlp.parameters())

@@ -7,6 +7,7 @@ import random
 
 import numpy as np
 import torch
+from torch import nn
 
 from reproml.errors import ConfigError
 
@@ -25,6 +26,19 @@ def seed_everything(seed: int, deterministic: bool = True) -> None:
     torch.use_deterministic_algorithms(deterministic, warn_only=True)
     torch.backends.cudnn.deterministic = deterministic
     torch.backends.cudnn.benchmark = not deterministic
+
+
+def place_model(model: nn.Module, device: torch.device) -> nn.Module:
+    """Move the model to the device, convolutions on the CPU in channels-last memory layout.
+
+    oneDNN's convolutions run about 30% faster on (batch, height, width, channels) memory than on
+    PyTorch's default (batch, channels, height, width), the CNN's whole training step about 25%
+    (benchmarks/README.md). Outputs agree up to float rounding; a run stays bitwise repeatable.
+    """
+    model = model.to(device)
+    if device.type == "cpu" and any(isinstance(m, nn.Conv2d) for m in model.modules()):
+        model = model.to(memory_format=torch.channels_last)
+    return model
 
 
 def select_device(name: str = "auto") -> torch.device:

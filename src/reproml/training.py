@@ -24,7 +24,7 @@ from reproml.errors import ConfigError
 from reproml.metrics import accuracy, confusion_matrix, macro_f1
 from reproml.models import NUM_CLASSES, count_parameters, model_factory
 from reproml.optimizers import optimizer_factory
-from reproml.runtime import seed_everything, select_device
+from reproml.runtime import place_model, seed_everything, select_device
 
 log = logging.getLogger(__name__)
 
@@ -98,7 +98,7 @@ def train(
         data = load_data(cfg.data)  # its split has its own generator: no global RNG is used
 
     seed_everything(cfg.seed, deterministic=trainer.deterministic)
-    model = make_model().to(device)
+    model = place_model(make_model(), device)
     optimizer = make_optimizer(model.parameters())
     steps_per_epoch = math.ceil(len(data.train) / trainer.batch_size)
     schedule = build_lr_schedule(optimizer, trainer.lr_schedule, trainer.epochs * steps_per_epoch)
