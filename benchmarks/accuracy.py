@@ -44,10 +44,15 @@ def reference_accuracy(data: FashionMNISTData) -> tuple[float, float]:
     return classifier.score(pixels(data.test.images), data.test.labels.numpy()), seconds
 
 
-def epochs_to_target(model: str, data: FashionMNISTData, ladder: list[int]) -> str:
+def epochs_to_target(
+    model: str, data: FashionMNISTData, ladder: list[int], known: dict[int, float]
+) -> str:
+    """``known`` maps epochs to the test accuracy of a run already made (the default one)."""
     for epochs in ladder:
-        cfg = load_config([f"model={model}", f"trainer.epochs={epochs}", "trainer.progress=false"])
-        if train(cfg, data=data).metrics["test_accuracy"] >= TARGET:
+        if epochs not in known:
+            overrides = [f"model={model}", f"trainer.epochs={epochs}", "trainer.progress=false"]
+            known[epochs] = train(load_config(overrides), data=data).metrics["test_accuracy"]
+        if known[epochs] >= TARGET:
             return str(epochs)
     return f"> {ladder[-1]}"
 
@@ -71,9 +76,12 @@ def main() -> None:
         cfg = load_config([f"model={model}", "trainer.progress=false"])
         result = train(cfg, data=data)
         m = result.metrics
+        to_target = epochs_to_target(
+            model, data, args.ladder, known={cfg.trainer.epochs: m["test_accuracy"]}
+        )
         print(f"| {model} | {cfg.trainer.epochs} | {m['test_accuracy']:.2%} | "
-              f"{m['test_macro_f1']:.4f} | {result.seconds:.1f} | "
-              f"{epochs_to_target(model, data, args.ladder)} |", flush=True)  # fmt: skip
+              f"{m['test_macro_f1']:.4f} | {result.seconds:.1f} | {to_target} |",
+              flush=True)  # fmt: skip
     accuracy, seconds = reference_accuracy(data)
     print(f"| scikit-learn LogisticRegression (raw pixels) | - | {accuracy:.2%} | - | "
           f"{seconds:.1f} | - |")  # fmt: skip

@@ -68,12 +68,28 @@ class ClassServer:
         path.write_text(secret + "\n")
         return secret
 
+    @property
+    def store_uri(self) -> str:
+        """Where the runs are kept: ``store``, else ``mlflow.db`` in the folder."""
+        return self.store or f"sqlite:///{(self.folder / 'mlflow.db').resolve()}"
+
+    @property
+    def auth_db(self) -> Path:
+        return (self.folder / "auth.db").resolve()
+
+    def sqlite_files(self) -> list[Path]:
+        """The SQLite databases the server writes: the users, and the runs when in SQLite."""
+        # Here, not at the top: reproml.tracking.mlflow imports torch (2 s) for its training hooks.
+        from reproml.tracking.mlflow import sqlite_path, store_kind
+
+        runs = [sqlite_path(self.store_uri)] if store_kind(self.store_uri) == "sqlite" else []
+        return [self.auth_db, *runs]
+
     def command(self) -> list[str]:
-        store = self.store or f"sqlite:///{(self.folder / 'mlflow.db').resolve()}"
         command = [
             sys.executable, "-m", "mlflow", "server",
             "--app-name", "basic-auth",
-            "--backend-store-uri", store,
+            "--backend-store-uri", self.store_uri,
             "--artifacts-destination", str((self.folder / "artifacts").resolve()),
             "--host", self.host,
             "--port", str(self.port),
@@ -86,7 +102,7 @@ class ClassServer:
     def environment(self) -> dict[str, str]:
         self.folder.mkdir(parents=True, exist_ok=True)
         ini = self.folder / "basic_auth.ini"
-        ini.write_text(AUTH_INI.format(auth_db=(self.folder / "auth.db").resolve(), admin=ADMIN))
+        ini.write_text(AUTH_INI.format(auth_db=self.auth_db, admin=ADMIN))
         return {
             **os.environ,
             "MLFLOW_AUTH_CONFIG_PATH": str(ini.resolve()),
@@ -126,10 +142,6 @@ class ClassServer:
                 )
             time.sleep(0.5)
         return process
-
-    def sqlite_files(self) -> list[Path]:
-        """The SQLite databases the server writes: users, and runs unless another store."""
-        return [self.folder / "auth.db"] + ([] if self.store else [self.folder / "mlflow.db"])
 
     def _check_port_free(self) -> None:
         if _answers(self.url):
