@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from reproml.course.accounts import Account, create_accounts
-from reproml.course.load import simulate_class
-from reproml.course.server import ClassServer, stop
+from reproml.classroom.accounts import Account, create_accounts
+from reproml.classroom.load import simulate_class
+from reproml.classroom.server import ClassServer, stop
 
 
 def free_port() -> int:

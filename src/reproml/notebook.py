@@ -8,6 +8,7 @@ same in both modes.
 
 from __future__ import annotations
 
+import logging
 import os
 import platform
 import shutil
@@ -21,7 +22,7 @@ from reproml.config import load_config
 from reproml.data import RAW_FILES, raw_folder
 from reproml.paths import DATA_DIR_ENV, config_dir, repository_root, resolve_data_root
 from reproml.provenance import package_version
-from reproml.tracking.mlflow import default_tracking_uri
+from reproml.tracking.stores import default_tracking_uri
 
 QUICK_ENV = "REPROML_QUICK"
 # For kernels started from code (grading, papermill): no warning about local TCP on every start.
@@ -79,6 +80,9 @@ def setup_course(quick: bool | None = None, extra_overrides: Sequence[str] = ())
     os.environ.setdefault("MLFLOW_TRACKING_URI", default_tracking_uri())
     os.environ[QUICK_ENV] = "1" if is_quick else "0"
     setup = CourseSetup(is_quick, data_root, [*overrides, *extra_overrides])
+    # A new store's "Creating initial MLflow database tables" notes: nothing to act on.
+    for name in ("mlflow.store.db.utils", "alembic"):
+        logging.getLogger(name).setLevel(logging.WARNING)
     _show_figures_inline()
     print(setup.describe())
     return setup

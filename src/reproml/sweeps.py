@@ -47,7 +47,7 @@ def run_notebook_sweep(
     from tqdm.auto import tqdm
 
     from reproml.notebook import QUIET_KERNEL
-    from reproml.tracking.mlflow import check_tracking_uri, default_tracking_uri, experiment_id
+    from reproml.tracking.stores import check_tracking_uri, default_tracking_uri, experiment_id
 
     uri = tracking_uri or default_tracking_uri()
     check_tracking_uri(uri)  # before the first kernel starts
@@ -96,7 +96,7 @@ def sweep_table(runs: Sequence[SweepRun], tracking_uri: str | None = None):
     import pandas as pd
     from mlflow import MlflowClient
 
-    from reproml.tracking.mlflow import default_tracking_uri
+    from reproml.tracking.stores import default_tracking_uri
 
     client = MlflowClient(tracking_uri or default_tracking_uri())
     rows = []

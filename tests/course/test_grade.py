@@ -119,3 +119,18 @@ def test_jobs_must_be_a_positive_number(capsys):
         main(["grade", "notebooks", "--jobs", "0"])
     assert exit_.value.code == 2
     assert "expected a whole number of 1 or more, got '0'" in capsys.readouterr().err
+
+
+def test_a_folder_with_a_file_that_is_no_notebook_grades_the_others(tmp_path, capsys):
+    folder = tmp_path / "submissions"
+    folder.mkdir()
+    write_notebook(course_notebook(), folder / "a_full.ipynb")
+    (folder / "b_broken.ipynb").write_text('{"cells": [')  # a truncated download
+    assert main(["grade", str(folder), "--jobs", "2"]) == 1
+    out, err = capsys.readouterr()
+    assert err.splitlines() == [
+        f"Error: {folder / 'b_broken.ipynb'} is not a notebook: "
+        + err.split("is not a notebook: ", 1)[1].strip()
+    ]
+    assert "a_full.ipynb" in out and "b_broken" not in out
+    assert "Total: 3/3 points over 1 notebook(s)." in out

@@ -5,7 +5,7 @@ import pytest
 from reproml.cli.rerun import main as rerun_main
 from reproml.experiment import run_experiment
 from reproml.tracking.compare import rerun
-from reproml.tracking.mlflow import TrackingError
+from reproml.tracking.stores import TrackingError
 
 
 @pytest.fixture

@@ -238,3 +238,14 @@ def test_logging_to_a_real_mlflow_server(tracked_config, data, tmp_path, free_po
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_a_team_set_in_the_environment_chooses_the_experiment(make_config, monkeypatch):
+    from reproml.experiment import build_tracker
+
+    tracking = make_config(["tracking=mlflow"]).tracking
+    assert build_tracker(tracking).experiment == "reproml"
+    monkeypatch.setenv("REPROML_TEAM", "red")
+    assert build_tracker(tracking).experiment == "competition/red"
+    tracking.experiment = "mine"  # an explicit choice wins
+    assert build_tracker(tracking).experiment == "mine"

@@ -4,7 +4,7 @@ import mlflow
 from mlflow import MlflowClient
 
 from reproml.experiment import run_experiment
-from reproml.tracking.mlflow import SYNC_TO
+from reproml.tracking.stores import SYNC_TO
 from reproml.tracking.sync import COPIED_FROM, SYNCED_AS, copy_run, sync_runs, waiting_runs
 
 
@@ -45,3 +45,40 @@ def test_only_waiting_runs_are_uploaded_and_only_once(make_config, mlflow_uri, t
     assert synced.local_id == kept.run_id and synced.server == target_uri
     assert MlflowClient(local).get_run(kept.run_id).data.tags[SYNCED_AS] == synced.server_id
     assert sync_runs(local) == [] and plain.run_id != kept.run_id
+
+
+def test_a_refused_retirement_is_said_once_and_nothing_is_uploaded_twice(
+    make_config, mlflow_uri, tmp_path
+):
+    from reproml.tracking.stores import SERVER_RUN
+
+    target_uri = f"sqlite:///{tmp_path / 'server.db'}"
+    kept = run_experiment(make_config(["tracking=mlflow", "tracking.log_model=false"]))
+    client = MlflowClient(mlflow_uri)
+    client.set_tag(kept.run_id, SYNC_TO, target_uri)
+    client.set_tag(kept.run_id, SERVER_RUN, "0123456789abcdef0123456789abcdef")  # gone there
+    (synced,) = sync_runs(mlflow_uri)
+    assert synced.note.startswith(
+        "the half-logged run 0123456789abcdef0123456789abcdef could not be marked FAILED ("
+    )
+    assert sync_runs(mlflow_uri) == []
+    assert len(MlflowClient(target_uri).search_runs(["1"])) == 1
+
+
+def test_a_sync_that_stopped_before_marking_reuses_the_servers_copy(
+    make_config, mlflow_uri, tmp_path
+):
+    target_uri = f"sqlite:///{tmp_path / 'server.db'}"
+    kept = run_experiment(make_config(["tracking=mlflow", "tracking.log_model=false"]))
+    MlflowClient(mlflow_uri).set_tag(kept.run_id, SYNC_TO, target_uri)
+    first = copy_run(mlflow_uri, kept.run_id, target_uri, "reproml")  # then the sync died
+    (synced,) = sync_runs(mlflow_uri)
+    assert synced.server_id == first
+    experiment = MlflowClient(target_uri).get_experiment_by_name("reproml").experiment_id
+    assert len(MlflowClient(target_uri).search_runs([experiment])) == 1
+
+
+def test_nothing_to_sync_creates_nothing(tmp_path):
+    store = tmp_path / "outputs" / "unsynced" / "mlflow.db"
+    assert sync_runs(f"sqlite:///{store}") == []
+    assert not store.exists() and not store.parent.exists()

@@ -8,7 +8,7 @@ uv run reproml-course execute --quick  # run the solutions in place, with their 
 uv run reproml-course binder           # binder/ from uv.lock (--check: fail when it drifted)
 uv run reproml-course server --host 0.0.0.0         # the class MLflow server, with accounts
 uv run reproml-course accounts students.csv         # users and team experiments (as admin)
-uv run reproml-course leaderboard                   # the competition, re-evaluated
+uv run reproml-course leaderboard                   # verify new runs once, then rank
 uv run reproml-course sync                          # upload runs kept while the server was down
 """
 
@@ -75,10 +75,19 @@ def build_parser() -> argparse.ArgumentParser:
     accounts.add_argument("--server", default=None, help="default: $MLFLOW_TRACKING_URI")
     accounts.add_argument("--competition", default="competition", help="experiment prefix")
 
-    board = commands.add_parser("leaderboard", help="rank the competition, re-evaluated")
+    board = commands.add_parser(
+        "leaderboard", help="verify new competition runs once (as the admin), then rank them"
+    )
     board.add_argument("--server", default=None, help="default: $MLFLOW_TRACKING_URI")
     board.add_argument("--competition", default="competition", help="experiment prefix")
-    board.add_argument("--data-root", default=None, help="the test data (default: as training)")
+    board.add_argument(
+        "--data-root", default=None, help="your copy of the test set (default: as training)"
+    )
+    board.add_argument("--time-limit", type=_positive, default=60, help="seconds per model")
+    board.add_argument(
+        "--memory-limit", type=_positive, default=1024, help="MiB per model evaluation"
+    )
+    board.add_argument("--size-limit", type=_positive, default=100, help="MB per model file")
 
     sync = commands.add_parser("sync", help="upload runs kept locally while the server was down")
     sync.add_argument("--server", default=None, help="default: the server each run was for")
@@ -88,7 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _prepare_for_parallel(jobs: int) -> None:
     if jobs > 1:  # the notebooks' kernels will share the default MLflow store
-        from reproml.tracking.mlflow import create_store, default_tracking_uri
+        from reproml.tracking.stores import create_store, default_tracking_uri
 
         create_store(default_tracking_uri())
 
@@ -151,16 +160,19 @@ def _grade(args: argparse.Namespace) -> int:
     grades = grade_path(
         args.path, solutions, quick=not args.full, timeout=args.timeout, jobs=args.jobs
     )
-    if args.json:
+    unreadable = [g for g in grades if g.unreadable]
+    for grade in unreadable:
+        print(f"Error: {grade.problem}", file=sys.stderr)
+    if args.json:  # an LMS gets every file, unreadable ones with zero points
         print(json.dumps([g.as_dict() for g in grades], indent=2))
-    else:
-        print(format_grades(grades))
+    elif len(unreadable) < len(grades):
+        print(format_grades([g for g in grades if not g.unreadable]))
     out_of = sum(g.max_points for g in grades)
     share = 100 * sum(g.points for g in grades) / out_of if out_of else 100.0
     if args.fail_under is not None and share < args.fail_under:
         print(f"Error: {share:.0f}% of the points, below {args.fail_under:g}%.", file=sys.stderr)
         return 1
-    return 0
+    return 1 if unreadable else 0
 
 
 def _execute(args: argparse.Namespace) -> int:
@@ -204,7 +216,7 @@ def _binder(args: argparse.Namespace) -> int:
 
 
 def _server(args: argparse.Namespace) -> int:
-    from reproml.course.server import ADMIN, ClassServer, stop
+    from reproml.classroom.server import ADMIN, ClassServer, stop
 
     server = ClassServer(args.folder, args.host, args.port, args.store, args.allowed_hosts)
     print(f"Starting the class MLflow server ({server.folder}/server.log)...")
@@ -236,8 +248,8 @@ def _tracking_server(given: str | None) -> str:
 
 
 def _accounts(args: argparse.Namespace) -> int:
-    from reproml.course.accounts import create_accounts, read_accounts
-    from reproml.tracking.mlflow import check_tracking_uri
+    from reproml.classroom.accounts import create_accounts, read_accounts
+    from reproml.tracking.stores import check_tracking_uri
 
     accounts = read_accounts(args.csv)
     uri = _tracking_server(args.server)
@@ -248,20 +260,38 @@ def _accounts(args: argparse.Namespace) -> int:
 
 
 def _leaderboard(args: argparse.Namespace) -> int:
-    from reproml.course.leaderboard import format_leaderboard, leaderboard
+    import os
 
-    entries = leaderboard(_tracking_server(args.server), args.competition, args.data_root)
-    print(format_leaderboard(entries))
+    from reproml.classroom.evaluator import Limits
+    from reproml.classroom.leaderboard import format_leaderboard, verify_competition
+
+    os.environ["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = "false"  # nothing here unpickles
+    limits = Limits(args.time_limit, args.memory_limit << 20, args.size_limit * 1_000_000)
+    report = verify_competition(
+        _tracking_server(args.server), args.competition, args.data_root, limits
+    )
+    print(format_leaderboard(report.verdicts))
+    flagged = sum(not v.ranked for v in report.new)
+    print(
+        f"\n{len(report.new)} new runs verified ({len(report.new) - flagged} ranked, {flagged} "
+        f"flagged), {len(report.verdicts) - len(report.new)} verified before; "
+        f"{report.seconds:.1f} s."
+    )
+    for line in ([report.note] if report.note else []) + report.pending:
+        print(line)
+    if report.restored:
+        print(f"{report.restored} runs had their verdict tags edited: written back.")
     return 0
 
 
 def _sync(args: argparse.Namespace) -> int:
-    from reproml.tracking.mlflow import unsynced_store_uri
+    from reproml.tracking.stores import unsynced_store_uri
     from reproml.tracking.sync import sync_runs
 
     synced = sync_runs(args.store or unsynced_store_uri(), args.server)
     for run in synced:
-        print(f"Uploaded run {run.local_id} to {run.server} as run {run.server_id}.")
+        note = f"; {run.note}" if run.note else ""
+        print(f"Uploaded run {run.local_id} to {run.server} as run {run.server_id}{note}.")
     if not synced:
         print("No run waiting to be uploaded.")
     return 0

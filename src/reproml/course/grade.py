@@ -37,7 +37,8 @@ class ExerciseScore:
 class NotebookGrade:
     notebook: str
     scores: list[ExerciseScore] = field(default_factory=list)
-    problem: str | None = None  # the kernel died or a cell timed out
+    problem: str | None = None  # the kernel died, a cell timed out, or it is no notebook
+    unreadable: bool = False  # not a notebook at all: nothing was executed
 
     @property
     def points(self) -> int:
@@ -66,11 +67,19 @@ def grade_notebook(
 ) -> NotebookGrade:
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    nb = read_notebook(path)
-    expected = list(check_cells(nb))
     reference = solutions / path.name if solutions is not None else None
-    if reference is not None and reference.is_file():
-        expected = restore_check_cells(nb, read_notebook(reference))
+    solution = read_notebook(reference) if reference is not None and reference.is_file() else None
+    try:
+        nb = read_notebook(path)
+    except Exception as error:  # plain text, an empty file, truncated JSON, not nbformat 4
+        problem = f"{path} is not a notebook: {_why_unreadable(path, error)}"
+        grade = NotebookGrade(path.name, problem=problem, unreadable=True)
+        for exercise in check_cells(solution) if solution is not None else {}:
+            grade.scores.append(_score(exercise, None, problem))
+        return grade
+    expected = list(check_cells(nb))
+    if solution is not None:
+        expected = restore_check_cells(nb, solution)
     grade = NotebookGrade(path.name)
     client = notebook_client(nb, path, timeout, allow_errors=True)
     try:
@@ -84,6 +93,13 @@ def grade_notebook(
     return grade
 
 
+def _why_unreadable(path: Path, error: Exception) -> str:
+    if path.is_file() and path.stat().st_size == 0:
+        return "the file is empty"
+    reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return f"{reason[:120]} (download it again from JupyterLab: File > Download)"
+
+
 def _score(exercise: str, cell: NotebookNode | None, problem: str | None) -> ExerciseScore:
     registered = EXERCISES.get(exercise)
     title = registered.title if registered else "(unknown exercise)"
@@ -93,6 +109,8 @@ def _score(exercise: str, cell: NotebookNode | None, problem: str | None) -> Exe
         return ExerciseScore(exercise, title, 0, max_points, message)
 
     if cell is None:
+        if problem and "is not a notebook" in problem:
+            return zero("not graded: the file is not a notebook.")
         return zero("the check cell was deleted; put it back from a fresh copy of the notebook.")
     for output in cell.get("outputs", []):
         record = output.get("data", {}).get(MIME_TYPE)

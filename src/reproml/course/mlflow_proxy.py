@@ -15,7 +15,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from reproml.tracking.mlflow import (
+from reproml.tracking.stores import (
     ARTIFACTS_DIR,
     DATABASE_SCHEMES,
     local_tracking_uri,

@@ -15,174 +15,43 @@ import copy
 import math
 import os
 import sys
-import tempfile
-import urllib.error
-import urllib.request
 import warnings
 from collections.abc import Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlparse
 
 from omegaconf import DictConfig, OmegaConf
 
 from reproml.config import flatten_config
 from reproml.data import CLASSES, normalize, raw_folder
-from reproml.errors import ConfigError, ReproMLError
+from reproml.errors import ConfigError
 from reproml.logs import quiet_loggers
-from reproml.paths import repository_root
 from reproml.plots import plot_confusion_matrix, plot_learning_curves
 from reproml.provenance import environment_tags
 from reproml.runtime import select_device
 from reproml.tracking.base import Tracker
+from reproml.tracking.stores import (  # re-exported: notebooks import them from here
+    SERVER_RETRIES,
+    SERVER_RUN,
+    SYNC_TO,
+    USER_ENV,
+    TrackingError,
+    check_tracking_uri,
+    create_store,
+    default_experiment,
+    default_tracking_uri,
+    experiment_id,
+    is_server,
+    sqlite_path,
+    unsynced_store_uri,
+)
 from reproml.training import Callback, EpochRecord
 
 if TYPE_CHECKING:
     from reproml.data import FashionMNISTData
     from reproml.training import TrainingResult
 
-DB_FILE = "mlflow.db"
-ARTIFACTS_DIR = "mlartifacts"  # not "mlruns": MLflow would take a ./mlruns folder for a store
-SERVER_SCHEMES = ("http", "https")
-USER_ENV, PASSWORD_ENV = "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"
-# Runs kept locally when the server drops, with where they belong; see reproml.tracking.sync.
-SYNC_TO, SERVER_RUN = "reproml.sync_to", "reproml.server_run_id"
-SERVER_RETRIES = {
-    "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",
-    "MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR": "1",
-    "MLFLOW_HTTP_REQUEST_TIMEOUT": "30",
-}
-DATABASE_SCHEMES = ("sqlite", "postgresql", "mysql", "mssql")
 EPOCH_METRICS = ("train_loss", "train_accuracy", "val_accuracy", "learning_rate")  # step=epoch
-
-
-class TrackingError(ReproMLError):
-    """The MLflow store cannot be reached or written."""
-
-
-def store_kind(uri: str) -> str:
-    """``http``/``https`` for a tracking server, ``sqlite``, ``postgresql``... for a database
-    (a driver suffix such as ``postgresql+psycopg`` dropped)."""
-    return urlparse(uri).scheme.split("+")[0]
-
-
-def is_server(uri: str) -> bool:
-    return store_kind(uri) in SERVER_SCHEMES
-
-
-@contextlib.contextmanager
-def using_tracking_uri(uri: str) -> Iterator[None]:
-    """MLflow's global tracking URI set to ``uri`` for the block (``models:/`` and ``runs:/``
-    URIs are resolved against it, whatever client is used), then put back."""
-    import mlflow
-
-    previous = mlflow.get_tracking_uri()
-    mlflow.set_tracking_uri(uri)
-    try:
-        yield
-    finally:
-        mlflow.set_tracking_uri(previous)
-
-
-def default_tracking_uri() -> str:
-    """``$MLFLOW_TRACKING_URI``, else the local store."""
-    return os.environ.get("MLFLOW_TRACKING_URI") or local_tracking_uri()
-
-
-def unsynced_store_uri() -> str:
-    """Where runs wait when the tracking server dropped: ``outputs/unsynced/mlflow.db``."""
-    return _sqlite_store("outputs", "unsynced")
-
-
-def local_tracking_uri() -> str:
-    """``mlflow.db`` at the repository root (or in the working directory)."""
-    return _sqlite_store()
-
-
-def _sqlite_store(*folders: str) -> str:
-    folder = (repository_root() or Path.cwd()).joinpath(*folders)
-    return f"sqlite:///{folder / DB_FILE}"
-
-
-def check_tracking_uri(uri: str, timeout: float = 5.0) -> None:
-    """Raise a TrackingError unless results can be logged at ``uri``; quick for a dead server."""
-    scheme = store_kind(uri)
-    if scheme in SERVER_SCHEMES:
-        health = uri.rstrip("/") + "/health"
-        try:
-            with urllib.request.urlopen(health, timeout=timeout) as response:
-                if response.status == 200:
-                    return _check_credentials(uri, timeout)
-                problem = f"{health} answered HTTP {response.status}"
-        except urllib.error.HTTPError as error:
-            problem = f"{health} answered HTTP {error.code}"
-        except (urllib.error.URLError, OSError, ValueError) as error:
-            reason = getattr(error, "reason", error)
-            problem = f"no answer from {uri} ({reason})"
-        raise TrackingError(
-            f"MLflow tracking server unreachable: {problem}. Start it (uv run mlflow server"
-            " --port 5000), or point tracking.uri / MLFLOW_TRACKING_URI at a running one,"
-            " or train without it: tracking=none."
-        )
-    if scheme == "sqlite":
-        _check_writable(sqlite_path(uri).parent, uri)
-    elif scheme not in DATABASE_SCHEMES:
-        raise TrackingError(
-            f"Tracking URI {uri!r} is not understood. Use http://host:port for a tracking server"
-            " or sqlite:////absolute/path/mlflow.db for a local store."
-        )
-
-
-def _check_credentials(uri: str, timeout: float) -> None:
-    """A server with accounts (the class server) answers 401 to a wrong or missing password."""
-    import base64
-
-    request = urllib.request.Request(
-        uri.rstrip("/") + "/api/2.0/mlflow/experiments/search?max_results=1"
-    )
-    user, password = os.environ.get(USER_ENV), os.environ.get(PASSWORD_ENV)
-    if user:
-        token = base64.b64encode(f"{user}:{password or ''}".encode()).decode()
-        request.add_header("Authorization", f"Basic {token}")
-    try:
-        urllib.request.urlopen(request, timeout=timeout).close()
-    except urllib.error.HTTPError as error:
-        if error.code == 401:
-            who = f"the user {user!r} with this password" if user else "anonymous requests"
-            raise TrackingError(
-                f"The MLflow server at {uri} refused {who} (HTTP 401). Set {USER_ENV} and "
-                f"{PASSWORD_ENV} to the account your instructor gave you."
-            ) from None
-    except OSError:
-        pass  # answered /health a moment ago: let MLflow report what comes next
-
-
-def create_store(uri: str) -> None:
-    """Create a local store's tables now, before parallel jobs use it: MLflow builds them on
-    first use, and two processes doing that at once can fail."""
-    from mlflow import MlflowClient
-
-    check_tracking_uri(uri)
-    if not is_server(uri):
-        with quiet_loggers("mlflow", "alembic"):
-            MlflowClient(uri).search_experiments(max_results=1)
-
-
-def sqlite_path(uri: str) -> Path:
-    """The database file of a SQLite URI: three slashes before a relative path, four before an
-    absolute one (``sqlite:////work/mlflow.db``)."""
-    from sqlalchemy.engine import make_url
-
-    return Path(make_url(uri).database or DB_FILE).resolve()
-
-
-def _check_writable(folder: Path, uri: str) -> None:
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-        with tempfile.TemporaryFile(dir=folder):
-            pass
-    except OSError as error:
-        raise TrackingError(f"Cannot write the MLflow store {uri}: {error.strerror}.") from None
 
 
 def epoch_metrics(record: EpochRecord) -> dict[str, float]:
@@ -216,7 +85,7 @@ class MlflowTracker(Tracker):
     def __init__(
         self,
         uri: str | None = None,
-        experiment: str = "reproml",
+        experiment: str | None = None,
         run_name: str | None = None,
         log_model: bool = True,
         tags: dict[str, str] | None = None,
@@ -226,10 +95,10 @@ class MlflowTracker(Tracker):
         """``run_id`` resumes a run created beforehand (a papermill sweep creates one per
         notebook, so it can attach the executed notebook to it afterwards); ``fallback_uri``
         is the local store a run goes to if the server drops (default: ``outputs/unsynced``)."""
-        if not experiment:
+        if experiment is not None and not str(experiment).strip():
             raise ConfigError("tracking.experiment must name an MLflow experiment.")
         self.uri = uri or default_tracking_uri()
-        self.experiment = experiment
+        self.experiment = experiment or default_experiment()
         self.run_name = run_name
         self.log_model = log_model
         self.tags = dict(tags or {})
@@ -401,7 +270,9 @@ class MlflowTracker(Tracker):
         import mlflow.pytorch
         import torch
 
-        model = copy.deepcopy(result.model).cpu().eval()
+        # Back to the default layout: channels-last weights (see runtime.place_model) make
+        # torch.export warn "No complete tensor found in the group" while saving.
+        model = copy.deepcopy(result.model).cpu().to(memory_format=torch.contiguous_format).eval()
         # uv environments have no pip; MLflow warns about that while writing conda.yaml, and
         # says it found uv.lock: nothing a student can act on.
         with quiet_loggers("mlflow.utils.environment", "mlflow.utils.uv_utils"):
@@ -413,28 +284,6 @@ class MlflowTracker(Tracker):
                 pip_requirements=[f"torch=={torch.__version__.split('+')[0]}"],
             )
         mlflow.set_tag("model_uri", info.model_uri)
-
-
-def experiment_id(uri: str, name: str) -> str:
-    """The experiment's id, creating it (artifacts next to a local database) if needed."""
-    from mlflow import MlflowClient
-    from mlflow.exceptions import MlflowException
-
-    client = MlflowClient(uri)
-    experiment = client.get_experiment_by_name(name)
-    if experiment is not None:
-        return experiment.experiment_id
-    location = None
-    if uri.startswith("sqlite:"):
-        # A plain path: MLflow mangles a file:/// URI here (file:////...).
-        location = str(sqlite_path(uri).parent / ARTIFACTS_DIR)
-    try:
-        return client.create_experiment(name, artifact_location=location)
-    except MlflowException:  # created meanwhile by a parallel job of the same sweep
-        experiment = client.get_experiment_by_name(name)
-        if experiment is None:
-            raise
-        return experiment.experiment_id
 
 
 def flat_params(config: DictConfig | dict[str, Any]) -> dict[str, str]:

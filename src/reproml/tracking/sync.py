@@ -3,8 +3,9 @@
 Each waiting run (tagged ``reproml.sync_to`` in ``outputs/unsynced/mlflow.db``) is copied to
 its server whole: parameters, every metric with its steps and times, tags, data set inputs,
 artifacts and the model. The half-logged run the server kept from before it dropped is marked
-FAILED and points to its replacement. The local copy stays, tagged with the new run's id, so a
-second sync uploads nothing twice.
+FAILED and points to its replacement. The local copy stays, tagged with the new run's id as soon
+as it is uploaded, so a second sync uploads nothing twice, even if the server refused to mark
+the half-logged run or the sync stopped halfway (the server's copy names its local run).
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reproml.logs import no_mlflow_progress_bars, quiet_loggers
-from reproml.tracking.mlflow import (
+from reproml.tracking.stores import (
     SERVER_RUN,
     SYNC_TO,
     check_tracking_uri,
@@ -35,6 +36,7 @@ class SyncedRun:
     local_id: str
     server: str
     server_id: str
+    note: str | None = None  # what could not be done on the server, said once
 
 
 def waiting_runs(local_uri: str) -> list:
@@ -51,9 +53,11 @@ def waiting_runs(local_uri: str) -> list:
 
 def sync_runs(local_uri: str | None = None, server: str | None = None) -> list[SyncedRun]:
     """Upload every waiting run to its server (or to ``server``); return what was uploaded."""
+    local_uri = local_uri or unsynced_store_uri()
+    if not sqlite_path(local_uri).is_file():
+        return []  # nothing was ever kept: no store is created to find that out
     from mlflow import MlflowClient
 
-    local_uri = local_uri or unsynced_store_uri()
     local = MlflowClient(local_uri)
     synced = []
     # No download bars, table-creation notes or "View run" links: one line per run, from the CLI.
@@ -62,15 +66,45 @@ def sync_runs(local_uri: str | None = None, server: str | None = None) -> list[S
             target_uri = server or run.data.tags[SYNC_TO]
             check_tracking_uri(target_uri)
             experiment = local.get_experiment(run.info.experiment_id).name
-            new_id = copy_run(local_uri, run.info.run_id, target_uri, experiment)
-            target = MlflowClient(target_uri)
-            partial = run.data.tags.get(SERVER_RUN)
-            if partial:
-                target.set_tag(partial, REPLACED_BY, new_id)
-                target.set_terminated(partial, "FAILED")
+            new_id = _uploaded_before(target_uri, experiment, run.info.run_id) or copy_run(
+                local_uri, run.info.run_id, target_uri, experiment
+            )
+            # Marked at once: whatever happens next, this run is never uploaded twice.
             local.set_tag(run.info.run_id, SYNCED_AS, new_id)
-            synced.append(SyncedRun(run.info.run_id, target_uri, new_id))
+            note = _retire(target_uri, run.data.tags.get(SERVER_RUN), new_id)
+            synced.append(SyncedRun(run.info.run_id, target_uri, new_id, note))
     return synced
+
+
+def _uploaded_before(target_uri: str, experiment: str, local_id: str) -> str | None:
+    """The server's copy of a local run, if an earlier sync stopped before marking it."""
+    from mlflow import MlflowClient
+
+    target = MlflowClient(target_uri)
+    found = target.get_experiment_by_name(experiment)
+    if found is None:
+        return None
+    runs = target.search_runs(
+        [found.experiment_id], f"tags.`{COPIED_FROM}` = '{local_id}'", max_results=1
+    )
+    return runs[0].info.run_id if runs else None
+
+
+def _retire(target_uri: str, partial: str | None, new_id: str) -> str | None:
+    """Mark the half-logged server run FAILED and point it to its copy; say why if refused."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    if not partial:
+        return None
+    target = MlflowClient(target_uri)
+    try:
+        target.set_tag(partial, REPLACED_BY, new_id)
+        target.set_terminated(partial, "FAILED")
+    except MlflowException as error:
+        reason = error.message.strip().splitlines()[0][:120]
+        return f"the half-logged run {partial} could not be marked FAILED ({reason})"
+    return None
 
 
 def copy_run(source_uri: str, run_id: str, target_uri: str, experiment: str) -> str:

@@ -2,7 +2,7 @@
 
 import pytest
 
-from reproml.course.accounts import Account, read_accounts, team_experiment
+from reproml.classroom.accounts import Account, read_accounts, team_experiment
 from reproml.errors import ReproMLError
 
 

@@ -13,7 +13,7 @@ import os
 import time
 from dataclasses import dataclass, field
 
-from reproml.course.accounts import Account, team_experiment
+from reproml.classroom.accounts import Account, team_experiment
 
 EPOCHS = 10
 METRICS = ("train_loss", "train_accuracy", "val_accuracy", "learning_rate")

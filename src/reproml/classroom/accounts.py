@@ -4,6 +4,11 @@ MLflow's permissions are per experiment: whoever may edit an experiment may edit
 it. So each team logs to an experiment of its own, ``<competition>/<team>``, on which only its
 members get EDIT; everyone reads everything (the server's default), so the leaderboard sees all
 runs and nobody can change another team's. A student without a team is a team of one.
+
+A team *is* the experiment made for it, recorded by id where only the admin writes
+(``records``): a student who creates ``competition/<team>`` before the instructor adds that
+team is refused, not adopted (MLflow makes the creator its manager, who could then delete the
+team's runs or lock its members out), and renaming an experiment fools nobody.
 """
 
 from __future__ import annotations
@@ -14,8 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reproml.errors import ReproMLError
+from reproml.tracking.stores import COMPETITION, team_experiment
 
-COMPETITION = "competition"
+__all__ = ["COMPETITION", "Account", "create_accounts", "read_accounts", "team_experiment"]
 MIN_PASSWORD = 12
 NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
 
@@ -25,10 +31,6 @@ class Account:
     username: str
     password: str
     team: str
-
-
-def team_experiment(team: str, competition: str = COMPETITION) -> str:
-    return f"{competition}/{team}"
 
 
 def read_accounts(path: Path) -> list[Account]:
@@ -72,14 +74,31 @@ def create_accounts(
 ) -> list[str]:
     """Create the users, their teams' experiments and permissions (as the admin, whose name
     and password come from ``MLFLOW_TRACKING_USERNAME`` / ``MLFLOW_TRACKING_PASSWORD``).
-    Existing users get the password of the file. Returns one line per account."""
+    Existing users get the password of the file. Every team is checked before anything is
+    created. Returns one line per account."""
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
     from mlflow.server.auth.client import AuthServiceClient
 
+    from reproml.classroom.admin import ServerAdmin
+    from reproml.classroom.records import Records
+
+    admin = ServerAdmin(tracking_uri)
+    if not admin.has_accounts():
+        raise ReproMLError(
+            f"{tracking_uri} has no accounts: start the class server with "
+            "`reproml-course server`, and give its address."
+        )
     auth, client = AuthServiceClient(tracking_uri), MlflowClient(tracking_uri)
-    report = []
+    members: dict[str, set[str]] = {}
+    for account in accounts:
+        members.setdefault(account.team, set()).add(account.username)
     try:
+        records = Records(client, competition)
+        records.check_owner(admin)
+        records.create()  # before any student exists: nobody else can have made it
+        plan = _team_experiments(client, admin, records, members, competition)
+        report = []
         for account in accounts:
             if _new(auth.create_user, account.username, account.password):
                 status = "created"
@@ -87,15 +106,58 @@ def create_accounts(
                 auth.update_user_password(account.username, account.password)
                 status = "existed, password updated"
             name = team_experiment(account.team, competition)
-            experiment = client.get_experiment_by_name(name)
-            experiment_id = (
-                experiment.experiment_id if experiment else client.create_experiment(name)
-            )
+            if plan[account.team] is None:
+                plan[account.team] = client.create_experiment(name)
+                records.record_team(plan[account.team], account.team)
+            experiment_id = plan[account.team]
+            if experiment_id not in records.teams():
+                records.record_team(experiment_id, account.team)
+            if client.get_experiment(experiment_id).name != name:  # renamed by its team
+                client.rename_experiment(experiment_id, name)
             _new(auth.grant_user_permission, account.username, "experiment", experiment_id, "EDIT")
             report.append(f"{account.username}: {status}, logs to experiment {name!r}")
     except MlflowException as error:
         raise ReproMLError(f"The server refused: {error.message.splitlines()[0]}") from None
     return report
+
+
+def _team_experiments(client, admin, records, members, competition) -> dict[str, str | None]:
+    """{team: its experiment id, or None to create}; raise if a team's name is taken."""
+    recorded = {name: experiment_id for experiment_id, name in records.teams().items()}
+    plan, problems = {}, []
+    for team, usernames in members.items():
+        if team in recorded:
+            plan[team] = recorded[team]
+            continue
+        name = team_experiment(team, competition)
+        existing = client.get_experiment_by_name(name)
+        if existing is None:
+            plan[team] = None
+            continue
+        experiment_id = existing.experiment_id
+        strangers = [
+            f"{grant.username} ({grant.permission})"
+            for grant in admin.experiment_writers(experiment_id)
+            if grant.permission == "MANAGE" or grant.username not in usernames
+        ]
+        if experiment_id in records.teams():
+            problems.append(f"{name!r} is team {records.teams()[experiment_id]!r}'s, renamed")
+        elif existing.lifecycle_stage != "active":
+            problems.append(f"{name!r} is a deleted experiment (restore it or `mlflow gc` it)")
+        elif strangers:
+            problems.append(f"{name!r} was made by someone else: {', '.join(strangers)} may write")
+        elif client.search_runs([experiment_id], max_results=1, run_view_type=3):
+            problems.append(f"{name!r} already holds runs, logged before the team existed")
+        else:  # empty, and only the admin may write: made by an interrupted earlier call
+            plan[team] = experiment_id
+    if problems:
+        raise ReproMLError(
+            "These experiments exist but were not made by `reproml-course accounts`: "
+            + "; ".join(problems)
+            + ". Delete them as the admin (or choose another --competition), then run again. "
+            "Nothing was created."
+        )
+    return plan
 
 
 def _new(create, *args: str) -> bool:

@@ -5,20 +5,24 @@ from __future__ import annotations
 
 import os
 import signal
+import stat
 import subprocess
 import sys
 import time
 import urllib.request
+from pathlib import Path
 
 import mlflow
 import pytest
+import torch
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from reproml.course.leaderboard import format_leaderboard, leaderboard
-from reproml.course.server import ClassServer, stop
+from reproml.classroom.leaderboard import read_leaderboard
+from reproml.classroom.records import VERDICT_TAG, records_experiment
+from reproml.classroom.server import ClassServer, stop
 from reproml.experiment import run_experiment
-from reproml.tracking.mlflow import TrackingError, check_tracking_uri
+from reproml.tracking.stores import TrackingError, check_tracking_uri
 from reproml.tracking.sync import REPLACED_BY, sync_runs
 from reproml.training import Callback
 
@@ -134,37 +138,139 @@ def test_a_wrong_password_is_one_clear_message(server, as_user):
         check_tracking_uri(cls.url)
 
 
-def test_the_leaderboard_verifies_logged_accuracies(server, make_config, as_user, synthetic):
+class Exploding(torch.nn.Module):
+    """A real model whose unpickling runs a shell command (``__reduce_ex__``)."""
+
+    command = "true"
+
+    def forward(self, x):
+        return x.flatten(1)[:, :10]
+
+    def __reduce_ex__(self, protocol):
+        return (os.system, (self.command,))
+
+
+def leaderboard_cli(url: str, data_root, *extra: str) -> subprocess.CompletedProcess:
+    """``reproml-course leaderboard --server URL`` as the admin, with no MLFLOW_TRACKING_URI."""
+    env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
+    env |= {"MLFLOW_TRACKING_USERNAME": "admin", "MLFLOW_TRACKING_PASSWORD": ADMIN_PASSWORD}
+    return subprocess.run(
+        [sys.executable, "-m", "reproml.cli.course", "leaderboard", "--server", url,
+         "--data-root", str(data_root), *extra],
+        env=env, capture_output=True, text=True, timeout=600,
+    )  # fmt: skip
+
+
+def test_the_leaderboard_verifies_each_run_once_and_runs_no_student_code(
+    server, make_config, as_user, synthetic, tmp_path
+):
     cls, _ = server
+    marker = tmp_path / "PAYLOAD_RAN"
     as_user("bob")
-    honest = run_experiment(entry(make_config, cls.url, "bob"))
-    as_user("carol")  # a hand-logged accuracy, with somebody else's model next to it
+    honest = run_experiment(entry(make_config, cls.url, "bob", "data.test_size=null"))
+    as_user("carol")
     client = MlflowClient(cls.url)
     green = client.get_experiment_by_name("competition/green").experiment_id
-    fake = client.create_run(green, run_name="carol-fake")
     bob_run = client.get_run(honest.run_id)
-    client.log_metric(fake.info.run_id, "test_accuracy", 1.0)
-    mlflow.set_tracking_uri(cls.url)
-    config = mlflow.artifacts.load_text(f"runs:/{honest.run_id}/config.yaml")
-    client.log_text(fake.info.run_id, config, "config.yaml")
+    borrowed = client.create_run(green, run_name="carol-borrowed")  # bob's model, by its tag
+    for key, value in bob_run.data.params.items():
+        client.log_param(borrowed.info.run_id, key, value)
+    client.log_metric(borrowed.info.run_id, "test_accuracy", honest.metrics["test_accuracy"])
     for tag in ("model_uri", "data_digest"):
-        client.set_tag(fake.info.run_id, tag, bob_run.data.tags[tag])
-    client.set_terminated(fake.info.run_id)
-    bare = client.create_run(green, run_name="carol-no-model")
-    client.log_metric(bare.info.run_id, "test_accuracy", 0.99)
-    client.set_terminated(bare.info.run_id)
+        client.set_tag(borrowed.info.run_id, tag, bob_run.data.tags[tag])
+    client.set_terminated(borrowed.info.run_id)
+    mlflow.set_tracking_uri(cls.url)
+    Exploding.command = f"touch {marker}"
+    with mlflow.start_run(experiment_id=green, run_name="carol-pickle") as run:
+        mlflow.log_params({k: v for k, v in bob_run.data.params.items() if k.startswith("data.")})
+        mlflow.log_metric("test_accuracy", 0.99)
+        mlflow.pytorch.log_model(
+            Exploding(), name="model", serialization_format="pickle", pip_requirements=["torch"]
+        )
+    pickled = run.info.run_id
+    assert not marker.exists()  # logging it did not run it either
+    subset = run_experiment(entry(make_config, cls.url, "carol", "data.test_size=40"))
 
-    entries = leaderboard(cls.url, data_root=str(synthetic.root))
-    by_run = {e.run_id: e for e in entries}
-    assert by_run[honest.run_id].ranked
-    assert by_run[honest.run_id].verified == pytest.approx(honest.metrics["test_accuracy"])
-    assert not by_run[fake.info.run_id].ranked
-    assert by_run[fake.info.run_id].problem.startswith("logged 1.0000, re-evaluated 0.")
-    assert not by_run[bare.info.run_id].ranked
-    assert "no logged model" in by_run[bare.info.run_id].problem
-    assert entries[0].ranked and all(not e.ranked for e in entries[-2:])
-    table = format_leaderboard(entries)
-    assert "FLAGGED" in table and "carol-fake" in table
+    done = leaderboard_cli(cls.url, synthetic.root)
+    assert done.returncode == 0, done.stderr
+    assert not marker.exists()
+    as_user("carol")  # a student reads the verdicts: on the server, written by the admin
+    verdicts = {v.run_id: v for v in read_leaderboard(cls.url)}
+    assert verdicts[honest.run_id].ranked
+    assert verdicts[honest.run_id].test_images == len(synthetic.test_labels)
+    assert verdicts[honest.run_id].verified == pytest.approx(
+        honest.metrics["test_accuracy"], abs=1 / len(synthetic.test_labels)
+    )
+    assert "no model of its own" in verdicts[borrowed.info.run_id].problem
+    assert "holds data/model.pth" in verdicts[pickled].problem
+    assert "tested on a subset (data.test_size=40)" in verdicts[subset.run_id].problem
+    assert "FLAGGED" in done.stdout and "carol-pickle" in done.stdout
+
+    records = client.get_experiment_by_name(records_experiment("competition")).experiment_id
+    for attempt in (  # the verdicts are the admin's
+        lambda: client.create_run(records),
+        lambda: client.set_tag(next(iter(client.search_runs([records]))).info.run_id, "x", "y"),
+        lambda: client.set_experiment_tag(records, "reproml.team.999", "mine"),
+    ):
+        with pytest.raises(MlflowException, match="403"):
+            attempt()
+    client.set_tag(subset.run_id, VERDICT_TAG, "ranked")  # carol edits her own run's copy
+
+    again = leaderboard_cli(cls.url, tmp_path / "no-data-needed")
+    assert again.returncode == 0, again.stderr
+    assert "0 new runs verified" in again.stdout
+    assert "1 runs had their verdict tags edited: written back." in again.stdout
+    assert client.get_run(subset.run_id).data.tags[VERDICT_TAG].startswith("flagged")
+
+
+def test_a_squatted_or_renamed_team_fools_nobody(server, as_user, make_config, synthetic):
+    cls, _ = server
+    as_user("carol")
+    client = MlflowClient(cls.url)
+    client.create_experiment("competition/purple")  # before the instructor adds that team
+    csv = cls.folder / "late.csv"
+    csv.write_text("username,password,team\ndave,dave-secret-password,purple\n")
+    admin = {"MLFLOW_TRACKING_USERNAME": "admin", "MLFLOW_TRACKING_PASSWORD": ADMIN_PASSWORD}
+    done = subprocess.run(
+        [sys.executable, "-m", "reproml.cli.course", "accounts", str(csv), "--server", cls.url],
+        env={**os.environ, **admin}, capture_output=True, text=True,
+    )  # fmt: skip
+    assert done.returncode == 1
+    assert "'competition/purple' was made by someone else: carol (MANAGE)" in done.stderr
+    assert "Nothing was created." in done.stderr
+    as_user("dave", "dave-secret-password")
+    with pytest.raises(TrackingError, match="HTTP 401"):  # no account was made for dave
+        check_tracking_uri(cls.url)
+
+    as_user("alice")  # red renames itself as another team
+    red = client.get_experiment_by_name("competition/red").experiment_id
+    run_experiment(entry(make_config, cls.url, "alice", "data.test_size=null"))
+    MlflowClient(cls.url).rename_experiment(red, "competition/blue ")
+    assert leaderboard_cli(cls.url, synthetic.root).returncode == 0
+    as_user("carol")
+    teams = {v.team for v in read_leaderboard(cls.url) if v.team_id == red}
+    assert teams == {"red"}
+    assert "purple" not in {v.team for v in read_leaderboard(cls.url)}  # not a team
+
+
+def test_the_server_keeps_its_files_to_itself(server):
+    cls, process = server
+    assert stat.S_IMODE(cls.folder.stat().st_mode) == 0o700
+    for name in ("auth.db", "mlflow.db", "server.log", "secret_key.txt"):
+        assert stat.S_IMODE((cls.folder / name).stat().st_mode) == 0o600, name
+    artifacts = [p for p in (cls.folder / "artifacts").rglob("*") if p.is_file()]
+    assert artifacts and all(stat.S_IMODE(p.stat().st_mode) & 0o077 == 0 for p in artifacts)
+    # The runs database's URI (a PostgreSQL password, in a real class) is on no command line.
+    commands = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in os.listdir("/proc")
+                if pid.isdigit() and _in_group(int(pid), process.pid)]  # fmt: skip
+    assert commands and not any(b"mlflow.db" in command for command in commands)
+
+
+def _in_group(pid: int, group: int) -> bool:
+    try:
+        return os.getpgid(pid) == group
+    except OSError:
+        return False
 
 
 class KillTheServer(Callback):

@@ -3,10 +3,14 @@
 Everything it keeps lives in one folder (``class_server/`` by default, git-ignored): the runs
 (SQLite, unless another SQLAlchemy URI is given, e.g. PostgreSQL), the users and permissions
 (``auth.db``), the artifacts (served by the server itself, so students need no shared disk),
-the auth configuration and the admin password. MLflow has no default admin password: it
-creates the admin on the first start with the one we pass, generated unless given.
+the auth configuration and the admin password. The folder and everything the server writes in
+it are readable by their owner only (the password hashes and every student's models are
+there), and the runs database's URI reaches the server through its environment, not its
+command line, where ``ps`` would show a PostgreSQL password to every user of the machine.
+MLflow has no default admin password: it creates the admin on the first start with the one we
+pass, generated unless given.
 Every user may read every experiment (``default_permission = READ``), so everyone sees the
-leaderboard; writing needs a permission on the experiment (see ``course/accounts.py``).
+leaderboard; writing needs a permission on the experiment (see ``classroom/accounts.py``).
 Checked passwords are cached for a minute: without it every request pays a deliberately slow
 password hash, and 50 students logging at once took 7.3 minutes instead of 1.2 (see
 benchmarks/README.md).
@@ -25,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from reproml.errors import ReproMLError
+from reproml.tracking.stores import sqlite_path, store_kind
 
 ADMIN = "admin"
 AUTH_INI = """\
@@ -63,10 +68,17 @@ class ClassServer:
         if path.is_file():
             return path.read_text().strip()
         secret = secrets.token_urlsafe(12)
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.make_folder()
         path.touch(mode=0o600)
         path.write_text(secret + "\n")
         return secret
+
+    def make_folder(self) -> None:
+        """The server's folder, and what is in it already, for its owner's eyes only."""
+        self.folder.mkdir(parents=True, exist_ok=True)
+        for path in [self.folder, *self.folder.rglob("*")]:
+            if not path.is_symlink():
+                path.chmod((path.stat().st_mode & 0o700) | (0o700 if path.is_dir() else 0o600))
 
     @property
     def store_uri(self) -> str:
@@ -79,9 +91,6 @@ class ClassServer:
 
     def sqlite_files(self) -> list[Path]:
         """The SQLite databases the server writes: the users, and the runs when in SQLite."""
-        # Here, not at the top: reproml.tracking.mlflow imports torch (2 s) for its training hooks.
-        from reproml.tracking.mlflow import sqlite_path, store_kind
-
         runs = [sqlite_path(self.store_uri)] if store_kind(self.store_uri) == "sqlite" else []
         return [self.auth_db, *runs]
 
@@ -89,7 +98,6 @@ class ClassServer:
         command = [
             sys.executable, "-m", "mlflow", "server",
             "--app-name", "basic-auth",
-            "--backend-store-uri", self.store_uri,
             "--artifacts-destination", str((self.folder / "artifacts").resolve()),
             "--host", self.host,
             "--port", str(self.port),
@@ -100,11 +108,13 @@ class ClassServer:
         return command
 
     def environment(self) -> dict[str, str]:
-        self.folder.mkdir(parents=True, exist_ok=True)
+        self.make_folder()
         ini = self.folder / "basic_auth.ini"
         ini.write_text(AUTH_INI.format(auth_db=self.auth_db, admin=ADMIN))
         return {
             **os.environ,
+            # `mlflow server --backend-store-uri` reads it from here: no password in `ps`.
+            "MLFLOW_BACKEND_STORE_URI": self.store_uri,
             "MLFLOW_AUTH_CONFIG_PATH": str(ini.resolve()),
             "MLFLOW_AUTH_ADMIN_USERNAME": ADMIN,
             "MLFLOW_AUTH_ADMIN_PASSWORD": self.admin_password(),
@@ -124,13 +134,15 @@ class ClassServer:
         """Start the server and return once it answers (or raise with its last log lines)."""
         self._check_port_free()
         log = log or self.folder / "server.log"
-        env = self.environment()
         for database in self.sqlite_files():
             use_write_ahead_log(database)
-        with open(log, "ab") as output:
+            database.chmod(0o600)
+        env = self.environment()
+        with open(os.open(log, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600), "ab") as output:
             process = subprocess.Popen(
                 self.command(), env=env, stdout=output, stderr=subprocess.STDOUT,
                 start_new_session=True,  # its workers stop with it
+                umask=0o077,  # databases, artifacts and logs it creates: owner only
             )  # fmt: skip
         deadline = time.monotonic() + timeout
         while not _answers(self.url):

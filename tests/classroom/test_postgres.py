@@ -9,9 +9,9 @@ import os
 import pytest
 from mlflow import MlflowClient
 
-from reproml.course.accounts import Account, create_accounts
-from reproml.course.leaderboard import leaderboard
-from reproml.course.server import ClassServer, stop
+from reproml.classroom.accounts import Account, create_accounts
+from reproml.classroom.leaderboard import read_leaderboard, verify_competition
+from reproml.classroom.server import ClassServer, stop
 from reproml.experiment import run_experiment
 
 POSTGRES = os.environ.get("REPROML_TEST_POSTGRES_URI")
@@ -32,15 +32,17 @@ def test_a_class_on_postgresql(tmp_path, free_port, make_config, monkeypatch, sy
         monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "dana")
         monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "dana-long-password")
         config = make_config(
-            ["tracking=mlflow", f"tracking.uri={server.url}", "tracking.experiment=competition/pg"]
-        )
+            ["tracking=mlflow", f"tracking.uri={server.url}", "tracking.experiment=competition/pg",
+             "data.test_size=null"]
+        )  # fmt: skip
         result = run_experiment(config)
         run = MlflowClient(server.url).get_run(result.run_id)
         assert run.info.status == "FINISHED"
         assert run.data.metrics["test_accuracy"] == result.metrics["test_accuracy"]
-        (entry,) = [
-            e for e in leaderboard(server.url, data_root=str(synthetic.root)) if e.team == "pg"
-        ]
+        monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "admin")
+        monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "postgres-admin-password")
+        verify_competition(server.url, data_root=str(synthetic.root))
+        (entry,) = [e for e in read_leaderboard(server.url) if e.team == "pg"]
         assert entry.ranked and entry.run_id == result.run_id
     finally:
         stop(process)

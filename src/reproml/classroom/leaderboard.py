@@ -1,0 +1,313 @@
+"""The competition's leaderboard: every run verified once, on the instructor's test set.
+
+A run's logged ``test_accuracy`` is only a number someone logged. ``verify_competition`` (the
+instructor's ``reproml-course leaderboard``) checks each new finished run of each team once:
+
+- its model must have been logged by the run itself, as plain weights of one of the course's
+  models (``model_files``): nothing of it is ever executed or unpickled;
+- the weights are evaluated in a separate process with time and memory limits and no
+  credentials (``evaluator``), on the **whole** test set in the instructor's data root, never
+  on a split the run's own configuration describes;
+- the logged accuracy must match within one test image, and the run must not have tested on
+  a subset (``data.test_size``);
+- weights identical to those of another team's earlier run are pointed out.
+
+The verdict is written once, where only the admin writes (``records``), and copied onto the
+run as tags for the MLflow UI. ``read_leaderboard`` is what students call: it reads the
+verdicts and evaluates nothing. Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import ast
+import math
+import tempfile
+import time
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+from reproml.classroom.admin import ServerAdmin
+from reproml.classroom.evaluator import Evaluator, Limits
+from reproml.classroom.model_files import MODEL_FILE, Rejected, check_model_folder, read_weights
+from reproml.classroom.records import VERDICT_TAG, VERIFIED_TAG, Records, Verdict
+from reproml.errors import ReproMLError
+from reproml.logs import no_mlflow_progress_bars, quiet_loggers
+from reproml.tracking.stores import COMPETITION, TrackingError, check_tracking_uri, is_server
+
+NOT_TESTED = ("None", "null", "")  # how a logged data.test_size says "the whole test set"
+
+
+@dataclass
+class Report:
+    verdicts: list[Verdict]  # every verdict of the competition, best ranked first
+    new: list[Verdict] = field(default_factory=list)  # written by this call
+    pending: list[str] = field(default_factory=list)  # runs that could not be checked now
+    restored: int = 0  # runs whose verdict tags had been edited, written back
+    note: str | None = None
+    seconds: float = 0.0
+
+
+def verify_competition(
+    tracking_uri: str,
+    competition: str = COMPETITION,
+    data_root: str | None = None,
+    limits: Limits | None = None,
+) -> Report:
+    """Verify every finished run not verified yet; return all verdicts (the instructor's)."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    started = time.perf_counter()
+    limits = limits or Limits()
+    check_tracking_uri(tracking_uri)
+    client = MlflowClient(tracking_uri)
+    admin = ServerAdmin(tracking_uri)
+    try:
+        records = Records(client, competition)
+        teams, note = _teams(client, records, admin, competition)
+        runs = _finished_runs(client, list(teams))
+        verdicts = records.verdicts()
+    except MlflowException as error:
+        raise TrackingError(f"Cannot read the competition at {tracking_uri}: {error}") from None
+    report = Report([], note=note)
+    report.restored = _restore_tags(client, runs, verdicts)
+    new = [run for run in runs if run.info.run_id not in verdicts]
+    if new:
+        models = _models_by_run(client, list(teams))
+        # Earliest model first: when two teams hold the same weights, the first one logged ranks.
+        new.sort(key=lambda r: getattr(models.get(r.info.run_id), "creation_timestamp", 0))
+        seen = {v.weights_sha256: v for v in verdicts.values() if v.weights_sha256}
+        with Evaluator(data_root, limits) as evaluator, tempfile.TemporaryDirectory() as tmp:
+            for run in new:
+                team_id = run.info.experiment_id
+                try:
+                    verdict = _verify(
+                        run, teams[team_id], models.get(run.info.run_id), client, evaluator,
+                        seen, Path(tmp), limits, tracking_uri,
+                    )  # fmt: skip
+                    verdict = records.write(verdict)
+                    _write_tags(client, run.info.run_id, verdict)
+                except ReproMLError:  # the instructor's side (no test set): stop and say so
+                    raise
+                except Exception as error:  # the store, not the run: not recorded, retried
+                    reason = (str(error).strip().splitlines() or [type(error).__name__])[0][:160]
+                    report.pending.append(f"{run.info.run_id}: not verified yet ({reason})")
+                    continue
+                verdicts[verdict.run_id] = verdict
+                report.new.append(verdict)
+                if verdict.weights_sha256:
+                    seen.setdefault(verdict.weights_sha256, verdict)
+    report.verdicts = ranked_order(verdicts.values())
+    report.seconds = time.perf_counter() - started
+    return report
+
+
+def read_leaderboard(tracking_uri: str, competition: str = COMPETITION) -> list[Verdict]:
+    """The verdicts written so far, best first: what a student sees. Loads no model."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    check_tracking_uri(tracking_uri)
+    try:
+        return ranked_order(Records(MlflowClient(tracking_uri), competition).verdicts().values())
+    except MlflowException as error:
+        raise TrackingError(f"Cannot read the leaderboard at {tracking_uri}: {error}") from None
+
+
+def ranked_order(verdicts) -> list[Verdict]:
+    """Ranked runs by verified accuracy (the earlier verdict first on a tie), then the others."""
+    return sorted(
+        verdicts, key=lambda v: (not v.ranked, -(v.verified if v.ranked else 0), v.created)
+    )
+
+
+def _teams(client, records: Records, admin: ServerAdmin, competition: str):
+    """{experiment id: team name}, and a note for the instructor when something is off."""
+    if admin.has_accounts():
+        records.check_owner(admin)
+        teams = records.teams()
+        if not teams:
+            return {}, (
+                "No team recorded yet: teams are the experiments `reproml-course accounts` "
+                "created, and nothing else is ranked."
+            )
+        return teams, None
+    # A local store, or a server without accounts: anyone may write anything anyway.
+    experiments = client.search_experiments(filter_string=f"name LIKE '{competition}/%'")
+    return {e.experiment_id: e.name.removeprefix(f"{competition}/") for e in experiments}, None
+
+
+def _finished_runs(client, experiment_ids: list[str]) -> list:
+    if not experiment_ids:
+        return []
+    return client.search_runs(experiment_ids, "attributes.status = 'FINISHED'", max_results=50_000)
+
+
+def _models_by_run(client, experiment_ids: list[str]) -> dict:
+    """{run id: the model it logged}. Only a model logged in the run's own experiment counts
+    (a student may create a model elsewhere that names any run as its source); when a run
+    logged several, the last one."""
+    models, token = {}, None
+    while True:
+        page = client.search_logged_models(experiment_ids, max_results=1000, page_token=token)
+        for model in page:
+            if model.source_run_id and str(model.status).endswith("READY"):
+                previous = models.get(model.source_run_id)
+                if previous is None or model.creation_timestamp > previous.creation_timestamp:
+                    models[model.source_run_id] = model
+        token = page.token
+        if not token:
+            return models
+
+
+def _verify(run, team, model, client, evaluator, seen, tmp, limits, uri) -> Verdict:
+    logged = run.data.metrics.get("test_accuracy", math.nan)
+    verdict = Verdict(
+        run_id=run.info.run_id,
+        team=team,
+        team_id=run.info.experiment_id,
+        run_name=run.info.run_name or "",
+        user=run.info.user_id or run.data.tags.get("mlflow.user", ""),
+        logged=logged,
+        verified=math.nan,
+        problem="",
+        model_id=getattr(model, "model_id", ""),
+    )
+    try:
+        weights = _check(run, model, client, tmp, limits, uri)
+        verdict = replace(verdict, weights_sha256=weights.sha256)
+        earlier = seen.get(weights.sha256)
+        if earlier is not None and earlier.team_id != verdict.team_id:
+            # Ranked all the same: the same configuration and seed give the same weights (the
+            # course's point), so a copy cannot be told from an honest twin. Said, though.
+            verdict = replace(verdict, note=f"same weights as {earlier.team}'s {earlier.run_id}")
+        correct = evaluator.evaluate(weights, _model_spec(run.data.params))
+        n = evaluator.test_images
+        verdict = replace(
+            verdict, verified=correct / n, test_images=n, test_set_sha256=evaluator.test_set_sha256
+        )
+        if abs(logged * n - correct) > 1 + 1e-6:
+            raise Rejected(
+                f"logged {logged:.4f}, re-evaluated {correct / n:.4f} on the {n} test images "
+                "(more than one image apart)"
+            )
+    except Rejected as rejected:
+        return replace(verdict, problem=str(rejected))
+    return verdict
+
+
+def _check(run, model, client, tmp: Path, limits: Limits, uri: str):
+    """The run's own checks, before anything is evaluated; the model's weights, indexed."""
+    logged = run.data.metrics.get("test_accuracy")
+    if logged is None or not math.isfinite(logged) or not 0 <= logged <= 1:
+        raise Rejected("it logs no test_accuracy between 0 and 1")
+    test_size = run.data.params.get("data.test_size", "None")
+    if test_size not in NOT_TESTED:
+        raise Rejected(
+            f"it tested on a subset (data.test_size={test_size[:20]}), not the whole test set"
+        )
+    if model is None:
+        raise Rejected("it logged no model of its own (a model_uri tag is not enough)")
+    if is_server(uri) and not model.artifact_location.startswith("mlflow-artifacts:"):
+        raise Rejected("its model is stored outside the class server")
+    check_model_folder(_model_files(client, model.model_id), limits.model_bytes)
+    import mlflow
+
+    folder = tmp / model.model_id
+    with no_mlflow_progress_bars(), quiet_loggers("mlflow"):
+        path = mlflow.artifacts.download_artifacts(
+            artifact_uri=f"{model.artifact_location.rstrip('/')}/{MODEL_FILE}",
+            dst_path=str(folder),
+            tracking_uri=uri,
+        )
+    return read_weights(Path(path), limits.model_bytes)
+
+
+def _model_files(client, model_id: str, path: str | None = None) -> dict[str, int | None]:
+    files = {}
+    for info in client.list_logged_model_artifacts(model_id, path):
+        if info.is_dir:
+            files.update(_model_files(client, model_id, info.path))
+        else:
+            files[info.path] = info.file_size
+    return files
+
+
+def _model_spec(params: dict[str, str]) -> dict:
+    """The course model the run says it trained: ``model.name`` and its parameters, read as
+    Python literals (never evaluated as code)."""
+    if "model.name" not in params:
+        raise Rejected("it logged no model.name parameter: the leaderboard ranks course models")
+    spec = {}
+    for key, text in params.items():
+        if key.startswith("model."):
+            try:
+                spec[key.removeprefix("model.")] = ast.literal_eval(text)
+            except (ValueError, SyntaxError, MemoryError, RecursionError):
+                spec[key.removeprefix("model.")] = text
+    spec["name"] = params["model.name"]
+    return spec
+
+
+def _restore_tags(client, runs: list, verdicts: dict[str, Verdict]) -> int:
+    """Write the verdict tags back onto runs where they were edited; return how many."""
+    restored = 0
+    for run in runs:
+        verdict = verdicts.get(run.info.run_id)
+        if verdict is not None and _tags_of(verdict) != {
+            k: run.data.tags.get(k) for k in (VERDICT_TAG, VERIFIED_TAG)
+        }:
+            _write_tags(client, run.info.run_id, verdict)
+            restored += 1
+    return restored
+
+
+def _tags_of(verdict: Verdict) -> dict[str, str]:
+    verified = "" if math.isnan(verdict.verified) else f"{verdict.verified:.4f}"
+    return {VERDICT_TAG: verdict.summary[:5000], VERIFIED_TAG: verified}
+
+
+def _write_tags(client, run_id: str, verdict: Verdict) -> None:
+    for key, value in _tags_of(verdict).items():
+        client.set_tag(run_id, key, value)
+
+
+def format_leaderboard(verdicts: list[Verdict]) -> str:
+    if not verdicts:
+        return "No verified run in the competition yet."
+    header = f"{'#':>3}  {'team':<14} {'run':<22} {'logged':>7} {'verified':>8}  note"
+    lines = [header, "-" * len(header)]
+    rank = 0
+    for v in verdicts:
+        rank += v.ranked
+        logged = "-" if math.isnan(v.logged) else f"{v.logged:.4f}"
+        verified = "-" if math.isnan(v.verified) else f"{v.verified:.4f}"
+        position = str(rank) if v.ranked else "-"
+        note = (
+            (f"verified ({v.note})" if v.note else "verified")
+            if v.ranked
+            else f"FLAGGED: {v.problem}"
+        )
+        lines.append(
+            f"{position:>3}  {v.team[:14]:<14} {v.run_name[:22]:<22} {logged:>7} "
+            f"{verified:>8}  {note}"
+        )
+    return "\n".join(lines)
+
+
+def plot_leaderboard(verdicts: list[Verdict], top: int = 10):
+    """The best ranked runs as bars, best on top."""
+    from matplotlib.figure import Figure
+
+    shown = [v for v in verdicts if v.ranked][:top][::-1]
+    figure = Figure(figsize=(7, 0.4 * len(shown) + 1.2), layout="constrained")
+    ax = figure.subplots()
+    bars = ax.barh([f"{v.team} · {v.run_name}" for v in shown], [v.verified for v in shown])
+    ax.bar_label(bars, fmt="%.4f", padding=3)
+    low = min((v.verified for v in shown), default=0.0)
+    ax.set(
+        xlabel="test accuracy, re-evaluated on the instructor's test set",
+        xlim=(max(0.0, low - 0.05), 1.0),
+        title=f"Leaderboard: the {len(shown)} best verified runs",
+    )
+    return figure

@@ -1,0 +1,146 @@
+"""What the competition keeps where only the instructor writes: its teams and its verdicts.
+
+Both live in one experiment, ``<competition>-leaderboard``, created by the admin before any
+student has an account (``reproml-course accounts`` creates it first) and on which students
+only read, as they read everything on the class server.
+
+- **Teams** are its tags, ``reproml.team.<experiment id>`` = the team's name: a team is the id
+  of the experiment ``accounts`` made for it, so renaming that experiment changes nothing.
+- **Verdicts** are its runs, one per verified run, with the re-evaluated accuracy as a metric
+  (the MLflow UI sorts by it) and what was checked as tags. A verdict is written once; the
+  copies written onto the student's run, for the UI, are only copies (the student may edit
+  their own run, so nothing is ever read back from there).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+
+from reproml.errors import ReproMLError
+
+TEAM_TAG = "reproml.team."
+VERDICT_TAG, VERIFIED_TAG = "reproml.verdict", "reproml.verified_test_accuracy"
+RANKED = "ranked"
+
+
+def records_experiment(competition: str) -> str:
+    return f"{competition}-leaderboard"
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The leaderboard's word on one run, as kept in the records."""
+
+    run_id: str
+    team: str
+    team_id: str  # the team's experiment id
+    run_name: str
+    user: str
+    logged: float  # the test_accuracy the run logged (nan: none)
+    verified: float  # the accuracy re-evaluated on the instructor's test set (nan: not evaluated)
+    problem: str  # why it is not ranked; empty when ranked
+    note: str = ""  # worth knowing, not a reason to flag (e.g. another team's identical weights)
+    model_id: str = ""
+    weights_sha256: str = ""
+    test_set_sha256: str = ""
+    test_images: int = 0
+    created: int = 0  # when the verdict was written (ms)
+
+    @property
+    def ranked(self) -> bool:
+        return not self.problem
+
+    @property
+    def summary(self) -> str:
+        return RANKED if self.ranked else f"flagged: {self.problem}"
+
+    def as_tags(self) -> dict[str, str]:
+        return {
+            f"reproml.{f.name}": str(getattr(self, f.name))
+            for f in fields(self)
+            if f.name not in ("logged", "verified", "created")
+        }
+
+    @classmethod
+    def from_run(cls, run) -> Verdict:
+        tags, metrics = run.data.tags, run.data.metrics
+        values = {
+            f.name: tags.get(f"reproml.{f.name}", "")
+            for f in fields(cls)
+            if f.name not in ("logged", "verified", "created")
+        }
+        values["test_images"] = int(values["test_images"] or 0)
+        return cls(
+            **values,
+            logged=metrics.get("logged_test_accuracy", math.nan),
+            verified=metrics.get("verified_test_accuracy", math.nan),
+            created=run.info.start_time or 0,
+        )
+
+
+class Records:
+    """The records experiment of one competition in one store, through an MlflowClient."""
+
+    def __init__(self, client, competition: str) -> None:
+        self.client, self.name = client, records_experiment(competition)
+        experiment = client.get_experiment_by_name(self.name)
+        self.experiment_id = experiment.experiment_id if experiment else None
+        self.tags = dict(experiment.tags) if experiment else {}
+
+    def create(self) -> str:
+        if self.experiment_id is None:
+            self.experiment_id = self.client.create_experiment(self.name)
+        return self.experiment_id
+
+    def check_owner(self, admin) -> None:
+        """On a server with accounts: refuse records any student can write to."""
+        if self.experiment_id is None:
+            return
+        writers = admin.experiment_writers(self.experiment_id)
+        if writers:
+            who = ", ".join(f"{w.username} ({w.permission})" for w in writers)
+            raise ReproMLError(
+                f"Students can write to the experiment {self.name!r}, where the leaderboard "
+                f"keeps its teams and verdicts: {who}. Someone created it before the admin did. "
+                "Delete it as the admin (MLflow UI, or `mlflow experiments delete`), then run "
+                "`reproml-course accounts` again to create it afresh."
+            )
+
+    def teams(self) -> dict[str, str]:
+        """{experiment id: team name} as ``accounts`` recorded them."""
+        return {
+            key.removeprefix(TEAM_TAG): name
+            for key, name in self.tags.items()
+            if key.startswith(TEAM_TAG)
+        }
+
+    def record_team(self, experiment_id: str, team: str) -> None:
+        self.client.set_experiment_tag(self.create(), f"{TEAM_TAG}{experiment_id}", team)
+        self.tags[f"{TEAM_TAG}{experiment_id}"] = team
+
+    def verdicts(self) -> dict[str, Verdict]:
+        """{run id: verdict}, every verdict written so far."""
+        if self.experiment_id is None:
+            return {}
+        runs = self.client.search_runs([self.experiment_id], max_results=50_000)
+        verdicts = (Verdict.from_run(run) for run in runs)
+        return {v.run_id: v for v in verdicts if v.run_id}
+
+    def write(self, verdict: Verdict) -> Verdict:
+        from mlflow.entities import Metric
+
+        run = self.client.create_run(
+            self.create(), run_name=verdict.run_name or verdict.run_id, tags=verdict.as_tags()
+        )
+        stamp = run.info.start_time
+        metrics = {
+            "logged_test_accuracy": verdict.logged,
+            "verified_test_accuracy": verdict.verified,
+        }
+        self.client.log_batch(
+            run.info.run_id,
+            metrics=[Metric(k, v, stamp, 0) for k, v in metrics.items() if not math.isnan(v)],
+        )
+        self.client.set_terminated(run.info.run_id)
+        return Verdict(**{**vars(verdict), "created": stamp})
