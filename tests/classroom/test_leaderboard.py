@@ -86,6 +86,13 @@ def store(tmp_path_factory, synthetic):
         name: forged_run(uri, "yellow", run_name=name, **{"copy_from": honest.run_id, **kwargs})
         for name, kwargs in forged.items()
     }
+    sabotage = exported({"name": "cnn"})  # fresh weights, claimed for red's honest run
+    forged_run(uri, "yellow", {MODEL_FILE: sabotage}, copy_from=honest.run_id, run_name="decoy")
+    client = MlflowClient(uri)
+    yellow = client.get_experiment_by_name("competition/yellow").experiment_id
+    decoy = client.create_logged_model(yellow, name="model", source_run_id=honest.run_id)
+    client.log_model_artifact(decoy.model_id, _write(folder / "decoy.pt2", sabotage), "data")
+    client.finalize_logged_model(decoy.model_id, "READY")
     practice = MlflowClient(uri).create_experiment("practice")  # not a competition experiment
     run = MlflowClient(uri).create_run(practice)
     MlflowClient(uri).set_terminated(run.info.run_id)
@@ -95,10 +102,21 @@ def store(tmp_path_factory, synthetic):
     return uri, marker, honest, twin, subset, ids, report, verdicts
 
 
+def _write(path, content: bytes) -> str:
+    """``content`` saved as ``model.pt2`` in a folder of its own; its path."""
+    path.mkdir()
+    (path / "model.pt2").write_bytes(content)
+    return str(path / "model.pt2")
+
+
 def test_an_honest_run_is_ranked_with_its_accuracy_on_the_whole_test_set(store, synthetic):
     _, _, honest, _, _, _, report, verdicts = store
     verdict = verdicts["honest"]
     assert verdict.ranked and verdict.team == "red" and verdict.run_id == honest.run_id
+    # a model another team made in its own experiment, naming this run, was not taken
+    assert verdict.model_id == MlflowClient(store[0]).get_run(honest.run_id).data.tags[
+        "model_uri"
+    ].removeprefix("models:/")
     assert verdict.test_images == len(synthetic.test_labels)  # the whole test set
     assert verdict.verified == pytest.approx(honest.metrics["test_accuracy"], abs=1 / 200)
     assert report.verdicts[0].ranked and report.pending == []

@@ -73,7 +73,7 @@ def verify_competition(
     report.restored = _restore_tags(client, runs, verdicts)
     new = [run for run in runs if run.info.run_id not in verdicts]
     if new:
-        models = _models_by_run(client, list(teams))
+        models = _models_by_run(client, {run.info.run_id: run.info.experiment_id for run in new})
         # Earliest model first: when two teams hold the same weights, the first one logged ranks.
         new.sort(key=lambda r: getattr(models.get(r.info.run_id), "creation_timestamp", 0))
         seen = {v.weights_sha256: v for v in verdicts.values() if v.weights_sha256}
@@ -143,15 +143,17 @@ def _finished_runs(client, experiment_ids: list[str]) -> list:
     return client.search_runs(experiment_ids, "attributes.status = 'FINISHED'", max_results=50_000)
 
 
-def _models_by_run(client, experiment_ids: list[str]) -> dict:
-    """{run id: the model it logged}. Only a model logged in the run's own experiment counts
-    (a student may create a model elsewhere that names any run as its source); when a run
-    logged several, the last one."""
+def _models_by_run(client, runs: dict[str, str]) -> dict:
+    """{run id: the model it logged}, for ``runs`` ({run id: its experiment id}). Only a model
+    in the run's own experiment counts: anyone who may read a run may create a model in their
+    own experiment naming that run as its source. When a run logged several, the last one."""
     models, token = {}, None
+    experiment_ids = sorted(set(runs.values()))
     while True:
         page = client.search_logged_models(experiment_ids, max_results=1000, page_token=token)
         for model in page:
-            if model.source_run_id and str(model.status).endswith("READY"):
+            own = runs.get(model.source_run_id) == model.experiment_id
+            if own and str(model.status).endswith("READY"):
                 previous = models.get(model.source_run_id)
                 if previous is None or model.creation_timestamp > previous.creation_timestamp:
                     models[model.source_run_id] = model
