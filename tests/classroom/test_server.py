@@ -253,24 +253,48 @@ def test_a_squatted_or_renamed_team_fools_nobody(server, as_user, make_config, s
     assert "purple" not in {v.team for v in read_leaderboard(cls.url)}  # not a team
 
 
-def test_the_server_keeps_its_files_to_itself(server):
+def test_the_server_keeps_its_files_to_itself(server, as_user):
     cls, process = server
+    as_user("alice")
+    client = MlflowClient(cls.url)
+    run = client.create_run(client.get_experiment_by_name("competition/red").experiment_id)
+    client.log_text(run.info.run_id, "an artifact", "note.txt")  # written by the server
     assert stat.S_IMODE(cls.folder.stat().st_mode) == 0o700
     for name in ("auth.db", "mlflow.db", "server.log", "secret_key.txt"):
         assert stat.S_IMODE((cls.folder / name).stat().st_mode) == 0o600, name
     artifacts = [p for p in (cls.folder / "artifacts").rglob("*") if p.is_file()]
     assert artifacts and all(stat.S_IMODE(p.stat().st_mode) & 0o077 == 0 for p in artifacts)
-    # The runs database's URI (a PostgreSQL password, in a real class) is on no command line.
-    commands = [Path(f"/proc/{pid}/cmdline").read_bytes() for pid in os.listdir("/proc")
-                if pid.isdigit() and _in_group(int(pid), process.pid)]  # fmt: skip
-    assert commands and not any(b"mlflow.db" in command for command in commands)
+    # The runs database's URI (a PostgreSQL password, in a real class) is on no command line
+    # of the server or its workers, which do know it (from their environment).
+    servers = [pid for pid in descendants(process.pid) if b"mlflow" in _cmdline(pid)]
+    assert servers and not any(b"mlflow.db" in _cmdline(pid) for pid in servers)
+    environment = Path(f"/proc/{servers[0]}/environ").read_bytes()
+    assert b"MLFLOW_BACKEND_STORE_URI=sqlite:" in environment
 
 
-def _in_group(pid: int, group: int) -> bool:
+def _cmdline(pid: int) -> bytes:
     try:
-        return os.getpgid(pid) == group
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
     except OSError:
-        return False
+        return b""
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process started, directly or not, by ``pid`` (from /proc)."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
 
 
 class KillTheServer(Callback):

@@ -12,6 +12,7 @@ server is reachable only through Jupyter, it accepts any host and origin.
 from __future__ import annotations
 
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +46,10 @@ def mlflow_ui() -> dict[str, Any]:
         "--allowed-hosts": "*",
         "--cors-allowed-origins": "*",
     }
+    # This Python's MLflow, not whichever `mlflow` comes first on the PATH (or none at all).
+    command = [sys.executable, "-m", "mlflow", "server"]
     return {
-        "command": ["mlflow", "server", *(word for pair in options.items() for word in pair)],
+        "command": [*command, *(word for pair in options.items() for word in pair)],
         "timeout": 120,  # seconds to wait for the port: importing MLflow takes a while
         "absolute_url": False,
         "launcher_entry": {"title": "MLflow", "icon_path": str(ICON)},

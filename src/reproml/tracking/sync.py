@@ -22,7 +22,6 @@ from reproml.tracking.stores import (
     experiment_id,
     sqlite_path,
     unsynced_store_uri,
-    using_tracking_uri,
 )
 
 SYNCED_AS = "reproml.synced_as"
@@ -147,27 +146,23 @@ def copy_run(source_uri: str, run_id: str, target_uri: str, experiment: str) -> 
 
 
 def _copy_model(source_uri: str, model_uri: str, target_uri: str, run_id: str) -> None:
-    """Log the model again in the new run (an MLflow 3 model lives beside the run, not in it)."""
+    """Copy the model's files into a new logged model of the new run (an MLflow 3 model lives
+    beside its run, not in it). Files, not a reloaded model: nothing is unpickled or exported
+    again, and no fluent run is opened (the caller's active experiment cannot get in the way).
+    """
     import mlflow
-    import mlflow.pytorch
-    from mlflow.models import Model
+    from mlflow import MlflowClient
 
-    # A models:/ URI is looked up in the current tracking store, whatever is passed.
-    with tempfile.TemporaryDirectory() as tmp, using_tracking_uri(source_uri):
-        path = mlflow.artifacts.download_artifacts(model_uri, dst_path=tmp)
-        example = Model.load(path).load_input_example(path)
-        model = mlflow.pytorch.load_model(path)
-    with using_tracking_uri(target_uri), mlflow.start_run(run_id=run_id, log_system_metrics=False):
-        info = mlflow.pytorch.log_model(
-            model,
-            name="model",
-            input_example=example,
-            pip_requirements=[f"torch=={_torch_version()}"],
+    source, target = MlflowClient(source_uri), MlflowClient(target_uri)
+    model = source.get_logged_model(model_uri.removeprefix("models:/"))
+    experiment = target.get_run(run_id).info.experiment_id
+    copy = target.create_logged_model(
+        experiment, name=model.name, source_run_id=run_id, tags=model.tags, params=model.params
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = mlflow.artifacts.download_artifacts(
+            artifact_uri=model.artifact_location, dst_path=tmp, tracking_uri=source_uri
         )
-        mlflow.set_tag("model_uri", info.model_uri)
-
-
-def _torch_version() -> str:
-    import torch
-
-    return torch.__version__.split("+")[0]
+        target.log_model_artifacts(copy.model_id, folder)
+    target.finalize_logged_model(copy.model_id, "READY")
+    target.set_tag(run_id, "model_uri", f"models:/{copy.model_id}")
