@@ -23,6 +23,15 @@ def synthetic(tmp_path_factory: pytest.TempPathFactory) -> SyntheticData:
     return write_fashion_mnist(tmp_path_factory.mktemp("fashion_mnist"))
 
 
+@pytest.fixture(scope="session")
+def hard_synthetic(tmp_path_factory: pytest.TempPathFactory) -> SyntheticData:
+    """A synthetic set no model learns perfectly: runs that differ give different metrics,
+    which is how a check tells whether a student's program trained what it says."""
+    return write_fashion_mnist(
+        tmp_path_factory.mktemp("hard_fashion_mnist"), n_train=1000, n_test=600, signal=0.2
+    )
+
+
 @pytest.fixture
 def fresh_synthetic(tmp_path: Path) -> SyntheticData:
     """A synthetic data set of the test's own, to damage at will."""

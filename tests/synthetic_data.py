@@ -24,11 +24,12 @@ def write_idx(path: Path, array: np.ndarray) -> None:
     path.write_bytes(header + np.ascontiguousarray(array, dtype=np.uint8).tobytes())
 
 
-def make_images(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Learnable images: a fixed random template per class, blended with per-image noise."""
+def make_images(labels: np.ndarray, rng: np.random.Generator, signal: float = 0.6) -> np.ndarray:
+    """Learnable images: a fixed random template per class, blended with per-image noise
+    (``signal`` is the template's share: 0.6 is learned perfectly, 0.1 is not)."""
     templates = np.random.default_rng(1234).integers(0, 256, size=(10, 28, 28))
     noise = rng.integers(0, 256, size=(len(labels), 28, 28))
-    return (0.6 * templates[labels] + 0.4 * noise).astype(np.uint8)
+    return (signal * templates[labels] + (1 - signal) * noise).astype(np.uint8)
 
 
 @dataclass(frozen=True)
@@ -40,7 +41,9 @@ class SyntheticData:
     test_labels: np.ndarray
 
 
-def write_fashion_mnist(root: Path, n_train: int = N_TRAIN, n_test: int = N_TEST) -> SyntheticData:
+def write_fashion_mnist(
+    root: Path, n_train: int = N_TRAIN, n_test: int = N_TEST, signal: float = 0.6
+) -> SyntheticData:
     rng = np.random.default_rng(0)
     train_labels = np.arange(n_train) % 10
     test_labels = np.arange(n_test) % 10
@@ -48,9 +51,9 @@ def write_fashion_mnist(root: Path, n_train: int = N_TRAIN, n_test: int = N_TEST
     rng.shuffle(test_labels)
     data = SyntheticData(
         root,
-        make_images(train_labels, rng),
+        make_images(train_labels, rng, signal),
         train_labels,
-        make_images(test_labels, rng),
+        make_images(test_labels, rng, signal),
         test_labels,
     )
     raw = raw_folder(root)

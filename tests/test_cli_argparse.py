@@ -30,7 +30,9 @@ def test_quick_run_writes_a_result_file(synthetic, tmp_path, capsys):
     [path] = results.iterdir()
     assert path.name.startswith("model=logreg_optimizer=adam_lr=0.001_epochs=1_seed=42_")
     last = capsys.readouterr().out.strip().splitlines()[-1]
-    assert re.fullmatch(r"test_accuracy=\d\.\d{4} test_macro_f1=\d\.\d{4}", last)
+    assert re.fullmatch(
+        r"val_accuracy=\d\.\d{4} test_accuracy=\d\.\d{4} test_macro_f1=\d\.\d{4}", last
+    )
 
 
 @pytest.mark.parametrize(

@@ -13,7 +13,7 @@ import yaml
 
 from reproml.metrics import format_metrics
 
-METRICS_LINE = re.compile(r"test_accuracy=\d\.\d{4} test_macro_f1=\d\.\d{4}")
+METRICS_LINE = re.compile(r"val_accuracy=\d\.\d{4} test_accuracy=\d\.\d{4} test_macro_f1=\d\.\d{4}")
 QUICK = [
     "experiment=quick",
     "trainer.progress=false",

@@ -31,7 +31,8 @@ def test_result_describes_the_run(make_config, data, synthetic):
     assert result.config.model.name == "logreg"
     assert result.config.data.root == str(synthetic.root)
     assert result.data_sizes == data.sizes()
-    assert set(result.metrics) == {"test_accuracy", "test_macro_f1"}
+    assert set(result.metrics) == {"val_accuracy", "test_accuracy", "test_macro_f1"}
+    assert result.metrics["val_accuracy"] == result.history[-1].val_accuracy
 
 
 def test_same_config_and_seed_give_identical_results(make_config, data):

@@ -24,6 +24,25 @@ def load_config(overrides: Sequence[str] = (), config_name: str = "config") -> D
         return compose(config_name=config_name, overrides=list(overrides))
 
 
+def default_config(quick: bool = False) -> dict[str, Any]:
+    """The course's default configuration as a plain nested dict, for code that builds its
+    configuration by hand (chapter 02's script): ``conf/`` without tracking, in quick mode if
+    asked (500 images, one epoch)."""
+    overrides = ["tracking=none", *(["experiment=quick"] if quick else [])]
+    container = OmegaConf.to_container(load_config(overrides), resolve=True)
+    assert isinstance(container, dict)
+    container.pop("tracking", None)
+    return container
+
+
+def quick_overrides() -> list[str]:
+    """Quick mode as plain overrides (``data.train_size=500`` ...), read from
+    ``conf/experiment/quick.yaml``: for an app with its own ``conf/`` and no such preset."""
+    preset = OmegaConf.load(config_dir() / "experiment" / "quick.yaml")
+    flat = flatten_config(preset)
+    return [f"{key}={value}" for key, value in flat.items()] + ["trainer.progress=false"]
+
+
 def as_config(config: DictConfig | Mapping[str, Any]) -> DictConfig:
     """A resolved copy: interpolations are replaced by their values and Hydra's node is dropped."""
     container = OmegaConf.to_container(OmegaConf.create(config), resolve=True)

@@ -33,5 +33,6 @@ def macro_f1(matrix: torch.Tensor) -> float:
 
 
 def format_metrics(metrics: dict[str, float]) -> str:
-    """``test_accuracy=0.9012 test_macro_f1=0.8987``: the line every entry point prints last."""
+    """``val_accuracy=0.9050 test_accuracy=0.9012 test_macro_f1=0.8987``: the line every entry
+    point prints last."""
     return " ".join(f"{name}={value:.4f}" for name, value in metrics.items())

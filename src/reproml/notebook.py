@@ -18,7 +18,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from reproml.config import load_config
+from reproml.config import load_config, quick_overrides
 from reproml.data import RAW_FILES, raw_folder
 from reproml.paths import DATA_DIR_ENV, config_dir, repository_root, resolve_data_root
 from reproml.provenance import package_version
@@ -55,6 +55,11 @@ class CourseSetup:
     def cli_overrides(self) -> str:
         """The same mode as command-line overrides: ``!reproml-train {setup.cli_overrides()}``."""
         return " ".join(self.overrides)
+
+    def app_overrides(self) -> str:
+        """The same mode for an app with a ``conf/`` of its own (no ``experiment=quick``
+        preset there): the preset's values as plain overrides, or nothing in full mode."""
+        return " ".join(quick_overrides()) if self.quick else ""
 
     def describe(self) -> str:
         mode = "quick mode (500 images, 1 epoch)" if self.quick else "full mode"

@@ -41,7 +41,7 @@ class EpochRecord:
 
 @dataclass
 class TrainingResult:
-    metrics: dict[str, float]  # test_accuracy, test_macro_f1
+    metrics: dict[str, float]  # val_accuracy (choose on it), test_accuracy, test_macro_f1
     history: list[EpochRecord]
     confusion_matrix: torch.Tensor  # (10, 10): row = true class, column = predicted class
     model: nn.Module
@@ -129,6 +129,9 @@ def train(
     predictions = predict(model, test_split, trainer.eval_batch_size)
     matrix = confusion_matrix(predictions, test_split.labels, NUM_CLASSES)
     metrics = {
+        # What a run is chosen on (the last epoch's: the model that is tested); the test
+        # metrics are for the report of the chosen run, once.
+        "val_accuracy": history[-1].val_accuracy if history else math.nan,
         "test_accuracy": accuracy(predictions, test_split.labels),
         "test_macro_f1": macro_f1(matrix),
     }

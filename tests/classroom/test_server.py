@@ -75,7 +75,12 @@ def server(tmp_path_factory, free_port):
     assert done.stdout.splitlines()[0] == "alice: created, logs to experiment 'competition/red'"
     yield ClassServer(folder, port=port), process
     os.killpg(process.pid, signal.SIGINT)  # Ctrl-C
-    out, _ = process.communicate(timeout=60)
+    try:
+        out, _ = process.communicate(timeout=120)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        log = (folder / "server.log").read_text(errors="replace").splitlines()[-20:]
+        pytest.fail("the server did not stop on Ctrl-C; its log ends:\n" + "\n".join(log))
     assert process.returncode == 0 and "Server stopped." in out
 
 
@@ -255,9 +260,9 @@ def test_a_squatted_or_renamed_team_fools_nobody(server, as_user, make_config, s
 
 def test_the_server_keeps_its_files_to_itself(server, as_user):
     cls, process = server
-    as_user("alice")
+    as_user("admin", ADMIN_PASSWORD)
     client = MlflowClient(cls.url)
-    run = client.create_run(client.get_experiment_by_name("competition/red").experiment_id)
+    run = client.create_run(client.create_experiment("files"))
     client.log_text(run.info.run_id, "an artifact", "note.txt")  # written by the server
     assert stat.S_IMODE(cls.folder.stat().st_mode) == 0o700
     for name in ("auth.db", "mlflow.db", "server.log", "secret_key.txt"):

@@ -21,7 +21,7 @@ def test_a_rerun_reproduces_every_metric_exactly(logged_run, mlflow_uri):
     assert {"test_accuracy", "test_macro_f1", "train_loss@1", "val_accuracy@2"} <= names
     assert comparison.environment == {}
     assert comparison.rerun_id not in (None, logged_run.run_id)
-    assert "10 of 10 metrics identical" in str(comparison)
+    assert "11 of 11 metrics identical" in str(comparison)
 
 
 def test_a_changed_seed_is_reported_metric_by_metric(logged_run):

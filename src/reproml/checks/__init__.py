@@ -1,14 +1,15 @@
 """The exercise checks: ``checks.exercise_1_2(find_best_run)`` prints one line, passed or why not.
 
-Each check tests the student's code on fresh inputs and gives a hint, never the answer.
+Each check tests the student's code on fresh inputs and gives a hint, never the answer;
+``checks.hint("1.2")`` gives a second one, naming the functions to use.
 ``EXERCISES`` maps each exercise id ("1.2") to its title, points and check, for the grader.
 """
 
-from reproml.checks.base import EXERCISES, CheckFailed, CheckResult, Exercise
+from reproml.checks.base import EXERCISES, CheckFailed, CheckResult, Exercise, hint
 from reproml.checks.ch00_data import exercise_0_1
 from reproml.checks.ch01_txt import exercise_1_1, exercise_1_2
 from reproml.checks.ch02_argparse import exercise_2_1, exercise_2_2
-from reproml.checks.ch03_hydra import exercise_3_1, exercise_3_2
+from reproml.checks.ch03_hydra import exercise_3_1, exercise_3_2, exercise_3_3
 from reproml.checks.ch04_mlflow import exercise_4_1, exercise_4_2
 from reproml.checks.ch05_papermill import exercise_5_1, exercise_5_2
 from reproml.checks.ch06_audit import exercise_6_1, exercise_6_2, exercise_6_3
@@ -25,6 +26,7 @@ __all__ = [
     "exercise_2_2",
     "exercise_3_1",
     "exercise_3_2",
+    "exercise_3_3",
     "exercise_4_1",
     "exercise_4_2",
     "exercise_5_1",
@@ -32,4 +34,5 @@ __all__ = [
     "exercise_6_1",
     "exercise_6_2",
     "exercise_6_3",
+    "hint",
 ]

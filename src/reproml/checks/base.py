@@ -40,11 +40,15 @@ class CheckResult:
     points: int
     max_points: int
     message: str
+    more_help: bool = False  # a second hint can be asked for with checks.hint(exercise)
 
     def line(self) -> str:
         if self.passed:
             return f"✅ Exercise {self.exercise} passed ({self.points}/{self.max_points} points)."
-        return f"❌ Exercise {self.exercise}: {self.message}"
+        more = (
+            f' (Stuck? checks.hint("{self.exercise}") names the tools.)' if self.more_help else ""
+        )
+        return f"❌ Exercise {self.exercise}: {self.message}{more}"
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -52,10 +56,14 @@ class CheckResult:
 
 @dataclass(frozen=True)
 class Exercise:
+    """A graded exercise. Its hints come in two tiers: a failing check names the idea (never
+    the answer); ``hint``, shown only when asked for, names the API to use."""
+
     id: str
     title: str
     points: int
     check: Callable[..., None]
+    hint: str = ""
 
     def evaluate(self, *args: Any, **kwargs: Any) -> CheckResult:
         """Run the check and turn every way it can end into a result; never raises."""
@@ -74,7 +82,8 @@ class Exercise:
         return self._result(True, "passed")
 
     def _result(self, passed: bool, message: str) -> CheckResult:
-        return CheckResult(self.id, passed, self.points if passed else 0, self.points, message)
+        points = self.points if passed else 0
+        return CheckResult(self.id, passed, points, self.points, message, bool(self.hint))
 
 
 EXERCISES: dict[str, Exercise] = {}
@@ -114,11 +123,14 @@ def _child_stderr_discarded() -> Iterator[None]:
         os.close(saved)
 
 
-def exercise(id: str, title: str, points: int = 1) -> Callable[[Callable[..., None]], Callable]:
-    """Register a check; the decorated name shows the result instead of returning it."""
+def exercise(
+    id: str, title: str, points: int = 1, hint: str = ""
+) -> Callable[[Callable[..., None]], Callable]:
+    """Register a check (``hint``: the second tier, see Exercise); the decorated name shows the
+    result instead of returning it."""
 
     def register(check: Callable[..., None]) -> Callable[..., None]:
-        EXERCISES[id] = entry = Exercise(id, title, points, check)
+        EXERCISES[id] = entry = Exercise(id, title, points, check, hint)
 
         def run_and_show(*args: Any, **kwargs: Any) -> None:
             show(entry.evaluate(*args, **kwargs))
@@ -169,3 +181,14 @@ def call(function: Any, *args: Any, what: str, **kwargs: Any) -> Any:
 def expect(condition: bool, problem: str, hint: str = "") -> None:
     if not condition:
         raise CheckFailed(problem, hint)
+
+
+def hint(id: str) -> None:
+    """The second hint of exercise ``id``: which functions or options to use."""
+    entry = EXERCISES.get(str(id))
+    if entry is None:
+        print(f"No exercise {id!r}. Exercises: {', '.join(EXERCISES)}.")
+    elif not entry.hint:
+        print(f"Exercise {entry.id} ({entry.title}) has no second hint: its check says it all.")
+    else:
+        print(f"Exercise {entry.id} ({entry.title}): {entry.hint}")

@@ -1,8 +1,17 @@
-"""Chapter 01: results in .txt files."""
+"""Chapter 01: results in .txt files.
+
+The writer is interrupted twice, as a crash would: by a value that cannot be written, and by
+a disk that fills up in the middle of the file (a size limit on a child process). Nothing may
+be left behind either time. The best run is chosen on validation accuracy, among files written
+by different hands (``0.91``, ``.93``, ``9.2e-01`` are all numbers), names that grew a
+parameter, and a note that is not a result.
+"""
 
 from __future__ import annotations
 
+import os
 import random
+import sys
 import tempfile
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -10,6 +19,11 @@ from typing import Any
 
 from reproml.checks.base import CheckFailed, call, exercise, expect
 from reproml.tracking.txt import TIMESTAMP_FORMAT, result_file_name, write_result_file
+
+FINDER_HINT = (
+    "Path(folder).glob('*.txt') lists the result files; line.partition('=') splits a line; "
+    "float(text) reads any way of writing a number; compare the floats."
+)
 
 
 def _random_run(rng: random.Random) -> tuple[dict[str, Any], dict[str, float]]:
@@ -19,11 +33,32 @@ def _random_run(rng: random.Random) -> tuple[dict[str, Any], dict[str, float]]:
         "lr": rng.choice([0.1, 0.01, 0.003, 0.001]),
         "seed": rng.randint(0, 9999),
     }
-    metrics = {"test_accuracy": round(rng.uniform(0.5, 0.95), 4), "test_macro_f1": rng.random()}
+    metrics = {
+        "val_accuracy": rng.uniform(0.5, 0.95),
+        "test_accuracy": rng.uniform(0.5, 0.95),
+        "test_macro_f1": rng.random(),
+    }
     return params, metrics
 
 
-@exercise("1.1", "write one result file, safely", points=2)
+class Unwritable(float):
+    """A metric value that fails however it is turned into text, as a crash mid-write would."""
+
+    def _fail(self, *args: Any) -> Any:
+        raise RuntimeError("interrupted while writing (a check simulating a crash)")
+
+    __repr__ = __str__ = __format__ = __float__ = _fail
+
+
+@exercise(
+    "1.1",
+    "write one result file, safely",
+    points=2,
+    hint="tempfile.NamedTemporaryFile(dir=folder, delete=False) for the temporary file, "
+    "os.link(tmp.name, path) to give it its name without overwriting (it raises "
+    "FileExistsError), os.unlink to remove the temporary name, and repr(float(value)) for "
+    "numbers that read back exactly.",
+)
 def exercise_1_1(write_result: Any) -> None:
     rng = random.Random()
     params, metrics = _random_run(rng)
@@ -35,19 +70,19 @@ def exercise_1_1(write_result: Any) -> None:
         expect(
             isinstance(path, Path | str) and Path(path).is_file(),
             f"write_result should return the path of the file it wrote, got {path!r}.",
-            "return the Path you wrote to.",
+            "return the path of the result file.",
         )
         path = Path(path)
         expect(
             path.parent.resolve() == folder.resolve(),
             f"the file went to {path.parent}, not into the folder given ({folder}).",
-            "create the folder if needed (mkdir(parents=True, exist_ok=True)) and write inside it.",
+            "create the folder if it does not exist, and write inside it.",
         )
         names = sorted(p.name for p in folder.iterdir())
         expect(
             names == [path.name],
             f"the folder holds {names}, but only the result file should be left in it.",
-            "delete or rename the temporary file once the result is in place.",
+            "a temporary file must not outlive the call.",
         )
         stamps = {
             result_file_name(params, before + timedelta(seconds=s))
@@ -57,27 +92,33 @@ def exercise_1_1(write_result: Any) -> None:
             path.name in stamps,
             f"the file name {path.name!r} does not follow the pattern "
             f"{result_file_name(params, before)!r}.",
-            "join key=value for each parameter, in order, with '_', then the time as "
-            f"{TIMESTAMP_FORMAT!r} and '.txt'.",
+            f"key=value for each parameter in the order given, then the time as "
+            f"{TIMESTAMP_FORMAT!r}, all joined with '_', then '.txt'.",
         )
-        lines = path.read_text().splitlines()
-        written = dict(line.partition("=")[::2] for line in lines)
-        for name, value in metrics.items():
-            expect(
-                name in written,
-                f"the file has no line for {name!r}: {lines}.",
-                "write one name=value line per metric.",
-            )
-            try:
-                ok = float(written[name]) == value
-            except ValueError:
-                ok = False
-            expect(
-                ok,
-                f"{name} was written as {written[name]!r} but the value was {value!r}.",
-                "write repr(float(value)) so the number reads back exactly.",
-            )
+        _check_values(path, metrics)
         _check_no_overwrite(write_result, folder / "again", params, metrics)
+        _check_interrupted_value(write_result, folder / "crash", params, metrics)
+        _check_disk_full(write_result, folder / "disk-full", params)
+
+
+def _check_values(path: Path, metrics: dict[str, float]) -> None:
+    lines = path.read_text().splitlines()
+    written = dict(line.partition("=")[::2] for line in lines)
+    for name, value in metrics.items():
+        expect(
+            name in written,
+            f"the file has no line for {name!r}: {lines}.",
+            "one name=value line per metric.",
+        )
+        try:
+            ok = float(written[name]) == value
+        except ValueError:
+            ok = False
+        expect(
+            ok,
+            f"{name} was written as {written[name]!r} but the value was {value!r}.",
+            "write every digit of the number, so that it reads back exactly.",
+        )
 
 
 def _check_no_overwrite(write_result: Any, folder: Path, params: dict, metrics: dict) -> None:
@@ -97,68 +138,152 @@ def _check_no_overwrite(write_result: Any, folder: Path, params: dict, metrics: 
         raise CheckFailed(
             "write_result replaced a result file that already existed.",
             "a run with the same parameters in the same second gets the same name: refuse "
-            "(raise an error) instead of writing over it, e.g. with os.link or mode 'x'.",
+            "(raise an error) instead of writing over the earlier result.",
         )
     expect(
         all(p.read_text() == "earlier=1.0\n" for p in taken),
         "write_result raised, but changed an existing result file first.",
-        "check that the name is free before (or while) putting the file in place.",
+        "the name must be checked and taken in one step, with the file already complete.",
     )
-    leftovers = sorted(p.name for p in folder.iterdir() if p not in taken)
+    _nothing_left(folder, taken, "after refusing to overwrite")
+
+
+def _check_interrupted_value(write_result: Any, folder: Path, params: dict, metrics: dict):
+    """A value that cannot be written, in the middle of the metrics."""
+    items = list(metrics.items())
+    broken = dict([*items[:1], ("train_loss", Unwritable(0.5)), *items[1:]])
+    try:
+        returned = write_result(folder, params, broken)
+    except NotImplementedError:
+        raise
+    except Exception:
+        returned = None
+    expect(
+        returned is None,
+        "write_result returned a file although one of the metrics could not be written.",
+        "let the error reach the caller: a result that is half written is no result.",
+    )
+    _nothing_left(folder, [], "when a value could not be written")
+
+
+def _check_disk_full(write_result: Any, folder: Path, params: dict) -> None:
+    """The disk fills up after 300 bytes of a 5 kB result (RLIMIT_FSIZE in a child process)."""
+    if sys.platform == "win32" or not hasattr(os, "fork"):
+        return  # no fork or file-size limits: the interruption above has to do
+    import resource
+    import signal
+
+    metrics = {f"metric_{i:03d}": 1 / (i + 3) for i in range(200)}
+    folder.mkdir(parents=True, exist_ok=True)
+    pid = os.fork()
+    if pid == 0:  # the child: write with a tiny disk, then leave without cleaning anything up
+        code = 0
+        try:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an error, not a killed process
+            resource.setrlimit(resource.RLIMIT_FSIZE, (300, 300))
+            write_result(folder, params, metrics)
+        except BaseException:
+            code = 1
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    files = sorted(p.name for p in folder.iterdir())
+    returned = os.waitstatus_to_exitcode(status) == 0
+    expect(
+        not files,
+        f"when the disk filled up in the middle of the file, write_result left {files} behind"
+        + (", and returned as if it had succeeded." if returned else "."),
+        "write everything under a temporary name first, give the file its real name only once "
+        "it is complete, and remove the temporary file when writing fails.",
+    )
+
+
+def _nothing_left(folder: Path, expected: list[Path], when: str) -> None:
+    leftovers = sorted(p.name for p in folder.iterdir() if p not in expected)
     expect(
         not leftovers,
-        f"after refusing, write_result left {leftovers} behind.",
-        "remove the temporary file when the final name is taken.",
+        f"{when}, write_result left {leftovers} behind.",
+        "remove the temporary file whenever the result is not saved.",
     )
 
 
 def _write_random_runs(folder: Path, rng: random.Random) -> list[Path]:
+    """Result files as a lab's folder holds them: written over weeks, by different scripts."""
     when = datetime(2026, 1, 1, 9, 0, 0)
+    formats = [repr, repr, lambda v: f"{v:.4f}".lstrip("0"), lambda v: f"{v:.3e}"]
     paths = []
-    for i in range(rng.randint(6, 12)):
+    for i in range(rng.randint(8, 12)):
         params, metrics = _random_run(rng)
         if i % 3 == 0:
             params["batch"] = rng.choice([32, 64, 128])  # a parameter added later
-        paths.append(write_result_file(folder, params, metrics, when + timedelta(minutes=i)))
+        if i % 4 == 1:
+            params["model"] = "cnn_small"  # a value with the separator in it
+        path = write_result_file(folder, params, metrics, when + timedelta(minutes=i))
+        write = rng.choice(formats)
+        path.write_text("".join(f"{k}={write(float(v))}\n" for k, v in metrics.items()))
+        paths.append(path)
     return paths
 
 
-@exercise("1.2", "find the best run in a folder of result files", points=2)
+def _read(path: Path, metric: str) -> float:
+    for line in path.read_text().splitlines():
+        name, _, value = line.partition("=")
+        if name == metric:
+            return float(value)
+    raise KeyError(metric)
+
+
+@exercise(
+    "1.2",
+    "choose the best run on validation accuracy",
+    points=2,
+    hint=FINDER_HINT,
+)
 def exercise_1_2(find_best_run: Any) -> None:
     rng = random.Random()
-    metric = rng.choice(["test_accuracy", "test_macro_f1"])
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        while True:  # until the best run is neither the first nor the last by name or by time
+        while True:  # until every shortcut gives another answer than the right one
             for path in folder.iterdir():
                 path.unlink()
             paths = _write_random_runs(folder, rng)
-            values = {p: float(p.read_text().split(f"{metric}=")[1].split()[0]) for p in paths}
-            best = max(values, key=values.get)
-            if best not in {paths[0], paths[-1], min(paths), max(paths)}:
+            val = {p: _read(p, "val_accuracy") for p in paths}
+            test = {p: _read(p, "test_accuracy") for p in paths}
+            texts = {p: p.read_text().split("val_accuracy=")[1].split()[0] for p in paths}
+            best = max(val, key=val.get)
+            shortcuts = {paths[0], paths[-1], min(paths), max(paths), max(test, key=test.get)}
+            if best not in shortcuts and max(texts, key=texts.get) != best:
                 break
-        (folder / "notes.md").write_text("not a result file\n")
-        found = call(find_best_run, folder, metric, what=f"find_best_run(folder, {metric!r})")
+        (folder / "notes.md").write_text("val_accuracy=0.999\nto do: rerun the CNN\n")
+        found = call(find_best_run, folder, what="find_best_run(folder)")
         expect(
             isinstance(found, Path | str),
             f"find_best_run should return the path of the best file, got {type(found).__name__}.",
+            "return the path of a result file.",
         )
         found = Path(found)
         if found.name == best.name:
             return
+        by_name = {p.name: p for p in paths}
         expect(
-            found.name in {p.name for p in paths},
+            found.name in by_name,
             f"find_best_run returned {found.name!r}, which is not a result file of the folder.",
-            "only look at the *.txt files.",
+            "only the .txt files are results.",
+        )
+        chosen = by_name[found.name]
+        expect(
+            chosen != max(test, key=test.get),
+            "find_best_run chose the run with the best test accuracy.",
+            "the test set is for reporting the chosen run, once: choose on validation.",
         )
         expect(
-            values[folder / found.name] < values[best],
-            "find_best_run returned a run tied with the best but not the first one.",
+            chosen != max(texts, key=texts.get),
+            "find_best_run chose the largest value *as text* ('9' > '0' > '.'), not as a "
+            "number: the values are written in several ways (0.91, .93, 9.2e-01).",
+            "turn each value into a number before comparing.",
         )
         raise CheckFailed(
-            f"find_best_run returned a run with {metric}={values[folder / found.name]} but "
-            f"another run has {values[best]} (checked on {len(paths)} new files, "
-            f"metric {metric!r}).",
-            "read the metric from inside each file (the names only hold parameters), and "
-            "compare numbers, not strings.",
+            f"find_best_run returned a run with val_accuracy={val[chosen]:.4f} but another "
+            f"run has {val[best]:.4f} (checked on {len(paths)} new files).",
+            "read the validation accuracy from inside each file (the names only hold "
+            "parameters) and keep the highest.",
         )

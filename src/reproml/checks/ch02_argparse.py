@@ -1,111 +1,206 @@
-"""Chapter 02: argparse."""
+"""Chapter 02: a command-line training script of the student's own, written with argparse.
+
+The checks run the script as a user would, with fresh flags: two trainings (SGD with momentum,
+Adam without), whose saved arguments must be the flags given and whose metrics must be those of
+the course's training code on the same configuration; bad values, which must end in argparse's
+usage error (exit code 2, a usage line and an error line, nothing written); and the option the
+student adds in 2.2, which must reach the training and the saved record.
+"""
 
 from __future__ import annotations
 
-import argparse
-import contextlib
-import io
 import json
 import random
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from reproml.checks.base import CheckFailed, call, exercise, expect
+from reproml.checks.base import CheckFailed, exercise, expect
+from reproml.checks.scripts import command_line, existing_file, last_lines, run_programs
+
+FLAGS = ("--model", "--optimizer", "--lr", "--momentum", "--epochs", "--seed", "--quick", "--out")
+BAD_VALUES = (["--lr", "-0.1"], ["--lr", "fast"], ["--epochs", "0"], ["--model", "resnet"])
 
 
-def _parse(parser: argparse.ArgumentParser, argv: list[str]) -> argparse.Namespace | int:
-    """The namespace, or the exit code argparse chose (its messages are swallowed)."""
+def _script(script: Any) -> Path:
+    path = Path(script)
+    expect(
+        path.is_file(),
+        f"there is no script at {path}.",
+        "run the cell that starts with %%writefile first.",
+    )
+    return path
+
+
+def _expected_metrics(args: dict[str, Any]) -> dict[str, float]:
+    """What the course's training code gives for the flags of one run."""
+    from reproml.config import default_config
+    from reproml.training import train
+
+    config = default_config(quick=True)
+    config["model"] = {"name": args["model"]}
+    config["optimizer"] = {"name": args["optimizer"], "lr": args["lr"]}
+    if args["optimizer"] == "sgd":
+        config["optimizer"]["momentum"] = args["momentum"]
+    config["trainer"] |= {"epochs": args["epochs"], "progress": False}
+    if "batch_size" in args:
+        config["trainer"]["batch_size"] = args["batch_size"]
+    config["seed"] = args["seed"]
+    return train(config).metrics
+
+
+def _flags(args: dict[str, Any], out: Path) -> list[str]:
+    flags = ["--quick", "--out", str(out)]
+    for key, value in args.items():
+        if key != "quick":
+            flags += [f"--{key.replace('_', '-')}", str(value)]
+    return flags
+
+
+def _fresh_runs(rng: random.Random, extra: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    base = {"epochs": rng.choice([1, 2]), "quick": True, **(extra or {})}
+    return [
+        {"model": rng.choice(["logreg", "mlp"]), "optimizer": "sgd",
+         "lr": rng.choice([0.02, 0.05, 0.1]), "momentum": rng.choice([0.5, 0.8]),
+         "seed": rng.randint(0, 9999), **base},
+        {"model": rng.choice(["logreg", "mlp"]), "optimizer": "adam",
+         "lr": rng.choice([0.003, 0.01]), "seed": rng.randint(0, 9999), **base},
+    ]  # fmt: skip
+
+
+def _check_run(script: Path, args: dict[str, Any], out: Path, done, flags=None) -> None:
+    """One training run (``flags``, default: those of ``args``): exit 0, ``args`` saved, the
+    metrics the course's training code gives for ``args``."""
+    shown = command_line(script, flags or _flags(args, out))
+    expect(
+        done.returncode == 0,
+        f"`{shown}` failed (exit code {done.returncode}): {last_lines(done.stderr)}",
+        "run the same command in a terminal and read the whole error.",
+    )
+    saved_path = existing_file(out / "args.json", "the arguments of the run")
     try:
-        with contextlib.redirect_stderr(io.StringIO()), contextlib.redirect_stdout(io.StringIO()):
-            return parser.parse_args(argv)
-    except SystemExit as exit_:
-        return int(exit_.code or 0)
-
-
-@exercise("2.1", "add a --val-fraction flag", points=2)
-def exercise_2_1(build_parser: Any) -> None:
-    parser = call(build_parser, what="build_parser()")
+        saved = json.loads(saved_path.read_text())
+    except ValueError:
+        raise CheckFailed(
+            "args.json is not JSON.", "write the namespace as a JSON object."
+        ) from None
+    for key, value in args.items():
+        if key == "momentum" and args["optimizer"] != "sgd":
+            continue
+        expect(
+            isinstance(saved, dict) and saved.get(key) == value,
+            f"after `{shown}`, args.json says {key}="
+            f"{saved.get(key, 'nothing') if isinstance(saved, dict) else saved!r}, not {value!r}.",
+            "save every parsed argument, with the type argparse gave it.",
+        )
+    metrics_path = existing_file(out / "metrics.json", "the metrics of the run")
+    try:
+        metrics = json.loads(metrics_path.read_text())
+    except ValueError:
+        raise CheckFailed("metrics.json is not JSON.") from None
+    for name in ("val_accuracy", "test_accuracy"):
+        expect(
+            isinstance(metrics, dict) and name in metrics,
+            f"metrics.json has no {name!r}: {str(metrics)[:200]}.",
+            "save all the metrics the training returns.",
+        )
+    expected = _expected_metrics(args)
+    wrong = {k: (metrics[k], v) for k, v in expected.items() if metrics.get(k) != v}
     expect(
-        isinstance(parser, argparse.ArgumentParser),
-        f"build_parser() should return an ArgumentParser, got {type(parser).__name__}.",
-    )
-    default = _parse(parser, [])
-    expect(
-        isinstance(default, argparse.Namespace) and hasattr(default, "val_fraction"),
-        "parsing no arguments gives no `val_fraction` attribute.",
-        "add_argument('--val-fraction', ...) becomes args.val_fraction.",
-    )
-    expect(
-        default.val_fraction == 0.1,
-        f"the default should be 0.1, got {default.val_fraction!r}.",
-    )
-    value = round(random.uniform(0.05, 0.5), 3)
-    parsed = _parse(parser, ["--val-fraction", str(value)])
-    expect(
-        isinstance(parsed, argparse.Namespace) and parsed.val_fraction == value,
-        f"--val-fraction {value} should give the float {value}, got "
-        f"{getattr(parsed, 'val_fraction', parsed)!r}.",
-        "give add_argument a type that converts the text to a float.",
-    )
-    for bad in ("0", "1", "-0.2", "1.5", "a lot"):
-        code = _parse(parser, ["--val-fraction", bad])
-        if code != 2:
-            raise CheckFailed(
-                f"--val-fraction {bad!r} was accepted"
-                + (f" as {code.val_fraction!r}" if isinstance(code, argparse.Namespace) else "")
-                + ", but a fraction must be strictly between 0 and 1.",
-                "write a type function that raises argparse.ArgumentTypeError for values out of "
-                "range; argparse then prints the usage line and exits with code 2.",
-            )
-    expect(
-        "--val-fraction" in parser.format_help(),
-        "--help does not list --val-fraction.",
-    )
-    expect(
-        _parse(parser, ["--model", "mlp", "--lr", "0.05"]) != 2,
-        "the flags that were there before (--model, --lr) no longer parse.",
-        "start from reproml's build_parser() and add to it.",
+        not wrong,
+        f"`{shown}` did not train what its flags say: the course's training code gives "
+        + ", ".join(f"{k}={v:.4f}" for k, (_, v) in wrong.items())
+        + " for this configuration, the script saved "
+        + ", ".join(f"{k}={got}" for k, (got, _) in wrong.items())
+        + ".",
+        "each flag must reach the configuration that is trained (a flag parsed but not passed "
+        "on changes nothing), and only the chosen optimizer takes its own parameters.",
     )
 
 
-@exercise("2.2", "save the run's configuration and load it back", points=2)
-def exercise_2_2(save_args: Any, load_args: Any) -> None:
+def _check_bad_values(script: Path, bad: list[list[str]], tmp: Path) -> None:
+    outs = [tmp / f"bad-{i}" for i in range(len(bad))]
+    runs = [[*args, "--quick", "--out", str(out)] for args, out in zip(bad, outs, strict=True)]
+    for args, out, done in zip(bad, outs, run_programs(script, runs), strict=True):
+        shown = command_line(script, args)
+        lines = done.stderr.strip().splitlines()
+        expect(
+            done.returncode == 2 and "Traceback" not in done.stderr,
+            f"`{shown}` should stop at once with argparse's usage error (exit code 2), but it "
+            f"exited with {done.returncode}: {last_lines(done.stderr or done.stdout)}",
+            "give each flag a `type` that refuses what it cannot accept, by raising "
+            "argparse.ArgumentTypeError: argparse then prints the usage and exits with code 2.",
+        )
+        expect(
+            len(lines) == 2 and lines[0].startswith("usage:") and "error:" in lines[1],
+            f"`{shown}` printed {len(lines)} lines on stderr; argparse's answer is two: the "
+            f"usage line and the error. Got: {last_lines(done.stderr, 4)}",
+            "let argparse report the problem, and print nothing else.",
+        )
+        expect(
+            not out.exists(),
+            f"`{shown}` was refused, but created {out.name}/ first.",
+            "parse (and so check) every argument before writing anything.",
+        )
+
+
+@exercise(
+    "2.1",
+    "a command-line training script of your own",
+    points=3,
+    hint="argparse.ArgumentParser(description=...), parser.add_argument('--lr', type=..., "
+    "default=..., help=...), choices=[...] for a closed list, action='store_true' for --quick, "
+    "type=Path and required=True for --out; raise argparse.ArgumentTypeError inside a type "
+    "function; vars(args) is the namespace as a dict, json.dumps(..., default=str) writes a "
+    "Path; reproml.config.default_config(quick=...) and reproml.training.train(config).",
+)
+def exercise_2_1(script: Any) -> None:
+    script = _script(script)
     rng = random.Random()
-    args = argparse.Namespace(
-        model=rng.choice(["logreg", "mlp", "cnn"]),
-        lr=rng.choice([0.1, 0.01, 0.001]),
-        hidden_sizes=[rng.choice([64, 128, 256]) for _ in range(rng.randint(1, 3))],
-        momentum=rng.choice([None, 0.9]),
-        quick=rng.choice([True, False]),
-        seed=rng.randint(0, 10_000),
-    )
     with tempfile.TemporaryDirectory() as tmp:
-        path = Path(tmp) / "run" / "args.json"
-        call(save_args, args, path, what="save_args(args, path)")
-        expect(
-            path.is_file(),
-            f"save_args did not create {path}.",
-            "create the parent folder, then write the file at exactly the path given.",
+        tmp = Path(tmp)
+        runs = _fresh_runs(rng)
+        outs = [tmp / f"run-{i}" for i in range(len(runs))]
+        help_run, *trained = run_programs(
+            script, [["--help"], *(_flags(a, o) for a, o in zip(runs, outs, strict=True))]
         )
-        try:
-            saved = json.loads(path.read_text())
-        except ValueError:
+        expect(
+            help_run.returncode == 0,
+            f"`python {script.name} --help` failed: {last_lines(help_run.stderr)}",
+        )
+        missing = [flag for flag in FLAGS if flag not in help_run.stdout]
+        expect(
+            not missing,
+            f"--help does not list {', '.join(missing)}.",
+            "every option of the script is a flag, with a help text.",
+        )
+        for args, out, done in zip(runs, outs, trained, strict=True):
+            _check_run(script, args, out, done)
+        _check_bad_values(script, [list(b) for b in BAD_VALUES], tmp)
+
+
+@exercise(
+    "2.2",
+    "one more option, through every place it must go",
+    points=2,
+    hint="one add_argument('--batch-size', type=..., default=64), one line that puts "
+    "args.batch_size into config['trainer']['batch_size'], and vars(args) saves it already.",
+)
+def exercise_2_2(script: Any) -> None:
+    script = _script(script)
+    rng = random.Random()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        batch = rng.choice([16, 32, 128])
+        run, plain = _fresh_runs(rng, {"batch_size": batch})
+        plain.pop("batch_size")
+        outs = [tmp / "with", tmp / "without"]
+        done, default = run_programs(script, [_flags(run, outs[0]), _flags(plain, outs[1])])
+        if done.returncode == 2 and "batch" in done.stderr:
             raise CheckFailed(
-                "the saved file is not JSON.", "json.dump(vars(args), file) writes it."
-            ) from None
-        expect(
-            saved == vars(args),
-            f"the file holds {saved}, expected every argument: {vars(args)}.",
-            "vars(args) is the namespace as a dict.",
-        )
-        loaded = call(load_args, path, what="load_args(path)")
-        expect(
-            isinstance(loaded, argparse.Namespace),
-            f"load_args should return an argparse.Namespace, got {type(loaded).__name__}.",
-            "argparse.Namespace(**a_dict) builds one.",
-        )
-        expect(
-            loaded == args,
-            f"load_args gave {loaded}, expected {args}.",
-        )
+                f"the script does not know --batch-size: {last_lines(done.stderr)}",
+                "add the flag to the parser first.",
+            )
+        _check_run(script, run, outs[0], done)
+        _check_run(script, {**plain, "batch_size": 64}, outs[1], default, _flags(plain, outs[1]))
+        _check_bad_values(script, [["--batch-size", "0"], ["--batch-size", "1.5"]], tmp)

@@ -1,105 +1,324 @@
-"""Chapter 03: Hydra."""
+"""Chapter 03: a Hydra application of the student's own.
+
+3.1 composes the student's ``conf/`` with Hydra's compose API and fresh overrides: each option
+of a group holds only its own parameters. 3.2 runs the student's ``train.py`` as a user would,
+from another folder, and compares what it saved with the course's training code on the
+configuration Hydra composed. 3.3 composes the student's preset and runs a ``--multirun`` sweep.
+"""
 
 from __future__ import annotations
 
 import json
 import random
+import re
 import tempfile
 from pathlib import Path
 from typing import Any
 
-import yaml
+from reproml.checks.base import CheckFailed, exercise, expect
+from reproml.checks.scripts import command_line, last_lines, run_program
+from reproml.config import quick_overrides
 
-from reproml.checks.base import CheckFailed, call, exercise, expect
-from reproml.errors import ReproMLError
-
-WIDE_CNN = {"name": "cnn", "channels": [64, 128], "hidden": 256, "dropout": 0.3}
+OWN_KEYS = {"sgd": {"momentum"}, "adam": {"betas"}}  # what only that optimizer has
 
 
-@exercise("3.2", "add a config group option: model=wide_cnn", points=2)
-def exercise_3_2(add_wide_cnn: Any) -> None:
+def _app(app: Any) -> tuple[Path, Path]:
+    folder = Path(app)
+    expect(
+        folder.is_dir() and (folder / "conf").is_dir(),
+        f"{folder} has no conf/ folder.",
+        "run the cells that write the application's files first.",
+    )
+    return folder, folder / "conf"
+
+
+def _compose(conf: Path, overrides: list[str]):
+    """The student's configuration, as Hydra composes it; a composition error is a failure."""
+    from hydra import compose, initialize_config_dir
     from hydra.errors import HydraException
     from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
 
-    from reproml.config import load_config, validate_config
-    from reproml.models import build_model
-
-    with tempfile.TemporaryDirectory() as tmp:
-        conf = Path(tmp) / "my_conf"
-        conf.mkdir()
-        call(add_wide_cnn, conf, what="add_wide_cnn(conf_dir)")
-        option = conf / "model" / "wide_cnn.yaml"
-        expect(
-            option.is_file(),
-            f"no file model/wide_cnn.yaml in the folder given; it holds "
-            f"{sorted(str(p.relative_to(conf)) for p in conf.rglob('*'))}.",
-            "an option of the group `model` is a file in the folder `model/` named after it.",
-        )
-        try:
-            cfg = load_config([f"hydra.searchpath=[file://{conf}]", "model=wide_cnn"])
-        except HydraException as error:
-            raise CheckFailed(
-                f"Hydra cannot compose model=wide_cnn: {error}".replace("\n", " "),
-                "the file must hold the model's keys only, with no `model:` line on top.",
-            ) from None
-        model = OmegaConf.to_container(cfg.model)
-        expect(
-            model == WIDE_CNN,
-            f"model=wide_cnn composes to {model}, expected {WIDE_CNN}.",
-            "one key per line, like conf/model/cnn.yaml, with the values asked for.",
-        )
-        try:
-            validate_config(cfg)
-            build_model(cfg.model)
-        except ReproMLError as error:
-            raise CheckFailed(f"the option composes but cannot be used: {error}") from None
+    text = " ".join(overrides) or "(no overrides)"
+    if not (conf / "config.yaml").is_file():
+        raise CheckFailed("there is no conf/config.yaml.", "the primary config is config.yaml.")
+    stub = (conf / "config.yaml").read_text()
+    if "YOUR CODE HERE" in stub and "defaults" not in stub:
+        raise CheckFailed("conf/config.yaml is not written yet.")
+    try:
+        with initialize_config_dir(version_base="1.3", config_dir=str(conf.resolve())):
+            cfg = compose(config_name="config", overrides=overrides)
+    except (HydraException, OmegaConfBaseException, ValueError) as error:
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckFailed(
+            f"Hydra cannot compose your configuration with {text}: {first}",
+            "each group is a folder, each option a file in it named after the option, and "
+            "config.yaml lists the default option of each group.",
+        ) from None
+    return OmegaConf.to_container(cfg, resolve=True)
 
 
-@exercise("3.1", "read a Hydra sweep folder into a table", points=2)
-def exercise_3_1(sweep_table: Any) -> None:
+def _defaults_list(conf: Path) -> list:
+    import yaml
+
+    try:
+        loaded = yaml.safe_load((conf / "config.yaml").read_text()) or {}
+    except yaml.YAMLError as error:
+        raise CheckFailed(f"conf/config.yaml is not valid YAML: {error}") from None
+    return loaded.get("defaults") or [] if isinstance(loaded, dict) else []
+
+
+@exercise(
+    "3.1",
+    "config groups: one folder per group, one file per option",
+    points=3,
+    hint="conf/config.yaml starts with `defaults:` then `- data: fashion_mnist`, "
+    "`- model: mlp`, ... and `- _self_`; conf/optimizer/sgd.yaml holds `name: sgd`, `lr:` and "
+    "`momentum:`, nothing of Adam's; hydra.compose(config_name='config', overrides=[...]) "
+    "inside hydra.initialize_config_dir(version_base='1.3', config_dir=...) shows the result.",
+)
+def exercise_3_1(app: Any) -> None:
+    _, conf = _app(app)
     rng = random.Random()
-    with tempfile.TemporaryDirectory() as tmp:
-        sweep = Path(tmp) / "multirun" / "2026-11-23" / "10-00-00"
-        expected = []
-        jobs = [(m, o) for m in ("logreg", "mlp", "cnn") for o in ("sgd", "adam")]
-        rng.shuffle(jobs)
-        for number, (model, optimizer) in enumerate(jobs[: rng.randint(3, 6)]):
-            job = sweep / str(number)
-            (job / ".hydra").mkdir(parents=True)
-            lr = rng.choice([0.1, 0.01, 0.001])
-            config = {
-                "model": {"name": model},
-                "optimizer": {"name": optimizer, "lr": lr},
-                "seed": 42,
-            }
-            (job / ".hydra" / "config.yaml").write_text(yaml.safe_dump(config))
-            accuracy = round(rng.uniform(0.5, 0.9), 4)
-            (job / "metrics.json").write_text(json.dumps({"test_accuracy": accuracy}))
-            expected.append((model, optimizer, lr, accuracy))
-        (sweep / "multirun.yaml").write_text("hydra: {}\n")
-        crashed = sweep / str(len(expected))  # a job that crashed: config but no metrics
-        (crashed / ".hydra").mkdir(parents=True)
-        (crashed / ".hydra" / "config.yaml").write_text(yaml.safe_dump(config))
+    defaults = _defaults_list(conf)
+    expect(
+        "_self_" in defaults,
+        "config.yaml's defaults list has no `_self_`.",
+        "say where the values of config.yaml itself go relative to the groups; the course "
+        "puts them after, so that they win.",
+    )
+    groups = {next(iter(d)) for d in defaults if isinstance(d, dict)}
+    for group in ("data", "trainer", "model", "optimizer"):
+        expect(
+            group in groups,
+            f"config.yaml's defaults list chooses no option of the group {group!r}.",
+            "each group used by the run needs a default option.",
+        )
+    default = _compose(conf, [])
+    expect(
+        default.get("optimizer", {}).get("name") == "adam"
+        and default.get("model", {}).get("name") == "mlp",
+        f"by default the run should use model=mlp and optimizer=adam, got model="
+        f"{default.get('model', {}).get('name')!r}, optimizer="
+        f"{default.get('optimizer', {}).get('name')!r}.",
+        "the defaults list chooses the default option of each group.",
+    )
+    expect(
+        isinstance(default.get("seed"), int),
+        "the configuration has no integer `seed` at its top level.",
+        "values that belong to no group go in config.yaml itself.",
+    )
+    lr = rng.choice([0.02, 0.07, 0.3])
+    for name, own in OWN_KEYS.items():
+        cfg = _compose(conf, [f"optimizer={name}", f"optimizer.lr={lr}"])
+        optimizer = cfg.get("optimizer", {})
+        expect(
+            optimizer.get("name") == name and optimizer.get("lr") == lr,
+            f"optimizer={name} optimizer.lr={lr} composes to {optimizer}.",
+            "each option file sets `name` (the optimizer the course builds) and `lr`.",
+        )
+        others = set().union(*(k for n, k in OWN_KEYS.items() if n != name))
+        expect(
+            own <= set(optimizer) and not others & set(optimizer),
+            f"optimizer={name} composes to {optimizer}: it should have "
+            f"{', '.join(sorted(own))} and none of {', '.join(sorted(others))}.",
+            "an option holds only its own parameters: that is what chapter 02's flat "
+            "namespace could not do.",
+        )
+    logreg = _compose(conf, ["model=logreg"])["model"]
+    expect(
+        logreg == {"name": "logreg"},
+        f"model=logreg composes to {logreg}: a logistic regression has no parameters.",
+        "the option file holds only its name.",
+    )
+    from reproml.config import validate_config
+    from reproml.errors import ConfigError
 
-        table = call(sweep_table, sweep, what="sweep_table(sweep_dir)")
-        columns = ["model", "optimizer", "lr", "test_accuracy"]
-        expect(
-            hasattr(table, "columns") and all(c in table.columns for c in columns),
-            f"the table should have the columns {columns}, got "
-            f"{list(getattr(table, 'columns', []))}.",
-            "build one dict per job with those keys, then pandas.DataFrame(rows).",
+    hidden = [rng.choice([32, 64, 96])]
+    try:
+        validate_config(_compose(conf, [f"model.hidden_sizes={hidden}"]))
+    except ConfigError as error:
+        raise CheckFailed(
+            f"the composed configuration is not one the course can run: {error}"
+        ) from None
+
+
+def _read_json(path: Path, what: str) -> dict:
+    if not path.is_file():
+        raise CheckFailed(
+            f"{what} was not written: no {path.name} in the run's folder {path.parent}.",
+            "with version_base='1.3' Hydra does not change the working directory: ask it where "
+            "this run's folder is.",
         )
-        rows = sorted(tuple(row) for row in table[columns].itertuples(index=False))
+    try:
+        return json.loads(path.read_text())
+    except ValueError:
+        raise CheckFailed(f"{path.name} is not JSON.") from None
+
+
+def _same_metrics(metrics: dict, expected: dict, shown: str) -> None:
+    wrong = {k: (metrics.get(k), v) for k, v in expected.items() if metrics.get(k) != v}
+    expect(
+        not wrong,
+        f"`{shown}` did not train the configuration Hydra composed: the course's training "
+        "code gives "
+        + ", ".join(f"{k}={v:.4f}" for k, (_, v) in wrong.items())
+        + ", the app saved "
+        + ", ".join(f"{k}={got}" for k, (got, _) in wrong.items())
+        + ".",
+        "train with the configuration the decorated function receives, not one of your own.",
+    )
+
+
+@exercise(
+    "3.2",
+    "a Hydra application: @hydra.main",
+    points=3,
+    hint="@hydra.main(version_base='1.3', config_path='conf', config_name='config') on "
+    "def main(cfg: DictConfig) -> float; reproml.training.train(cfg); "
+    "hydra.core.hydra_config.HydraConfig.get().runtime.output_dir is this run's folder; "
+    "call main() under `if __name__ == '__main__':`.",
+)
+def exercise_3_2(app: Any) -> None:
+    from reproml.training import train
+
+    folder, conf = _app(app)
+    program = folder / "train.py"
+    expect(program.is_file(), f"there is no {program}.", "run the cell that writes it.")
+    rng = random.Random()
+    overrides = [
+        "optimizer=sgd",
+        f"optimizer.lr={rng.choice([0.02, 0.05, 0.1])}",
+        f"optimizer.momentum={rng.choice([0.5, 0.8])}",
+        f"model.hidden_sizes=[{rng.choice([32, 64, 96])}]",
+        f"seed={rng.randint(0, 9999)}",
+        *quick_overrides(),
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        run_dir = Path(tmp) / "run"
+        args = [*overrides, f"hydra.run.dir={run_dir}"]
+        shown = command_line(program, overrides)
+        # From another folder than the app's; with warnings, to see Hydra's about version_base.
+        done = run_program(program, args, cwd=Path(tmp), what=shown, warnings=True)
         expect(
-            len(rows) == len(expected),
-            f"the table has {len(rows)} rows for {len(expected)} finished jobs.",
-            "one row per job folder that has a metrics.json; skip a job that crashed (no "
-            "metrics.json) and files such as multirun.yaml.",
+            done.returncode == 0,
+            f"`{shown}` failed (exit code {done.returncode}): {last_lines(done.stderr)}",
+            "run the same command in a terminal and read the whole error.",
         )
         expect(
-            rows == sorted(expected),
-            f"the rows do not match the jobs' files: got {rows[:2]}..., "
-            f"expected {sorted(expected)[:2]}...",
-            "model.name and optimizer.name/lr come from .hydra/config.yaml, test_accuracy "
-            "from metrics.json.",
+            "version_base" not in done.stderr,
+            "Hydra warns that version_base is not set: the app then runs with Hydra 1.1's "
+            "old behaviour (it changes the working directory, among other things).",
+            "say which Hydra behaviour the app was written for, in the decorator.",
+        )
+        expect(
+            (run_dir / ".hydra" / "config.yaml").is_file(),
+            f"`{shown}` left no .hydra/config.yaml in the run's folder.",
+            "the app must be run through Hydra's decorator, which saves the configuration.",
+        )
+        saved = _saved_config(run_dir / ".hydra" / "config.yaml")
+        expected = _compose(conf, overrides)
+        expect(
+            saved == expected,
+            "the .hydra/config.yaml of the run is not the configuration these overrides compose.",
+            "let Hydra compose the configuration from the command line.",
+        )
+        metrics = _read_json(run_dir / "metrics.json", "the metrics of the run")
+        _same_metrics(metrics, train(expected).metrics, shown)
+
+
+def _saved_config(path: Path) -> dict:
+    """A run's .hydra/config.yaml, interpolations resolved where they can be."""
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
+    saved = OmegaConf.load(path)
+    try:
+        return OmegaConf.to_container(saved, resolve=True)
+    except OmegaConfBaseException:  # e.g. ${hydra:...}, which only a running app resolves
+        return OmegaConf.to_container(saved)
+
+
+@exercise(
+    "3.3",
+    "an experiment preset, and a --multirun sweep",
+    points=2,
+    hint="the preset's first line is `# @package _global_`, then `defaults:` with "
+    "`- override /model: logreg` and `- override /optimizer: sgd`, then the values; "
+    "`experiment: null` in config.yaml's defaults list (after `_self_`) makes "
+    "`experiment=fast_sgd` work; `python train.py -m optimizer=sgd,adam seed=1,2` sweeps.",
+)
+def exercise_3_3(app: Any) -> None:
+    folder, conf = _app(app)
+    preset = conf / "experiment" / "fast_sgd.yaml"
+    expect(
+        preset.is_file(),
+        "there is no experiment/fast_sgd.yaml in conf/.",
+        "a preset is an option of the group `experiment`.",
+    )
+    header = []  # Hydra's rule: `# @key value` lines at the very top (blank lines skipped)
+    for line in preset.read_text().splitlines():
+        if not line.strip():
+            continue
+        if not re.match(r"\s*#\s*@", line):
+            break
+        header.append(" ".join(line.lstrip("# ").split()))
+    expect(
+        "@package _global_" in header,
+        "experiment/fast_sgd.yaml does not start with `# @package _global_` (Hydra reads it "
+        "only before any other line, comment or not).",
+        "without it, Hydra puts the preset's keys under `experiment.` instead of at the top.",
+    )
+    try:
+        cfg = _compose(conf, ["experiment=fast_sgd"])
+    except CheckFailed:
+        cfg = _compose(conf, ["+experiment=fast_sgd"])
+    got = {
+        "model": cfg.get("model", {}).get("name"),
+        "optimizer": cfg.get("optimizer", {}).get("name"),
+        "lr": cfg.get("optimizer", {}).get("lr"),
+        "epochs": cfg.get("trainer", {}).get("epochs"),
+    }
+    wanted = {"model": "logreg", "optimizer": "sgd", "lr": 0.1, "epochs": 3}
+    expect(
+        got == wanted and "experiment" not in cfg,
+        f"experiment=fast_sgd composes to {got}"
+        + (" with an `experiment` key" if "experiment" in cfg else "")
+        + f"; expected {wanted}.",
+        "a preset changes several groups at once: it replaces their options (override) and "
+        "then sets values, at the top level of the configuration.",
+    )
+    _check_sweep(folder / "train.py")
+
+
+def _check_sweep(program: Path) -> None:
+    rng = random.Random()
+    seeds = rng.sample(range(1000), 2)
+    overrides = ["optimizer=sgd,adam", f"seed={seeds[0]},{seeds[1]}", "model=logreg"]
+    overrides += quick_overrides()
+    with tempfile.TemporaryDirectory() as tmp:
+        sweep = Path(tmp) / "sweep"
+        shown = command_line(program, ["-m", *overrides[:2]])
+        done = run_program(
+            program, ["-m", *overrides, f"hydra.sweep.dir={sweep}"], cwd=Path(tmp), what=shown
+        )
+        expect(
+            done.returncode == 0,
+            f"`{shown}` failed (exit code {done.returncode}): {last_lines(done.stderr)}",
+        )
+        import yaml
+
+        jobs = sorted(p for p in sweep.iterdir() if p.is_dir()) if sweep.is_dir() else []
+        combos = set()
+        for job in jobs:
+            config = job / ".hydra" / "config.yaml"
+            if config.is_file() and (job / "metrics.json").is_file():
+                saved = yaml.safe_load(config.read_text())
+                combos.add((saved["optimizer"]["name"], saved["seed"]))
+        wanted = {(o, s) for o in ("sgd", "adam") for s in seeds}
+        expect(
+            combos == wanted,
+            f"`{shown}` should leave 4 job folders with a config and metrics, one per "
+            f"combination {sorted(wanted)}; found {sorted(combos)}.",
+            "each job of a sweep is one call of the decorated function, in its own folder.",
         )

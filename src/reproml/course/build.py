@@ -2,9 +2,11 @@
 
 nbgrader's ``ClearSolutions`` replaces each ``### BEGIN SOLUTION`` ... ``### END SOLUTION``
 region with a stub; the text after ``BEGIN SOLUTION`` on the marker line becomes the stub's
-one-line instruction. Outputs are cleared, everything else is kept as written. Each student
-notebook also gets its Colab and Binder badges and the Colab setup cell (``course/launch.py``),
-and the README's chapter table is regenerated with the same links.
+one-line instruction. In Python the stub raises NotImplementedError; in a cell that writes a
+YAML file (``%%writefile conf/x.yaml``) it is a comment, so the file stays valid YAML.
+Outputs are cleared, everything else is kept as written. Each student notebook also gets its
+Colab and Binder badges and the Colab setup cell (``course/launch.py``), and the README's
+chapter table is regenerated with the same links.
 """
 
 from __future__ import annotations
@@ -25,6 +27,8 @@ BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
 DEFAULT_INSTRUCTION = "write your code here, then run the check cell below"
 _PLACEHOLDER = "__REPROML_INSTRUCTION__"
+PYTHON_STUB = f"# YOUR CODE HERE\nraise NotImplementedError({_PLACEHOLDER})"
+YAML_STUB = f"# YOUR CODE HERE: {_PLACEHOLDER}"  # a file that is written stays valid YAML
 
 
 def _clear_solutions():
@@ -44,19 +48,26 @@ def _clear_solutions():
                 for line in cell.source.split("\n")
                 if "BEGIN SOLUTION" in line
             ]
+            yaml = _writes_yaml(cell.source)
+            self.code_stub = {language: YAML_STUB if yaml else PYTHON_STUB}
             replaced = super()._replace_solution_region(cell, language)
             for text in instructions:
-                cell.source = cell.source.replace(_PLACEHOLDER, json.dumps(text), 1)
+                quoted = text if yaml else json.dumps(text)
+                cell.source = cell.source.replace(_PLACEHOLDER, quoted, 1)
             return replaced
 
     return ClearSolutionsWithInstructions(
         enforce_metadata=False,
         begin_solution_delimeter=BEGIN,
         end_solution_delimeter=END,
-        code_stub={
-            "python": f"# YOUR CODE HERE\nraise NotImplementedError({_PLACEHOLDER})",
-        },
+        code_stub={"python": PYTHON_STUB},
     )
+
+
+def _writes_yaml(source: str) -> bool:
+    """A ``%%writefile something.yaml`` cell: its stub must be YAML (a comment), not Python."""
+    first = source.split("\n", 1)[0].strip()
+    return first.startswith("%%writefile") and first.endswith((".yaml", ".yml"))
 
 
 def build_student_notebook(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -78,8 +79,11 @@ def kernel_environment(quick: bool) -> dict[str, str]:
     """This process's environment with quick mode set, for a kernel to start with.
 
     Passed to the kernel rather than set in ``os.environ``, so notebooks can run in threads.
+    This Python's folder comes first on the PATH, as in ``uv run jupyter lab``: a notebook's
+    ``!python script.py`` and ``!reproml-train`` run the course's environment.
     """
-    return {**os.environ, QUICK_ENV: "1" if quick else "0"}
+    path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
+    return {**os.environ, "PATH": path, QUICK_ENV: "1" if quick else "0"}
 
 
 def notebook_client(nb: NotebookNode, path: Path, timeout: int, **options: Any) -> NotebookClient:

@@ -253,7 +253,8 @@ class MlflowTracker(Tracker):
     def _log_results(self, result: TrainingResult) -> None:
         import mlflow
 
-        mlflow.log_metrics({**result.metrics, "train_seconds": result.seconds})
+        final = {k: v for k, v in result.metrics.items() if k not in EPOCH_METRICS}
+        mlflow.log_metrics({**final, "train_seconds": result.seconds})  # val_accuracy: per epoch
         mlflow.log_dict(
             {"classes": list(CLASSES), "matrix": result.confusion_matrix.tolist()},
             "confusion_matrix.json",
