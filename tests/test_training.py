@@ -68,8 +68,16 @@ def test_learning_rate_schedules(make_config, data):
         make_config(["model=logreg", "trainer.epochs=2", "trainer.lr_schedule=constant"]), data=data
     )
     lr = cosine.config.optimizer.lr
-    assert cosine.history[0].learning_rate == pytest.approx(lr / 2, rel=0.05)
-    assert cosine.history[-1].learning_rate == pytest.approx(0.0, abs=1e-12)
+    steps = math.ceil(len(data.train) / cosine.config.trainer.batch_size)  # per epoch
+
+    def cosine_at(step: int) -> float:
+        return lr * (1 + math.cos(math.pi * step / (2 * steps))) / 2
+
+    # The rate each epoch's last step used: never the 0 the schedule reaches after the very
+    # last step, when nothing trains any more.
+    assert cosine.history[0].learning_rate == pytest.approx(cosine_at(steps - 1), rel=1e-6)
+    assert cosine.history[-1].learning_rate == pytest.approx(cosine_at(2 * steps - 1), rel=1e-6)
+    assert cosine.history[-1].learning_rate > 0
     assert [r.learning_rate for r in constant.history] == [lr, lr]
 
 
@@ -123,3 +131,10 @@ def test_predict_keeps_the_model_mode(data):
     predictions = predict(model, data.test, batch_size=64)
     assert predictions.shape == (len(data.test),)
     assert model.training
+
+
+def test_the_trained_model_comes_back_ready_for_inference(make_config):
+    """Evaluation mode and PyTorch's default layout: what exporting it (log_model) needs."""
+    result = train(make_config(["model=cnn"]))
+    assert not result.model.training
+    assert all(p.is_contiguous() for p in result.model.parameters())

@@ -85,9 +85,11 @@ def setup_course(quick: bool | None = None, extra_overrides: Sequence[str] = ())
     os.environ.setdefault("MLFLOW_TRACKING_URI", default_tracking_uri())
     os.environ[QUICK_ENV] = "1" if is_quick else "0"
     setup = CourseSetup(is_quick, data_root, [*overrides, *extra_overrides])
-    # A new store's "Creating initial MLflow database tables" notes: nothing to act on.
+    # A new store's "Creating initial MLflow database tables" notes, and log_model's remark
+    # that a uv environment has no pip: nothing a student can act on.
     for name in ("mlflow.store.db.utils", "alembic"):
         logging.getLogger(name).setLevel(logging.WARNING)
+    logging.getLogger("mlflow.utils.environment").setLevel(logging.ERROR)
     _show_figures_inline()
     print(setup.describe())
     return setup
@@ -132,3 +134,22 @@ def course_folder(name: str, fresh: bool = False) -> Path:
         shutil.rmtree(folder)
     folder.mkdir(parents=True, exist_ok=True)
     return folder
+
+
+def fresh_experiment(name: str) -> str:
+    """Make ``name`` the active MLflow experiment of the course's store, without the runs an
+    earlier execution of the notebook left in it (they go to MLflow's trash, where
+    ``mlflow gc`` deletes them for good), so that tables and figures show this execution's
+    runs only. Returns its id."""
+    import mlflow
+    from mlflow import MlflowClient
+
+    from reproml.tracking.stores import experiment_id
+
+    uri = mlflow.get_tracking_uri()
+    found = experiment_id(uri, name)  # created beside the store's file if new, not in ./mlruns
+    client = MlflowClient(uri)
+    for run in client.search_runs([found], max_results=50_000):
+        client.delete_run(run.info.run_id)
+    mlflow.set_experiment(experiment_id=found)
+    return found

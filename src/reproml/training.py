@@ -35,7 +35,7 @@ class EpochRecord:
     train_loss: float  # mean cross-entropy over the epoch's batches, dropout on
     train_accuracy: float
     val_accuracy: float  # nan when there is no validation split
-    learning_rate: float  # at the end of the epoch
+    learning_rate: float  # the one the epoch's last step used (a schedule's last is 0)
     seconds: float
 
 
@@ -113,18 +113,29 @@ def train(
     train_split, val_split, test_split = (s.to(device) for s in (data.train, data.val, data.test))
     shuffle = torch.Generator().manual_seed(cfg.seed)  # batch order, independent of model RNG
     history: list[EpochRecord] = []
-    for epoch in range(1, trainer.epochs + 1):
-        record = _train_one_epoch(
-            model, optimizer, schedule, train_split, val_split, epoch, cfg, shuffle, callbacks
-        )
-        history.append(record)
-        log.info(
-            "epoch %d/%d train_loss=%.4f train_accuracy=%.4f val_accuracy=%.4f (%.1fs)",
-            epoch, trainer.epochs, record.train_loss, record.train_accuracy,
-            record.val_accuracy, record.seconds,
-        )  # fmt: skip
-        for callback in callbacks:
-            callback.on_epoch_end(record)
+    # One bar for the whole run, gone when it ends: the log has a line per epoch, and a
+    # notebook that trains 24 models would otherwise keep 24 x 15 finished bars on screen.
+    bar = tqdm(
+        total=trainer.epochs * len(train_split),
+        unit="img",
+        disable=not trainer.progress,
+        leave=False,
+    )
+    with bar:
+        for epoch in range(1, trainer.epochs + 1):
+            bar.set_description(f"{cfg.model.name} epoch {epoch}/{trainer.epochs}")
+            record = _train_one_epoch(
+                model, optimizer, schedule, train_split, val_split, epoch, cfg, shuffle,
+                callbacks, bar,
+            )  # fmt: skip
+            history.append(record)
+            log.info(
+                "epoch %d/%d train_loss=%.4f train_accuracy=%.4f val_accuracy=%.4f (%.1fs)",
+                epoch, trainer.epochs, record.train_loss, record.train_accuracy,
+                record.val_accuracy, record.seconds,
+            )  # fmt: skip
+            for callback in callbacks:
+                callback.on_epoch_end(record)
 
     predictions = predict(model, test_split, trainer.eval_batch_size)
     matrix = confusion_matrix(predictions, test_split.labels, NUM_CLASSES)
@@ -137,6 +148,10 @@ def train(
     }
     seconds = time.perf_counter() - started
     log.info("Trained and tested in %.1fs on %s", seconds, device)
+    # Returned ready for inference, as whoever uses it next expects: in evaluation mode
+    # (mlflow.pytorch.log_model exports the model in the mode it is in, dropout included)
+    # and in PyTorch's default layout (exporting warns about channels-last weights).
+    model = model.to(memory_format=torch.contiguous_format).eval()
     return TrainingResult(
         metrics=metrics,
         history=history,
@@ -175,50 +190,42 @@ def _train_one_epoch(
     cfg: DictConfig,
     shuffle: torch.Generator,
     callbacks: Sequence[Callback],
+    bar: tqdm,
 ) -> EpochRecord:
     started = time.perf_counter()
     model.train()
     # Running sums stay on the device: reading them every batch would stall a GPU.
     loss_sum = torch.zeros((), device=train_split.labels.device)
     correct = torch.zeros((), dtype=torch.long, device=train_split.labels.device)
-    bar = tqdm(
-        total=len(train_split),
-        desc=f"epoch {epoch}/{cfg.trainer.epochs}",
-        unit="img",
-        disable=not cfg.trainer.progress,
-        leave=True,
+    learning_rate = schedule.get_last_lr()[0]  # the rate this epoch's last step used
+    for batch, (inputs, labels) in enumerate(train_split.batches(cfg.trainer.batch_size, shuffle)):
+        logits = model(inputs)  # (batch, 10)
+        loss = F.cross_entropy(logits, labels)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        learning_rate = schedule.get_last_lr()[0]
+        optimizer.step()
+        schedule.step()
+        loss_sum += loss.detach() * len(labels)
+        correct += (logits.argmax(dim=1) == labels).sum()
+        bar.update(len(labels))
+        for callback in callbacks:
+            callback.on_batch_end(epoch, batch, loss)
+    val_accuracy = accuracy(
+        predict(model, val_split, cfg.trainer.eval_batch_size), val_split.labels
     )
-    with bar:
-        for batch, (inputs, labels) in enumerate(
-            train_split.batches(cfg.trainer.batch_size, shuffle)
-        ):
-            logits = model(inputs)  # (batch, 10)
-            loss = F.cross_entropy(logits, labels)
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            optimizer.step()
-            schedule.step()
-            loss_sum += loss.detach() * len(labels)
-            correct += (logits.argmax(dim=1) == labels).sum()
-            bar.update(len(labels))
-            for callback in callbacks:
-                callback.on_batch_end(epoch, batch, loss)
-        val_accuracy = accuracy(
-            predict(model, val_split, cfg.trainer.eval_batch_size), val_split.labels
-        )
-        record = EpochRecord(
-            epoch=epoch,
-            train_loss=loss_sum.item() / len(train_split),
-            train_accuracy=correct.item() / len(train_split),
-            val_accuracy=val_accuracy,
-            learning_rate=schedule.get_last_lr()[0],
-            seconds=time.perf_counter() - started,
-        )
-        bar.set_postfix(
-            loss=f"{record.train_loss:.3f}",
-            acc=f"{record.train_accuracy:.3f}",
-            val_acc=f"{record.val_accuracy:.3f}",
-        )
+    record = EpochRecord(
+        epoch=epoch,
+        train_loss=loss_sum.item() / len(train_split),
+        train_accuracy=correct.item() / len(train_split),
+        val_accuracy=val_accuracy,
+        learning_rate=learning_rate,
+        seconds=time.perf_counter() - started,
+    )
+    bar.set_postfix(
+        loss=f"{record.train_loss:.3f}", acc=f"{record.train_accuracy:.3f}",
+        val_acc=f"{record.val_accuracy:.3f}",
+    )  # fmt: skip
     return record
 
 

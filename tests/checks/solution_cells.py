@@ -31,3 +31,17 @@ def mutate(text: str, old: str, new: str) -> str:
     """``text`` with ``old`` replaced once; the test fails loudly if the solution changed."""
     assert old in text, f"the solution no longer contains {old!r}"
     return text.replace(old, new, 1)
+
+
+def code_cell(notebook: str, contains: str) -> str:
+    """The code of the solution cell that contains ``contains`` (markers removed)."""
+    nb = nbformat.read(SOLUTIONS / notebook, as_version=4)
+    (source,) = [c.source for c in nb.cells if c.cell_type == "code" and contains in c.source]
+    return _without_markers(source) + "\n"
+
+
+def define(code: str, name: str, namespace: dict | None = None):
+    """Run a cell's code and return the function it defines (what the notebook would)."""
+    namespace = dict(namespace or {})
+    exec(compile(code, f"<{name}>", "exec"), namespace)  # our own solution's code
+    return namespace[name]

@@ -5,7 +5,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from reproml.course.execute import execute_in_place
+from reproml.course.execute import WIDGET, execute_in_place
 from reproml.course.notebooks import read_notebook, write_notebook
 from reproml.errors import ReproMLError
 from reproml.paths import repository_root
@@ -44,3 +44,33 @@ def test_a_failing_notebook_is_left_unchanged(tmp_path):
     with pytest.raises(ReproMLError, match=r"broken\.ipynb failed, left unchanged: ZeroDivision"):
         execute_in_place(path)
     assert path.read_text() == before
+
+
+def test_progress_bars_are_not_kept_in_the_outputs():
+    from reproml.course.execute import without_progress_bars
+
+    nb = notebook("bars")
+    nb.cells[0].outputs = [
+        nbformat.v4.new_output(
+            "display_data",
+            data={"text/plain": "  0%|          | 0/10", WIDGET: {"model_id": "x"}},
+        ),
+        nbformat.v4.new_output(
+            "stream",
+            name="stderr",
+            text="epoch 1/3:   0%|    | 0/4896 [00:00<?, ?img/s]\n"
+            "epoch 1/3:  50%|██  | 2448/4896 [00:03<00:03, 755.95img/s, acc=0.7]\n"
+            "val_accuracy=0.8 test_accuracy=0.7\n",
+        ),
+        nbformat.v4.new_output("stream", name="stdout", text="step 1\rstep 2\rdone\r\n"),
+        nbformat.v4.new_output("stream", name="stderr", text="\r\r"),
+        nbformat.v4.new_output("stream", name="stdout", text="kept: 50% | of 2/4 runs\n"),
+    ]
+    nb.cells.append(nbformat.v4.new_markdown_cell("text"))
+    outputs = without_progress_bars(nb).cells[0].outputs
+    assert "outputs" not in nb.cells[1]  # a markdown cell has none, and must not get any
+    assert [o.text for o in outputs] == [
+        "val_accuracy=0.8 test_accuracy=0.7\n",
+        "done\n",
+        "kept: 50% | of 2/4 runs\n",
+    ]

@@ -20,6 +20,7 @@ from reproml.checks.scripts import command_line, last_lines, run_program
 from reproml.config import quick_overrides
 
 OWN_KEYS = {"sgd": {"momentum"}, "adam": {"betas"}}  # what only that optimizer has
+GROUP_FILES = [("model", "mlp"), ("model", "logreg"), ("optimizer", "sgd"), ("optimizer", "adam")]
 
 
 def _app(app: Any) -> tuple[Path, Path]:
@@ -30,6 +31,19 @@ def _app(app: Any) -> tuple[Path, Path]:
         "run the cells that write the application's files first.",
     )
     return folder, folder / "conf"
+
+
+def _written(conf: Path, *names: str) -> None:
+    """Each file exists and holds more than comments (a student notebook's stub is one)."""
+    for name in names:
+        path = conf / name
+        expect(path.is_file(), f"there is no conf/{name}.", "run the cell that writes it.")
+        lines = [line.strip() for line in path.read_text().splitlines()]
+        expect(
+            any(line and not line.startswith("#") for line in lines),
+            f"conf/{name} is not written yet (it holds only comments).",
+            "replace the `# YOUR CODE HERE` line with the file's content, then run the cell.",
+        )
 
 
 def _compose(conf: Path, overrides: list[str]):
@@ -79,6 +93,7 @@ def _defaults_list(conf: Path) -> list:
 )
 def exercise_3_1(app: Any) -> None:
     _, conf = _app(app)
+    _written(conf, "config.yaml", *(f"{g}/{o}.yaml" for g, o in GROUP_FILES))
     rng = random.Random()
     defaults = _defaults_list(conf)
     expect(
@@ -256,6 +271,7 @@ def exercise_3_3(app: Any) -> None:
         "there is no experiment/fast_sgd.yaml in conf/.",
         "a preset is an option of the group `experiment`.",
     )
+    _written(conf, "experiment/fast_sgd.yaml")
     header = []  # Hydra's rule: `# @key value` lines at the very top (blank lines skipped)
     for line in preset.read_text().splitlines():
         if not line.strip():

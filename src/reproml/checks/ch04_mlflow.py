@@ -1,9 +1,17 @@
-"""Chapter 04: MLflow. Each check works in a throwaway SQLite store and restores yours after."""
+"""Chapter 04: MLflow tracking written by the student. Each check logs into a throwaway SQLite
+store of its own and puts the notebook's tracking URI and experiment back afterwards.
+
+4.1 runs the student's ``train_and_track`` on a fresh configuration and reads the run back:
+the parameters are the configuration that ran, every epoch metric has one value per epoch at
+its step, the model reloads and predicts as trained, the data set is a run input; then it makes
+training fail mid-run, and the run must end FAILED, never RUNNING. 4.2 asks for the best
+finished run on validation among runs where the test set would choose another.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import json
+import math
 import random
 import tempfile
 from collections.abc import Iterator
@@ -11,117 +19,326 @@ from pathlib import Path
 from typing import Any
 
 from reproml.checks.base import CheckFailed, call, exercise, expect
-from reproml.data import CLASSES
+
+EPOCH_METRICS = ("train_loss", "val_accuracy")
 
 
 @contextlib.contextmanager
-def _scratch_store() -> Iterator[Path]:
+def _scratch_store(experiment: str) -> Iterator[Path]:
+    """A store and an active experiment of the check's own; everything put back after."""
     import mlflow
+    from mlflow.tracking import fluent
 
     if mlflow.active_run() is not None:
         raise CheckFailed(
             "an MLflow run is still active in this notebook, so the check cannot start its own.",
-            "run mlflow.end_run() (or use `with mlflow.start_run():`), then this cell again.",
+            "end it (mlflow.end_run()), then run this cell again; a `with` block ends it for you.",
         )
-    previous = mlflow.get_tracking_uri()
+    previous_uri = mlflow.get_tracking_uri()
+    previous_experiment = fluent._active_experiment_id
     with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
         mlflow.set_tracking_uri(f"sqlite:///{tmp}/mlflow.db")
         try:
+            mlflow.create_experiment(experiment, artifact_location=str(Path(tmp) / "artifacts"))
+            mlflow.set_experiment(experiment)
             yield Path(tmp)
         finally:
             while mlflow.active_run() is not None:
                 mlflow.end_run("KILLED")
-            mlflow.set_tracking_uri(previous)
+            mlflow.set_tracking_uri(previous_uri)
+            fluent._active_experiment_id = previous_experiment
 
 
-@exercise("4.1", "log the confusion matrix to the active run", points=2)
-def exercise_4_1(log_confusion_matrix: Any) -> None:
+def _fresh_config(rng: random.Random):
+    from omegaconf import OmegaConf
+
+    from reproml.config import load_config
+
+    config = load_config(
+        [
+            "experiment=quick", "tracking=none", "trainer.progress=false", "trainer.device=cpu",
+            f"model={rng.choice(['logreg', 'mlp'])}", f"optimizer={rng.choice(['sgd', 'adam'])}",
+            f"optimizer.lr={rng.choice([0.003, 0.01, 0.03])}",
+            f"trainer.epochs={rng.choice([2, 3])}", f"seed={rng.randint(0, 9999)}",
+        ]
+    )  # fmt: skip
+    container = OmegaConf.to_container(config, resolve=True)
+    container.pop("tracking")
+    return OmegaConf.create(container)
+
+
+class _FailAtEpoch:
+    """A training callback that fails, as a crash in the middle of training would."""
+
+    def __init__(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def on_batch_end(self, epoch: int, batch: int, loss: Any) -> None:
+        pass
+
+    def on_epoch_end(self, record: Any) -> None:
+        if record.epoch == self.epoch:
+            raise RuntimeError(f"training failed at epoch {self.epoch} (a check's crash)")
+
+
+def _runs(experiment: str) -> list:
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    found = client.get_experiment_by_name(experiment)
+    return client.search_runs([found.experiment_id]) if found else []
+
+
+@exercise(
+    "4.1",
+    "the tracking code: a run, its parameters, epoch metrics, model and data",
+    points=4,
+    hint="`with mlflow.start_run():` around everything; mlflow.log_params("
+    "reproml.config.flatten_config(config)); mlflow.log_metrics({...}, step=record.epoch) in "
+    "on_epoch_end; mlflow.pytorch.log_model(result.model, name='model', input_example=..., "
+    "pip_requirements=[...]); mlflow.log_input(mlflow.data.from_numpy(images, targets=labels),"
+    " context='training').",
+)
+def exercise_4_1(train_and_track: Any) -> None:
     import mlflow
     import torch
 
-    matrix = torch.randint(0, 50, (len(CLASSES), len(CLASSES)))
-    with _scratch_store() as tmp:
-        # Artifacts in the scratch folder too (MLflow's default is ./mlruns in the cwd).
-        mlflow.create_experiment("check-4-1", artifact_location=str(tmp / "artifacts"))
-        mlflow.set_experiment("check-4-1")
-        with mlflow.start_run() as run:
-            call(
-                log_confusion_matrix,
-                matrix,
-                list(CLASSES),
-                what="log_confusion_matrix(matrix, class_names)",
-            )
-            expect(
-                mlflow.active_run() is not None
-                and mlflow.active_run().info.run_id == run.info.run_id,
-                "log_confusion_matrix ended the run, or started another one.",
-                "log into the run that is already active: no start_run or end_run inside.",
-            )
-        names = {a.path for a in mlflow.MlflowClient().list_artifacts(run.info.run_id)}
-        for name in ("confusion_matrix.json", "confusion_matrix.png"):
-            expect(
-                name in names,
-                f"the run has no artifact {name!r}; it has {sorted(names) or 'none'}.",
-                "mlflow.log_dict for the JSON, mlflow.log_figure for the picture, each with "
-                "that artifact file name.",
-            )
-        folder = Path(mlflow.artifacts.download_artifacts(run_id=run.info.run_id, dst_path=tmp))
-        logged = json.loads((folder / "confusion_matrix.json").read_text())
+    from reproml.config import flatten_config
+    from reproml.data import normalize
+    from reproml.training import load_data
+
+    rng = random.Random()
+    config = _fresh_config(rng)
+    experiment = f"check-4-1-{rng.randrange(10**6)}"
+    with _scratch_store(experiment):
+        scratch = mlflow.get_tracking_uri()
+        moved = CheckFailed(
+            "train_and_track changed the tracking URI, so its run went to another store than "
+            "the one the notebook uses.",
+            "log into whatever store and experiment are active: choosing them is the caller's job.",
+        )
+        try:
+            result = call(train_and_track, config, what="train_and_track(config)")
+        except CheckFailed:
+            if mlflow.get_tracking_uri() != scratch:
+                raise moved from None
+            raise
+        if mlflow.get_tracking_uri() != scratch:
+            raise moved
         expect(
-            isinstance(logged, dict) and logged.get("classes") == list(CLASSES),
-            "confusion_matrix.json should hold a key 'classes' with the class names in order.",
+            hasattr(result, "model") and hasattr(result, "metrics"),
+            f"train_and_track should return what train() returns, got {type(result).__name__}.",
+            "return the training result.",
+        )
+        runs = _runs(experiment)
+        expect(
+            len(runs) == 1,
+            f"one call should make one run in the active experiment; found {len(runs)}.",
+            "log into the active experiment of the store the notebook uses: do not set "
+            "another tracking URI or experiment inside the function.",
+        )
+        (run,) = runs
+        expect(
+            mlflow.active_run() is None and run.info.status == "FINISHED",
+            f"after train_and_track the run is {run.info.status}"
+            + (" and still active" if mlflow.active_run() else "")
+            + "; it should be FINISHED.",
+            "end the run when the function ends, whatever happens: a `with` block does it.",
+        )
+        _check_params(run, flatten_config(config))
+        _check_epochs(run.info.run_id, result)
+        test = run.data.metrics.get("test_accuracy")
+        expect(
+            test == result.metrics["test_accuracy"],
+            f"the run's test_accuracy is {test}, the training gave "
+            f"{result.metrics['test_accuracy']}.",
+            "log the final metrics of the result too.",
         )
         expect(
-            logged.get("matrix") == matrix.tolist(),
-            "the 'matrix' in confusion_matrix.json is not the matrix given (checked on a new "
-            "random one).",
-            "a tensor becomes JSON with .tolist().",
+            bool(run.inputs and run.inputs.dataset_inputs),
+            "the run has no data set among its inputs.",
+            "MLflow can record which data a run trained on: log the training split as an input.",
         )
+        model = _logged_model(run.info.run_id)
+        inputs = normalize(load_data(config.data).test.images[:256])
+        with torch.no_grad():
+            reloaded, trained = model(inputs), result.model.cpu().eval()(inputs)
+        # The exported program may round differently in the last bits: scores, not argmaxes.
         expect(
-            (folder / "confusion_matrix.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n",
-            "confusion_matrix.png is not a PNG image.",
-            "reproml.plots.plot_confusion_matrix draws the figure for you.",
+            torch.allclose(reloaded, trained, rtol=1e-4, atol=1e-5),
+            "the logged model, reloaded, does not compute what the trained model computes "
+            f"(largest difference of scores: {(reloaded - trained).abs().max():.3g}).",
+            "log the model that train() returned, after training.",
+        )
+        _check_failure(train_and_track, config, experiment)
+
+
+def _check_params(run, expected: dict[str, Any]) -> None:
+    expected = {key: str(value) for key, value in expected.items()}
+    logged = run.data.params
+    missing = sorted(set(expected) - set(logged))
+    wrong = sorted(k for k in expected if k in logged and logged[k] != expected[k])
+    expect(
+        not missing and not wrong,
+        "the run's parameters are not the configuration that ran: "
+        + (f"missing {', '.join(missing[:4])}" if missing else "")
+        + ("; " if missing and wrong else "")
+        + (
+            f"{wrong[0]}={logged[wrong[0]]!r} but the configuration says {expected[wrong[0]]!r}"
+            if wrong
+            else ""
+        )
+        + ".",
+        "log every value of the configuration given, one parameter per dotted key "
+        "(model.name, optimizer.lr, ...), taken from the configuration, never typed by hand.",
+    )
+
+
+def _check_epochs(run_id: str, result) -> None:
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    epochs = len(result.history)
+    for name in EPOCH_METRICS:
+        history = client.get_metric_history(run_id, name)
+        steps = sorted(m.step for m in history)
+        expect(
+            steps == list(range(1, epochs + 1)),
+            f"the run's {name} has values at steps {steps}; a {epochs}-epoch run should have "
+            f"one per epoch, at steps {list(range(1, epochs + 1))}.",
+            "log each epoch's metrics when the epoch ends, with the epoch number as the step.",
+        )
+        values = [m.value for m in sorted(history, key=lambda m: m.step)]
+        wanted = [getattr(r, name) for r in result.history]
+        expect(
+            all(math.isclose(a, b, rel_tol=1e-6) for a, b in zip(values, wanted, strict=True)),
+            f"the run's {name} per epoch is {[round(v, 4) for v in values]}, the training "
+            f"reported {[round(v, 4) for v in wanted]}.",
+            "log the values of the epoch record the training loop passes to the callback.",
         )
 
 
-@exercise("4.2", "query the best run with mlflow.search_runs", points=2)
-def exercise_4_2(find_best_run: Any) -> None:
+def _logged_model(run_id: str):
+    import mlflow
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    experiment = client.get_run(run_id).info.experiment_id
+    models = client.search_logged_models([experiment], filter_string=f"source_run_id='{run_id}'")
+    expect(
+        bool(models),
+        "the run has no logged model.",
+        "log the trained model with MLflow's PyTorch flavour, inside the run.",
+    )
+    try:
+        return mlflow.pytorch.load_model(models[0].model_uri, map_location="cpu")
+    except Exception as error:
+        raise CheckFailed(f"the logged model does not reload: {error}".splitlines()[0]) from None
+
+
+def _check_failure(train_and_track: Any, config, experiment: str) -> None:
+    import mlflow
+
+    before = {r.info.run_id for r in _runs(experiment)}
+    try:
+        train_and_track(config, callbacks=[_FailAtEpoch(1)])
+    except TypeError as error:
+        if "callbacks" in str(error):
+            raise CheckFailed(
+                "train_and_track(config, callbacks=[...]) is refused: it should accept "
+                "`callbacks` and pass them on to the training.",
+            ) from None
+        raise CheckFailed(f"train_and_track raised TypeError: {error}") from None
+    except RuntimeError:
+        pass
+    else:
+        raise CheckFailed(
+            "when training fails mid-run, train_and_track returned as if nothing happened.",
+            "let the error reach the caller; the run itself must still be ended.",
+        )
+    new = [r for r in _runs(experiment) if r.info.run_id not in before]
+    expect(
+        len(new) == 1,
+        f"the failing call made {len(new)} runs, not one.",
+        "one call, one run.",
+    )
+    expect(
+        new[0].info.status == "FAILED" and mlflow.active_run() is None,
+        f"when training failed mid-run, the run was left {new[0].info.status}"
+        + (" and active" if mlflow.active_run() else "")
+        + ": in the UI it would look like a run still going on, forever. It should be FAILED.",
+        "end the run with the status FAILED when anything inside raises; a `with "
+        "mlflow.start_run():` block does it for you.",
+    )
+
+
+@exercise(
+    "4.2",
+    "the best run on validation, and its test accuracy, reported once",
+    points=2,
+    hint='mlflow.search_runs(experiment_names=[name], filter_string="attributes.status = '
+    "'FINISHED'\", order_by=['metrics.val_accuracy DESC']) returns a pandas table; its "
+    "columns are 'run_id' and 'metrics.<name>'; .dropna(subset=[...]) drops runs without it.",
+)
+def exercise_4_2(best_run: Any) -> None:
     import mlflow
 
     rng = random.Random()
-    metric = rng.choice(["test_accuracy", "test_macro_f1"])
     experiment = f"check-4-2-{rng.randrange(10**6)}"
-    with _scratch_store():
-        mlflow.set_experiment(experiment)
-        values = {}
-        for _ in range(rng.randint(4, 8)):
-            with mlflow.start_run() as run:
-                values[run.info.run_id] = value = round(rng.uniform(0.5, 0.9), 4)
-                mlflow.log_metric(metric, value)
-        with mlflow.start_run():  # a run that crashed before it logged anything
-            pass
-        with mlflow.start_run() as failed:  # best number, but it failed: must not count
-            mlflow.log_metric(metric, 0.99)
+    with _scratch_store(experiment):
+        while True:
+            runs = {f"run{i}": (rng.uniform(0.5, 0.9), rng.uniform(0.5, 0.9)) for i in range(7)}
+            best_val = max(runs, key=lambda r: runs[r][0])
+            if best_val != max(runs, key=lambda r: runs[r][1]):
+                break
+        ids = {}
+        for name, (val, test) in runs.items():
+            with mlflow.start_run(run_name=name) as run:
+                mlflow.log_metrics({"val_accuracy": val, "test_accuracy": test})
+                ids[run.info.run_id] = name
+        with mlflow.start_run() as failed:  # the highest validation accuracy, but it failed
+            mlflow.log_metrics({"val_accuracy": 0.99, "test_accuracy": 0.99})
         mlflow.MlflowClient().set_terminated(failed.info.run_id, "FAILED")
-        mlflow.set_experiment("Default")  # the function must find the experiment by name
-        best = max(values, key=values.get)
-        found = call(
-            find_best_run, experiment, metric, what=f"find_best_run({experiment!r}, {metric!r})"
-        )
-        if found == best:
-            return
+        with mlflow.start_run():  # finished, but logged nothing
+            pass
+        other = mlflow.create_experiment(f"{experiment}-other")
+        with mlflow.start_run(experiment_id=other):  # another experiment entirely
+            mlflow.log_metrics({"val_accuracy": 0.98, "test_accuracy": 0.98})
+        mlflow.set_experiment(experiment)
+        found = call(best_run, experiment, what=f"best_run({experiment!r})")
         expect(
-            isinstance(found, str),
-            f"find_best_run should return a run id (a str), got {type(found).__name__}.",
-            "the run id is in the column 'run_id' of the table search_runs returns.",
+            isinstance(found, tuple) and len(found) == 2,
+            f"best_run should return (run_id, test_accuracy), got {found!r}.",
+            "return a pair: the chosen run's id, and its test accuracy.",
+        )
+        run_id, test = found
+        chosen = ids.get(run_id)
+        expect(
+            run_id != failed.info.run_id,
+            "best_run chose a run that FAILED.",
+            "only finished runs count.",
         )
         expect(
-            found != failed.info.run_id,
-            "find_best_run returned a run that FAILED.",
-            "keep only finished runs: filter_string=\"attributes.status = 'FINISHED'\".",
+            chosen is not None,
+            f"best_run returned {run_id!r}, which is not a finished run of that experiment "
+            "with metrics.",
+            "search the experiment of that name only, and its finished runs.",
         )
-        raise CheckFailed(
-            f"find_best_run returned {found!r}, which is not the finished run with the highest "
-            f"{metric} (checked on a new store with {len(values)} runs).",
-            f"search the experiment by name and sort with order_by=['metrics.{metric} DESC'].",
+        expect(
+            chosen != max(runs, key=lambda r: runs[r][1]),
+            "best_run chose the run with the best *test* accuracy.",
+            "choose on validation; the test accuracy is only reported, for the chosen run.",
+        )
+        expect(
+            chosen == best_val,
+            f"best_run chose a run with val_accuracy={runs[chosen][0]:.4f}, but another "
+            f"finished run has {runs[best_val][0]:.4f} (checked on a new store with "
+            f"{len(runs)} runs).",
+            "sort the finished runs by validation accuracy, best first.",
+        )
+        expect(
+            isinstance(test, float) and math.isclose(test, runs[chosen][1]),
+            f"best_run returned {test!r} as the test accuracy of the chosen run, which "
+            f"logged {runs[chosen][1]:.4f}.",
+            "report the chosen run's test accuracy, not its validation accuracy.",
         )

@@ -36,8 +36,35 @@ def execute_in_place(path: Path, quick: bool = False, timeout: int = 1200) -> fl
     except CellExecutionError as error:
         summary = re.sub(r"\x1b\[[0-9;]*m", "", str(error).strip().splitlines()[-1])
         raise ReproMLError(f"{path.name} failed, left unchanged: {summary}") from None
-    write_notebook(tidy_metadata(relative_paths(nb)), path)
+    write_notebook(tidy_metadata(relative_paths(without_progress_bars(nb))), path)
     return time.perf_counter() - start
+
+
+WIDGET = "application/vnd.jupyter.widget-view+json"
+TQDM_LINE = re.compile(r"\d{1,3}%\|.*\| *\d+/\d+ \[")  # "epoch 1/3:  40%|███  | 96/240 ["
+
+
+def without_progress_bars(nb: NotebookNode) -> NotebookNode:
+    """Outputs as a reader wants them once the run is over: no progress bars, neither
+    widgets (in the file, only their first frame, ``0%|...``) nor a terminal's bars in the
+    output of ``!python ...`` cells (every redraw a line), and what a carriage return
+    overwrote gone, as Jupyter shows it."""
+    for cell in nb.cells:
+        if cell.cell_type != "code":
+            continue
+        kept = []
+        for output in cell.outputs:
+            if WIDGET in output.get("data", {}):
+                continue
+            if output.get("output_type") == "stream":
+                text = output.text.replace("\r\n", "\n")  # a pseudo-terminal's line ends
+                lines = (line.rsplit("\r", 1)[-1] for line in text.split("\n"))
+                output.text = "\n".join(line for line in lines if not TQDM_LINE.search(line))
+                if not output.text.strip():
+                    continue
+            kept.append(output)
+        cell["outputs"] = kept
+    return nb
 
 
 def relative_paths(nb: NotebookNode, root: Path | None = None) -> NotebookNode:

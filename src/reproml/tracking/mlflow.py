@@ -271,9 +271,7 @@ class MlflowTracker(Tracker):
         import mlflow.pytorch
         import torch
 
-        # Back to the default layout: channels-last weights (see runtime.place_model) make
-        # torch.export warn "No complete tensor found in the group" while saving.
-        model = copy.deepcopy(result.model).cpu().to(memory_format=torch.contiguous_format).eval()
+        model = copy.deepcopy(result.model).cpu().eval()
         # uv environments have no pip; MLflow warns about that while writing conda.yaml, and
         # says it found uv.lock: nothing a student can act on.
         with quiet_loggers("mlflow.utils.environment", "mlflow.utils.uv_utils"):
