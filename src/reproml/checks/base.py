@@ -51,7 +51,10 @@ class CheckResult:
         return f"❌ Exercise {self.exercise}: {self.message}{more}"
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """The record the grader reads back (what a second hint exists for is the line's)."""
+        record = asdict(self)
+        record.pop("more_help")
+        return record
 
 
 @dataclass(frozen=True)

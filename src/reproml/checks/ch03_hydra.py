@@ -258,10 +258,10 @@ def _saved_config(path: Path) -> dict:
     "3.3",
     "an experiment preset, and a --multirun sweep",
     points=2,
-    hint="the preset's first line is `# @package _global_`, then `defaults:` with "
-    "`- override /model: logreg` and `- override /optimizer: sgd`, then the values; "
-    "`experiment: null` in config.yaml's defaults list (after `_self_`) makes "
-    "`experiment=fast_sgd` work; `python train.py -m optimizer=sgd,adam seed=1,2` sweeps.",
+    hint="in a preset's own defaults list, `override /<group>: <option>` replaces the option "
+    "the primary config chose; values below it go where the `@package` line says; a group "
+    "listed as `<group>: null` in config.yaml's defaults list can then be chosen with "
+    "`<group>=<option>`; `python train.py -m key=a,b other=c,d` runs every combination.",
 )
 def exercise_3_3(app: Any) -> None:
     folder, conf = _app(app)

@@ -276,9 +276,10 @@ def _check_failure(train_and_track: Any, config, experiment: str) -> None:
     "4.2",
     "the best run on validation, and its test accuracy, reported once",
     points=2,
-    hint='mlflow.search_runs(experiment_names=[name], filter_string="attributes.status = '
-    "'FINISHED'\", order_by=['metrics.val_accuracy DESC']) returns a pandas table; its "
-    "columns are 'run_id' and 'metrics.<name>'; .dropna(subset=[...]) drops runs without it.",
+    hint="mlflow.search_runs(experiment_names=[...]) returns a pandas table, one row per run, "
+    "with the columns 'run_id', 'status' and 'metrics.<name>'; its filter_string can test "
+    "attributes.status and its order_by takes 'metrics.<name> DESC'; pandas' "
+    "dropna(subset=...) drops runs without a value.",
 )
 def exercise_4_2(best_run: Any) -> None:
     import mlflow
