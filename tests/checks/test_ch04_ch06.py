@@ -69,9 +69,25 @@ def test_same_weights(evaluate):
             a[k].shape == b[k].shape and torch.allclose(a[k].float(), b[k].float()) for k in a
         )
 
+    def values_in_order(a, b):  # the names ignored
+        return all(
+            x.shape == y.shape and torch.equal(x, y)
+            for x, y in zip(a.state_dict().values(), b.state_dict().values())  # noqa: B905
+        )
+
+    def same_count_in_order(a, b):
+        va, vb = list(a.state_dict().values()), list(b.state_dict().values())
+        return len(va) == len(vb) and all(
+            x.shape == y.shape and torch.equal(x, y) for x, y in zip(va, vb, strict=True)
+        )
+
     assert evaluate("6.1", right) == (True, "passed")
     assert "batch-norm running statistics" in evaluate("6.1", parameters_only)[1]
     assert "differs in its last bit" in evaluate("6.1", close_enough)[1]
+    assert "under other names" not in evaluate("6.1", right)[1]
+    assert "their parameters have other names" in evaluate("6.1", same_count_in_order)[1]
+    passed, said = evaluate("6.1", values_in_order)
+    assert not passed and ("other names" in said or "one more layer" in said)
 
 
 def test_environment_diff(evaluate):

@@ -51,6 +51,33 @@ def exercise_6_1(same_weights: Any) -> None:
         "same_weights misses a difference in the batch-norm running statistics.",
         "model.parameters() is not everything: state_dict() also holds the buffers.",
     )
+    _check_names_and_count(same_weights)
+
+
+def _check_names_and_count(same_weights: Any) -> None:
+    """The same tensors under other names, and one model that is the other plus a layer:
+    comparing the values in order (zip) says identical to both."""
+    import torch
+    from torch import nn
+
+    first = nn.Sequential(nn.Flatten(), nn.Linear(784, 8), nn.ReLU(), nn.Linear(8, 10))
+    renamed = nn.Sequential(nn.Flatten(), nn.Linear(784, 8), nn.Dropout(), nn.ReLU())
+    renamed.append(nn.Linear(8, 10))
+    with torch.no_grad():
+        for a, b in zip(first.parameters(), renamed.parameters(), strict=True):
+            b.copy_(a)  # the same numbers, in the same order, under other names
+    expect(
+        call(same_weights, first, renamed, what="same_weights(model, renamed)") is False,
+        "same_weights says two models are identical although their parameters have other "
+        "names (net.3.weight is not net.4.weight).",
+        "compare tensor by name, not in order.",
+    )
+    longer = nn.Sequential(*first, nn.ReLU(), nn.Linear(10, 10))
+    expect(
+        call(same_weights, first, longer, what="same_weights(model, model_plus_a_layer)") is False,
+        "same_weights says a model is identical to itself plus one more layer.",
+        "two models with a different number of tensors cannot be identical.",
+    )
 
 
 @exercise("6.3", "list what differs between two runs' environments", points=2)
