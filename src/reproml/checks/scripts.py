@@ -11,7 +11,6 @@ import os
 import subprocess
 import sys
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from reproml.checks.base import CheckFailed
@@ -54,9 +53,9 @@ def run_program(
 def run_programs(
     program: Path, runs: Sequence[Sequence[str]], cwd: Path | None = None
 ) -> list[subprocess.CompletedProcess]:
-    """Several runs at once (two at a time: each loads torch)."""
-    with ThreadPoolExecutor(max_workers=2) as pool:
-        return list(pool.map(lambda args: run_program(program, args, cwd), runs))
+    """Several runs, one after the other: each may load torch (700 MB), and a notebook on
+    Binder has 2 GB for itself and everything it starts."""
+    return [run_program(program, args, cwd) for args in runs]
 
 
 def command_line(program: Path, args: Sequence[str]) -> str:
