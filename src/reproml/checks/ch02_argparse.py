@@ -9,14 +9,19 @@ student adds in 2.2, which must reach the training and the saved record.
 
 from __future__ import annotations
 
-import json
 import random
 import tempfile
 from pathlib import Path
 from typing import Any
 
 from reproml.checks.base import CheckFailed, exercise, expect
-from reproml.checks.scripts import command_line, existing_file, last_lines, run_programs
+from reproml.checks.scripts import (
+    command_line,
+    expect_same_metrics,
+    last_lines,
+    read_json_object,
+    run_programs,
+)
 
 FLAGS = ("--model", "--optimizer", "--lr", "--momentum", "--epochs", "--seed", "--quick", "--out")
 BAD_VALUES = (["--lr", "-0.1"], ["--lr", "fast"], ["--epochs", "0"], ["--model", "resnet"])
@@ -77,42 +82,26 @@ def _check_run(script: Path, args: dict[str, Any], out: Path, done, flags=None) 
         f"`{shown}` failed (exit code {done.returncode}): {last_lines(done.stderr)}",
         "run the same command in a terminal and read the whole error.",
     )
-    saved_path = existing_file(out / "args.json", "the arguments of the run")
-    try:
-        saved = json.loads(saved_path.read_text())
-    except ValueError:
-        raise CheckFailed(
-            "args.json is not JSON.", "write the namespace as a JSON object."
-        ) from None
+    saved = read_json_object(out / "args.json", "the arguments of the run")
     for key, value in args.items():
         if key == "momentum" and args["optimizer"] != "sgd":
             continue
         expect(
-            isinstance(saved, dict) and saved.get(key) == value,
-            f"after `{shown}`, args.json says {key}="
-            f"{saved.get(key, 'nothing') if isinstance(saved, dict) else saved!r}, not {value!r}.",
+            saved.get(key) == value,
+            f"after `{shown}`, args.json says {key}={saved.get(key, 'nothing')!r}, not {value!r}.",
             "save every parsed argument, with the type argparse gave it.",
         )
-    metrics_path = existing_file(out / "metrics.json", "the metrics of the run")
-    try:
-        metrics = json.loads(metrics_path.read_text())
-    except ValueError:
-        raise CheckFailed("metrics.json is not JSON.") from None
+    metrics = read_json_object(out / "metrics.json", "the metrics of the run")
     for name in ("val_accuracy", "test_accuracy"):
         expect(
-            isinstance(metrics, dict) and name in metrics,
+            name in metrics,
             f"metrics.json has no {name!r}: {str(metrics)[:200]}.",
             "save all the metrics the training returns.",
         )
-    expected = _expected_metrics(args)
-    wrong = {k: (metrics[k], v) for k, v in expected.items() if metrics.get(k) != v}
-    expect(
-        not wrong,
-        f"`{shown}` did not train what its flags say: the course's training code gives "
-        + ", ".join(f"{k}={v:.4f}" for k, (_, v) in wrong.items())
-        + " for this configuration, the script saved "
-        + ", ".join(f"{k}={got}" for k, (got, _) in wrong.items())
-        + ".",
+    expect_same_metrics(
+        metrics,
+        _expected_metrics(args),
+        f"`{shown}` did not train what its flags say",
         "each flag must reach the configuration that is trained (a flag parsed but not passed "
         "on changes nothing), and only the chosen optimizer takes its own parameters.",
     )

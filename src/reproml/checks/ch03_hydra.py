@@ -8,7 +8,6 @@ configuration Hydra composed. 3.3 composes the student's preset and runs a ``--m
 
 from __future__ import annotations
 
-import json
 import random
 import re
 import tempfile
@@ -16,7 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from reproml.checks.base import CheckFailed, exercise, expect
-from reproml.checks.scripts import command_line, last_lines, run_program
+from reproml.checks.scripts import (
+    command_line,
+    expect_same_metrics,
+    last_lines,
+    read_json_object,
+    run_program,
+)
 from reproml.config import quick_overrides
 
 OWN_KEYS = {"sgd": {"momentum"}, "adam": {"betas"}}  # what only that optimizer has
@@ -158,33 +163,6 @@ def exercise_3_1(app: Any) -> None:
         ) from None
 
 
-def _read_json(path: Path, what: str) -> dict:
-    if not path.is_file():
-        raise CheckFailed(
-            f"{what} was not written: no {path.name} in the run's folder {path.parent}.",
-            "with version_base='1.3' Hydra does not change the working directory: ask it where "
-            "this run's folder is.",
-        )
-    try:
-        return json.loads(path.read_text())
-    except ValueError:
-        raise CheckFailed(f"{path.name} is not JSON.") from None
-
-
-def _same_metrics(metrics: dict, expected: dict, shown: str) -> None:
-    wrong = {k: (metrics.get(k), v) for k, v in expected.items() if metrics.get(k) != v}
-    expect(
-        not wrong,
-        f"`{shown}` did not train the configuration Hydra composed: the course's training "
-        "code gives "
-        + ", ".join(f"{k}={v:.4f}" for k, (_, v) in wrong.items())
-        + ", the app saved "
-        + ", ".join(f"{k}={got}" for k, (got, _) in wrong.items())
-        + ".",
-        "train with the configuration the decorated function receives, not one of your own.",
-    )
-
-
 @exercise(
     "3.2",
     "a Hydra application: @hydra.main",
@@ -238,8 +216,18 @@ def exercise_3_2(app: Any) -> None:
             "the .hydra/config.yaml of the run is not the configuration these overrides compose.",
             "let Hydra compose the configuration from the command line.",
         )
-        metrics = _read_json(run_dir / "metrics.json", "the metrics of the run")
-        _same_metrics(metrics, train(expected).metrics, shown)
+        metrics = read_json_object(
+            run_dir / "metrics.json",
+            "the metrics of the run",
+            "with version_base='1.3' Hydra does not change the working directory: ask it where "
+            "this run's folder is.",
+        )
+        expect_same_metrics(
+            metrics,
+            train(expected).metrics,
+            f"`{shown}` did not train the configuration Hydra composed",
+            "train with the configuration the decorated function receives, not one of your own.",
+        )
 
 
 def _saved_config(path: Path) -> dict:

@@ -7,6 +7,7 @@ run them here, several at a time, and read what they wrote. The environment is t
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -67,8 +68,30 @@ def last_lines(text: str, count: int = 3) -> str:
     return " | ".join(lines[-count:]) or "(nothing)"
 
 
-def existing_file(path: Path, what: str) -> Path:
-    """``path``, which the student's program had to create."""
+def read_json_object(path: Path, what: str, hint: str = "") -> dict:
+    """The JSON object the student's program had to write at ``path``; a failure if it did
+    not (``hint``: why it might be elsewhere)."""
     if not path.is_file():
-        raise CheckFailed(f"{what} was not written: no file {path.name} in {path.parent}.")
-    return path
+        raise CheckFailed(f"{what} was not written: no file {path.name} in {path.parent}.", hint)
+    try:
+        value = json.loads(path.read_text())
+    except ValueError:
+        raise CheckFailed(f"{path.name} is not JSON.", "write it with json.dumps.") from None
+    if not isinstance(value, dict):
+        raise CheckFailed(f"{path.name} holds a {type(value).__name__}, not a JSON object.")
+    return value
+
+
+def expect_same_metrics(saved: dict, expected: dict, problem: str, hint: str) -> None:
+    """The metrics a student's program saved are those the course's code gives; else the
+    failure says which differ (``problem`` starts the sentence)."""
+    wrong = {k: (saved.get(k), v) for k, v in expected.items() if saved.get(k) != v}
+    if wrong:
+        raise CheckFailed(
+            f"{problem}: the course's training code gives "
+            + ", ".join(f"{k}={v:.4f}" for k, (_, v) in wrong.items())
+            + " for this configuration, the program saved "
+            + ", ".join(f"{k}={got}" for k, (got, _) in wrong.items())
+            + ".",
+            hint,
+        )
