@@ -58,6 +58,9 @@ def server(tmp_path_factory, free_port):
          "--folder", str(folder)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
+        # Ctrl-C must reach it even when the tests run in a background job, whose children
+        # inherit SIGINT ignored (a shell's rule for `cmd &`).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )  # fmt: skip
     url = f"http://127.0.0.1:{port}"
     wait_until_up(url, process)
