@@ -250,8 +250,11 @@ def exercise_1_2(find_best_run: Any) -> None:
             test = {p: _read(p, "test_accuracy") for p in paths}
             texts = {p: p.read_text().split("val_accuracy=")[1].split()[0] for p in paths}
             best = max(val, key=val.get)
-            shortcuts = {paths[0], paths[-1], min(paths), max(paths), max(test, key=test.get)}
-            if best not in shortcuts and max(texts, key=texts.get) != best:
+            best_test, best_text = max(test, key=test.get), max(texts, key=texts.get)
+            shortcuts = {paths[0], paths[-1], min(paths), max(paths), best_test}
+            # Every shortcut gives another answer than the right one, and each wrong answer
+            # its own message: the text maximum is not the test set's choice either.
+            if best not in shortcuts and best_text not in (best, best_test):
                 break
         (folder / "notes.md").write_text("val_accuracy=0.999\nto do: rerun the CNN\n")
         found = call(find_best_run, folder, what="find_best_run(folder)")
