@@ -10,11 +10,11 @@ from reproml.course.notebooks import write_notebook
 
 pytestmark = pytest.mark.slow
 
-GRID = """import itertools
+GRID = """from reproml.data import CLASSES
 
-def expand_grid(grid):
-    ### BEGIN SOLUTION: every combination as a dict
-    return [dict(zip(grid, v, strict=True)) for v in itertools.product(*grid.values())]
+def class_counts(labels):
+    ### BEGIN SOLUTION: count each class
+    return {name: int((labels == i).sum()) for i, name in enumerate(CLASSES)}
     ### END SOLUTION"""
 DIFF = """def environment_diff(a, b):
     ### BEGIN SOLUTION: the keys that differ
@@ -26,7 +26,7 @@ def course_notebook(*middle: str) -> nbformat.NotebookNode:
     cells = [
         "from reproml import checks",
         GRID,
-        "checks.exercise_5_1(expand_grid)",
+        "checks.exercise_0_1(class_counts)",
         *middle,
         DIFF,
         "checks.exercise_6_3(environment_diff)",
@@ -61,39 +61,39 @@ def scores(grade):
 
 def test_solution_gets_full_marks(course):
     grade = course(course_notebook())
-    assert scores(grade) == [("5.1", 1, 1), ("6.3", 2, 2)]
+    assert scores(grade) == [("0.1", 1, 1), ("6.3", 2, 2)]
     assert "Total: 3/3 points" in format_grades([grade])
 
 
 def test_student_version_gets_zero_with_a_clear_message_each(course):
     grade = course(build_student_notebook(course_notebook()))
-    assert scores(grade) == [("5.1", 0, 1), ("6.3", 0, 2)]
+    assert scores(grade) == [("0.1", 0, 1), ("6.3", 0, 2)]
     assert all("is not written yet" in s.message for s in grade.scores)
     assert grade.problem is None
 
 
 def test_half_done_with_a_crash_in_between_keeps_what_it_earned(course):
     half = build_student_notebook(course_notebook("1 / 0  # a cell that crashes"))
-    half.cells[1].source = GRID.replace("### BEGIN SOLUTION: every combination as a dict\n", "")
+    half.cells[1].source = GRID.replace("### BEGIN SOLUTION: count each class\n", "")
     half.cells[1].source = half.cells[1].source.replace("    ### END SOLUTION", "")
     grade = course(half)
-    assert scores(grade) == [("5.1", 1, 1), ("6.3", 0, 2)]
+    assert scores(grade) == [("0.1", 1, 1), ("6.3", 0, 2)]
 
 
 def test_a_wrong_answer_does_not_pass(course):
     wrong = course_notebook()
     wrong.cells[3].source = "def environment_diff(a, b):\n    return {}"
     grade = course(wrong)
-    assert scores(grade) == [("5.1", 1, 1), ("6.3", 0, 2)]
+    assert scores(grade) == [("0.1", 1, 1), ("6.3", 0, 2)]
     assert "misses" in grade.scores[1].message
 
 
 def test_editing_or_deleting_a_check_cell_does_not_help(course):
     cheat = build_student_notebook(course_notebook())
-    cheat.cells[2].source = "checks.exercise_5_1(lambda grid: None) if False else print('passed')"
+    cheat.cells[2].source = "checks.exercise_0_1(lambda labels: None) if False else print('passed')"
     del cheat.cells[4]  # the check of 6.3
     grade = course(cheat)
-    assert scores(grade) == [("5.1", 0, 1), ("6.3", 0, 2)]
+    assert scores(grade) == [("0.1", 0, 1), ("6.3", 0, 2)]
     assert "is not written yet" in grade.scores[0].message  # the original check ran
     assert "check cell was deleted" in grade.scores[1].message
 

@@ -11,7 +11,7 @@ from reproml.checks.ch01_txt import exercise_1_1, exercise_1_2
 from reproml.checks.ch02_argparse import exercise_2_1, exercise_2_2
 from reproml.checks.ch03_hydra import exercise_3_1, exercise_3_2, exercise_3_3
 from reproml.checks.ch04_mlflow import exercise_4_1, exercise_4_2
-from reproml.checks.ch05_papermill import exercise_5_1, exercise_5_2
+from reproml.checks.ch05_papermill import exercise_5_1, exercise_5_2, exercise_5_3
 from reproml.checks.ch06_audit import exercise_6_1, exercise_6_2, exercise_6_3
 
 __all__ = [
@@ -31,6 +31,7 @@ __all__ = [
     "exercise_4_2",
     "exercise_5_1",
     "exercise_5_2",
+    "exercise_5_3",
     "exercise_6_1",
     "exercise_6_2",
     "exercise_6_3",

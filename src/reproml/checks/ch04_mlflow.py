@@ -10,43 +10,14 @@ finished run on validation among runs where the test set would choose another.
 
 from __future__ import annotations
 
-import contextlib
 import math
 import random
-import tempfile
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 from reproml.checks.base import CheckFailed, call, exercise, expect
+from reproml.checks.stores import scratch_store
 
 EPOCH_METRICS = ("train_loss", "val_accuracy")
-
-
-@contextlib.contextmanager
-def _scratch_store(experiment: str) -> Iterator[Path]:
-    """A store and an active experiment of the check's own; everything put back after."""
-    import mlflow
-    from mlflow.tracking import fluent
-
-    if mlflow.active_run() is not None:
-        raise CheckFailed(
-            "an MLflow run is still active in this notebook, so the check cannot start its own.",
-            "end it (mlflow.end_run()), then run this cell again; a `with` block ends it for you.",
-        )
-    previous_uri = mlflow.get_tracking_uri()
-    previous_experiment = fluent._active_experiment_id
-    with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as tmp:
-        mlflow.set_tracking_uri(f"sqlite:///{tmp}/mlflow.db")
-        try:
-            mlflow.create_experiment(experiment, artifact_location=str(Path(tmp) / "artifacts"))
-            mlflow.set_experiment(experiment)
-            yield Path(tmp)
-        finally:
-            while mlflow.active_run() is not None:
-                mlflow.end_run("KILLED")
-            mlflow.set_tracking_uri(previous_uri)
-            fluent._active_experiment_id = previous_experiment
 
 
 def _fresh_config(rng: random.Random):
@@ -110,7 +81,7 @@ def exercise_4_1(train_and_track: Any) -> None:
     rng = random.Random()
     config = _fresh_config(rng)
     experiment = f"check-4-1-{rng.randrange(10**6)}"
-    with _scratch_store(experiment):
+    with scratch_store(experiment):
         scratch = mlflow.get_tracking_uri()
         moved = CheckFailed(
             "train_and_track changed the tracking URI, so its run went to another store than "
@@ -286,7 +257,7 @@ def exercise_4_2(best_run: Any) -> None:
 
     rng = random.Random()
     experiment = f"check-4-2-{rng.randrange(10**6)}"
-    with _scratch_store(experiment):
+    with scratch_store(experiment):
         while True:
             runs = {f"run{i}": (rng.uniform(0.5, 0.9), rng.uniform(0.5, 0.9)) for i in range(7)}
             best_val = max(runs, key=lambda r: runs[r][0])
