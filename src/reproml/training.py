@@ -76,6 +76,11 @@ def load_data(data_config: Mapping[str, Any]) -> FashionMNISTData:
     )
 
 
+def batch_order_generator(seed: int) -> torch.Generator:
+    """The batch order's own generator: no other code's draws can shift it (chapter 06)."""
+    return torch.Generator().manual_seed(seed)
+
+
 def train(
     config: DictConfig | Mapping[str, Any],
     *,
@@ -111,7 +116,7 @@ def train(
 
     started = time.perf_counter()
     train_split, val_split, test_split = (s.to(device) for s in (data.train, data.val, data.test))
-    shuffle = torch.Generator().manual_seed(cfg.seed)  # batch order, independent of model RNG
+    shuffle = batch_order_generator(cfg.seed)
     history: list[EpochRecord] = []
     # One bar for the whole run, gone when it ends: the log has a line per epoch, and a
     # notebook that trains 24 models would otherwise keep 24 x 15 finished bars on screen.

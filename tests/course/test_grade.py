@@ -16,9 +16,12 @@ def class_counts(labels):
     ### BEGIN SOLUTION: count each class
     return {name: int((labels == i).sum()) for i, name in enumerate(CLASSES)}
     ### END SOLUTION"""
-DIFF = """def environment_diff(a, b):
-    ### BEGIN SOLUTION: the keys that differ
-    return {k: (a.get(k), b.get(k)) for k in a.keys() | b.keys() if a.get(k) != b.get(k)}
+DIFF = """import torch
+
+def same_weights(a, b):
+    ### BEGIN SOLUTION: compare the models
+    a, b = a.state_dict(), b.state_dict()
+    return a.keys() == b.keys() and all(torch.equal(a[k], b[k]) for k in a)
     ### END SOLUTION"""
 
 
@@ -29,7 +32,7 @@ def course_notebook(*middle: str) -> nbformat.NotebookNode:
         "checks.exercise_0_1(class_counts)",
         *middle,
         DIFF,
-        "checks.exercise_6_3(environment_diff)",
+        "checks.exercise_6_1(same_weights)",
     ]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     nb.metadata["kernelspec"] = {
@@ -61,13 +64,13 @@ def scores(grade):
 
 def test_solution_gets_full_marks(course):
     grade = course(course_notebook())
-    assert scores(grade) == [("0.1", 1, 1), ("6.3", 2, 2)]
+    assert scores(grade) == [("0.1", 1, 1), ("6.1", 2, 2)]
     assert "Total: 3/3 points" in format_grades([grade])
 
 
 def test_student_version_gets_zero_with_a_clear_message_each(course):
     grade = course(build_student_notebook(course_notebook()))
-    assert scores(grade) == [("0.1", 0, 1), ("6.3", 0, 2)]
+    assert scores(grade) == [("0.1", 0, 1), ("6.1", 0, 2)]
     assert all("is not written yet" in s.message for s in grade.scores)
     assert grade.problem is None
 
@@ -77,23 +80,23 @@ def test_half_done_with_a_crash_in_between_keeps_what_it_earned(course):
     half.cells[1].source = GRID.replace("### BEGIN SOLUTION: count each class\n", "")
     half.cells[1].source = half.cells[1].source.replace("    ### END SOLUTION", "")
     grade = course(half)
-    assert scores(grade) == [("0.1", 1, 1), ("6.3", 0, 2)]
+    assert scores(grade) == [("0.1", 1, 1), ("6.1", 0, 2)]
 
 
 def test_a_wrong_answer_does_not_pass(course):
     wrong = course_notebook()
-    wrong.cells[3].source = "def environment_diff(a, b):\n    return {}"
+    wrong.cells[3].source = "def same_weights(a, b):\n    return True"
     grade = course(wrong)
-    assert scores(grade) == [("0.1", 1, 1), ("6.3", 0, 2)]
-    assert "misses" in grade.scores[1].message
+    assert scores(grade) == [("0.1", 1, 1), ("6.1", 0, 2)]
+    assert "identical although" in grade.scores[1].message
 
 
 def test_editing_or_deleting_a_check_cell_does_not_help(course):
     cheat = build_student_notebook(course_notebook())
     cheat.cells[2].source = "checks.exercise_0_1(lambda labels: None) if False else print('passed')"
-    del cheat.cells[4]  # the check of 6.3
+    del cheat.cells[4]  # the check of 6.1
     grade = course(cheat)
-    assert scores(grade) == [("0.1", 0, 1), ("6.3", 0, 2)]
+    assert scores(grade) == [("0.1", 0, 1), ("6.1", 0, 2)]
     assert "is not written yet" in grade.scores[0].message  # the original check ran
     assert "check cell was deleted" in grade.scores[1].message
 
@@ -102,7 +105,7 @@ def test_a_folder_graded_two_at_a_time_keeps_file_order(tmp_path):
     folder = tmp_path / "submissions"
     folder.mkdir()
     wrong = course_notebook()
-    wrong.cells[3].source = "def environment_diff(a, b):\n    return {}"
+    wrong.cells[3].source = "def same_weights(a, b):\n    return True"
     write_notebook(course_notebook(), folder / "a_full.ipynb")
     write_notebook(build_student_notebook(course_notebook()), folder / "b_empty.ipynb")
     write_notebook(wrong, folder / "c_wrong.ipynb")

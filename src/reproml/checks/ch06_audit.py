@@ -6,7 +6,7 @@ import copy
 import random
 from typing import Any
 
-from reproml.checks.base import CheckFailed, call, exercise, expect
+from reproml.checks.base import call, exercise, expect
 
 
 @exercise("6.1", "prove two trained models identical, weight by weight", points=2)
@@ -80,76 +80,225 @@ def _check_names_and_count(same_weights: Any) -> None:
     )
 
 
-@exercise("6.3", "list what differs between two runs' environments", points=2)
-def exercise_6_3(environment_diff: Any) -> None:
+@exercise(
+    "6.2",
+    "name what differs between two runs",
+    points=2,
+    hint="run.data.params and run.data.tags are dicts; run.inputs.dataset_inputs is a list "
+    "whose items have .dataset.name and .dataset.digest; key.startswith('mlflow.'); the "
+    "union of two dicts' keys is a.keys() | b.keys(), and dict.get gives None when a key is "
+    "missing.",
+)
+def exercise_6_2(run_differences: Any) -> None:
+    from mlflow import MlflowClient
+
+    from reproml.checks.stores import scratch_store
+
     rng = random.Random()
-    base = {
+    kinds = list(PLANTS)
+    rng.shuffle(kinds)
+    with scratch_store("check-6.2"):
+        client = MlflowClient()
+        experiment = client.get_experiment_by_name("check-6.2").experiment_id
+        for kind in kinds:
+            run_a, run_b, expected = _planted_pair(client, experiment, kind, rng)
+            got = call(run_differences, run_a, run_b, what="run_differences(run_a, run_b)")
+            _compare_differences(got, expected, PLANTS[kind])
+
+
+# What differs in each pair the check makes, in words for the messages.
+PLANTS = {
+    "param": "configurations differ in one value",
+    "new param": "configurations differ by a parameter one of them does not have",
+    "tag": "environments differ (one package version)",
+    "missing tag": "records differ by a tag only one of them has",
+    "input": "training data files differ",
+    "nothing": "records are identical (only the metrics differ)",
+}
+
+
+def _planted_pair(client, experiment: str, kind: str, rng: random.Random):
+    from mlflow.entities import Dataset, DatasetInput, InputTag, Metric, Param, RunTag
+
+    params = {
+        "model.name": rng.choice(["mlp", "cnn", "logreg"]),
+        "optimizer.lr": str(rng.choice([0.1, 0.01, 0.001])),
+        "trainer.batch_size": str(rng.choice([32, 64, 128])),
+        "trainer.epochs": str(rng.randint(2, 15)),
+        "seed": str(rng.randint(0, 9999)),
+        "data.root": "data",
+    }
+    tags = {
         "git_commit": f"{rng.getrandbits(160):040x}",
         "git_dirty": "false",
         "uv_lock_sha256": f"{rng.getrandbits(256):064x}",
         "python": "3.11.7",
-        "torch": "2.15.0",
+        "torch": rng.choice(["2.5.1", "2.6.0", "2.7.1"]),
         "device": "cpu",
         "data_digest": f"{rng.getrandbits(128):032x}",
+        "mlflow.source.name": "ipykernel_launcher.py",
+        "mlflow.user": "student",
     }
-    other = dict(base)
-    changed = rng.sample(sorted(base), 2)
-    for key in changed:
-        other[key] = other[key][::-1] + "x"
-    removed = rng.choice([k for k in base if k not in changed])
-    del other[removed]
-    other["cuda"] = "12.8"
-    expected = {key: (base[key], other[key]) for key in changed}
-    expected[removed] = (base[removed], None)
-    expected["cuda"] = (None, "12.8")
-    diff = call(environment_diff, base, other, what="environment_diff(tags_a, tags_b)")
-    expect(
-        isinstance(diff, dict),
-        f"environment_diff should return a dict, got {type(diff).__name__}.",
-    )
-    same = [key for key in diff if key in base and base[key] == other.get(key)]
-    expect(not same, f"{same} are the same in both runs but are in the result.")
-    missing = sorted(set(expected) - set(diff))
-    if missing:
-        raise CheckFailed(
-            f"the result misses {missing} (checked on new tags).",
-            "a tag present in only one run differs too: go over the union of both key sets "
-            "and use None for a missing side.",
+    outputs = {"model_uri": "models:/m-{:032x}"}
+    digests = {"fashion-mnist-training": "a1b2c3d4", "fashion-mnist-testing": "e5f6a7b8"}
+    a_params, b_params = dict(params), dict(params)
+    a_tags, b_tags = dict(tags), dict(tags)
+    a_digests, b_digests = dict(digests), dict(digests)
+    expected: dict[str, tuple] = {}
+    if kind == "param":
+        key = rng.choice(["optimizer.lr", "trainer.batch_size", "seed"])
+        b_params[key] = str(int(float(params[key]) * 2) if key != "optimizer.lr" else 0.05)
+        expected[f"params.{key}"] = (a_params[key], b_params[key])
+    elif kind == "new param":
+        b_params["trainer.lr_schedule"] = "cosine"
+        expected["params.trainer.lr_schedule"] = (None, "cosine")
+    elif kind == "tag":
+        b_tags["torch"] = "2.8.0"
+        expected["tags.torch"] = (a_tags["torch"], "2.8.0")
+    elif kind == "missing tag":
+        a_tags["device"] = "cuda:0"
+        del b_tags["device"]
+        expected["tags.device"] = ("cuda:0", None)
+    elif kind == "input":
+        b_digests["fashion-mnist-training"] = "0f9e8d7c"
+        expected["inputs.fashion-mnist-training"] = ("a1b2c3d4", "0f9e8d7c")
+    runs = []
+    for name, p, t, d in (("A", a_params, a_tags, a_digests), ("B", b_params, b_tags, b_digests)):
+        run = client.create_run(experiment, run_name=f"run-{name}-{rng.randint(100, 999)}")
+        run_id = run.info.run_id
+        client.log_batch(
+            run_id,
+            metrics=[Metric("test_accuracy", rng.uniform(0.7, 0.9), 0, 0)],
+            params=[Param(k, v) for k, v in p.items()],
+            tags=[RunTag(k, v) for k, v in t.items()]
+            + [RunTag(k, v.format(rng.getrandbits(128))) for k, v in outputs.items()],
         )
-    wrong = [key for key in expected if tuple(diff[key]) != expected[key]]
+        datasets = [
+            DatasetInput(
+                Dataset(n, digest, "local", '{"uri": "data"}'),
+                [InputTag("mlflow.data.context", n.rsplit("-", 1)[1])],
+            )
+            for n, digest in d.items()
+        ]
+        client.log_inputs(run_id, datasets=datasets)
+        client.set_terminated(run_id)
+        runs.append(client.get_run(run_id))
+    return runs[0], runs[1], expected
+
+
+def _compare_differences(got: Any, expected: dict, what: str) -> None:
     expect(
-        not wrong,
-        f"the values for {wrong} should be (value in a, value in b).",
-        "use tags.get(key) so a missing tag reads None.",
+        isinstance(got, dict),
+        f"run_differences returned a {type(got).__name__}, not a dict.",
+        "map each key that differs to its two values.",
     )
+    extra = sorted(set(got) - set(expected))
+    expect(
+        not [k for k in extra if k.startswith("metrics.")],
+        "your answer lists metrics: they differ whenever two runs disagree, they are what "
+        "needs explaining, not the cause.",
+        "compare what went into the runs: parameters, tags, data.",
+    )
+    expect(
+        not [k for k in extra if k.startswith("tags.mlflow.")],
+        "your answer lists MLflow's own tags (the run's name...): they differ between any "
+        "two runs, so they name no cause.",
+        "MLflow's bookkeeping tags all start with `mlflow.`.",
+    )
+    expect(
+        "tags.model_uri" not in extra,
+        "your answer lists `model_uri`: each run's model is its own output, not a cause.",
+    )
+    missing = sorted(set(expected) - set(got))
+    expect(
+        not missing,
+        f"for two runs whose {what}, your answer misses the difference"
+        + (f" (it found {sorted(got)} instead)." if got else "."),
+        "compare parameters, tags and the data sets' digests, and count a key that only one "
+        "run has.",
+    )
+    expect(
+        not extra,
+        f"for two runs whose {what}, your answer also lists {extra}, which do not differ.",
+    )
+    for key, values in expected.items():
+        expect(
+            isinstance(got[key], tuple | list) and tuple(got[key]) == values,
+            f"for two runs whose {what}, the values you report are not the two runs' "
+            f"({key}: {got[key]!r}).",
+            "(value in run A, value in run B), None for the side that does not have it.",
+        )
 
 
-@exercise("6.2", "draw a batch order that nothing else can disturb", points=2)
-def exercise_6_2(batch_order: Any) -> None:
+@exercise(
+    "6.3",
+    "make the colleague's training deterministic",
+    points=2,
+    hint="random.Random(seed) is a Python generator of your own; torch.random.fork_rng() "
+    "saves and restores torch's global state around a block, inside which "
+    "torch.manual_seed(seed) is harmless; or torch.Generator().manual_seed(seed) passed to "
+    "torch.randperm / torch.rand (generator=...).",
+)
+def exercise_6_3(train_small: Any) -> None:
     import torch
 
-    n, seed = random.randint(20, 200), random.randrange(10**6)
-    first = call(batch_order, n, seed, what=f"batch_order({n}, {seed})")
+    rng = random.Random()
+    images, labels = _separable_images(rng)
+    seed, other_seed = rng.sample(range(10_000), 2)
+    first = call(train_small, images, labels, seed, what=f"train_small(..., seed={seed})")
     expect(
-        isinstance(first, torch.Tensor) and sorted(first.tolist()) == list(range(n)),
-        f"batch_order({n}, seed) should return a permutation of 0..{n - 1} as a tensor.",
-        "torch.randperm gives one.",
+        isinstance(first, torch.nn.Module),
+        f"train_small returned a {type(first).__name__}, not the trained model.",
     )
-    torch.rand(random.randint(1, 100))  # someone else draws random numbers in between
-    again = call(batch_order, n, seed, what=f"batch_order({n}, {seed}) again")
+    torch.rand(3), random.random()  # other code draws in between, as a notebook's cells do
+    torch_state, python_state = torch.get_rng_state(), random.getstate()
+    second = call(train_small, images, labels, seed, what=f"train_small(..., seed={seed})")
     expect(
-        torch.equal(first, again),
-        "the same seed gave a different order once other code had drawn random numbers.",
-        "use a torch.Generator of your own, seeded with `seed`, instead of the global one.",
+        torch.equal(torch.get_rng_state(), torch_state),
+        "train_small changed torch's global random state: every cell after it now draws the "
+        "same numbers each time, and any other code's draws would shift yours.",
+        "draw from a generator of your own, or restore the global state when done.",
     )
     expect(
-        not torch.equal(first, call(batch_order, n, seed + 1, what="another seed")),
-        "a different seed gave the same order.",
+        random.getstate() == python_state,
+        "train_small changed Python's global random state (the `random` module's): other "
+        "code drawing from it is affected.",
+        "give the shuffling a random.Random of its own.",
     )
-    state = torch.get_rng_state()
-    call(batch_order, n, seed, what="batch_order")
-    if not torch.equal(state, torch.get_rng_state()):
-        raise CheckFailed(
-            "batch_order changed the global random state (so it disturbs everyone else).",
-            "do not call torch.manual_seed; give randperm a generator= argument.",
-        )
+    expect(
+        _identical(first, second),
+        f"two calls with seed {seed} gave different weights.",
+        "find every random draw in the function (there are three kinds) and make each come "
+        "from the seed.",
+    )
+    other = call(train_small, images, labels, other_seed, what="train_small(...)")
+    expect(
+        not _identical(first, other),
+        f"seeds {seed} and {other_seed} gave the same weights: the seed is not used.",
+        "the seed should decide every random draw.",
+    )
+    with torch.no_grad():
+        accuracy = (first(images.flatten(1)).argmax(1) == labels).float().mean().item()
+    expect(
+        accuracy > 0.5,
+        f"the fixed function's model gets {accuracy:.0%} of its training images right: it "
+        "no longer learns.",
+        "change where the randomness comes from, not what the function does.",
+    )
+
+
+def _separable_images(rng: random.Random):
+    import torch
+
+    generator = torch.Generator().manual_seed(rng.randrange(2**31))
+    labels = torch.randint(0, 10, (rng.randint(150, 250),), generator=generator)
+    templates = torch.rand(10, 28, 28, generator=generator)
+    noise = torch.rand(len(labels), 28, 28, generator=generator)
+    return 0.7 * templates[labels] + 0.3 * noise, labels
+
+
+def _identical(a, b) -> bool:
+    import torch
+
+    sa, sb = a.state_dict(), b.state_dict()
+    return sa.keys() == sb.keys() and all(torch.equal(sa[k], sb[k]) for k in sa)
