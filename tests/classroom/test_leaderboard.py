@@ -210,6 +210,19 @@ def test_students_read_the_leaderboard_without_loading_a_model(store):
     assert len(plot_leaderboard(read_leaderboard(uri)).axes[0].patches) >= 2
 
 
+def test_a_deleted_run_leaves_the_leaderboard_and_comes_back_restored(tmp_path, synthetic):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    kept = train(synthetic.root, uri, "red", "tracking.run_name=kept")
+    gone = train(synthetic.root, uri, "red", "tracking.run_name=gone", "optimizer.lr=0.002")
+    assert len(verify_competition(uri, data_root=str(synthetic.root)).verdicts) == 2
+    client = MlflowClient(uri)
+    client.delete_run(gone.run_id)
+    assert [v.run_id for v in read_leaderboard(uri)] == [kept.run_id]
+    assert [v.run_id for v in verify_competition(uri).verdicts] == [kept.run_id]
+    client.restore_run(gone.run_id)
+    assert {v.run_id for v in read_leaderboard(uri)} == {kept.run_id, gone.run_id}
+
+
 def test_an_empty_competition(mlflow_uri):
     assert format_leaderboard(read_leaderboard(mlflow_uri)) == (
         "No verified run in the competition yet."

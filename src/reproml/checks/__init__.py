@@ -2,6 +2,7 @@
 
 Each check tests the student's code on fresh inputs and gives a hint, never the answer;
 ``checks.hint("1.2")`` gives a second one, naming the functions to use.
+``checks.quiz("3.Q1", answers)`` grades a question of a chapter's closing quiz.
 ``EXERCISES`` maps each exercise id ("1.2") to its title, points and check, for the grader.
 """
 
@@ -13,6 +14,8 @@ from reproml.checks.ch03_hydra import exercise_3_1, exercise_3_2, exercise_3_3
 from reproml.checks.ch04_mlflow import exercise_4_1, exercise_4_2
 from reproml.checks.ch05_papermill import exercise_5_1, exercise_5_2, exercise_5_3
 from reproml.checks.ch06_audit import exercise_6_1, exercise_6_2, exercise_6_3
+from reproml.checks.ch07_competition import exercise_7_1
+from reproml.checks.quiz import quiz
 
 __all__ = [
     "EXERCISES",
@@ -35,5 +38,7 @@ __all__ = [
     "exercise_6_1",
     "exercise_6_2",
     "exercise_6_3",
+    "exercise_7_1",
     "hint",
+    "quiz",
 ]

@@ -176,21 +176,27 @@ def _run_with_fresh_values(notebook: Path) -> None:
         )
 
 
-def _values_notebook(path: Path, record: Path) -> None:
+def _small_notebook(path: Path, defaults: str, body: str) -> None:
+    """A notebook of the check's own: a ``parameters`` cell, then ``body``."""
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
 
-    defaults = new_code_cell('name = "x"\ncount = 0\nrate = 0.0\nflag = False\nlabel = "none"')
-    defaults.metadata["tags"] = ["parameters"]
+    parameters = new_code_cell(defaults)
+    parameters.metadata["tags"] = ["parameters"]
+    nb = new_notebook(cells=[parameters, new_code_cell(body)])
+    nb.metadata["kernelspec"] = KERNELSPEC
+    nbformat.write(nb, str(path))
+
+
+def _values_notebook(path: Path, record: Path) -> None:
+    """Writes each parameter's value and type to ``record``, as JSON."""
     write = (
         "import json\n"
         f"values = {{'name': name, 'count': count, 'rate': rate, 'flag': flag, 'label': label}}\n"
         f"open({str(record)!r}, 'w').write(json.dumps({{k: [v, type(v).__name__] "
         "for k, v in values.items()}))"
     )
-    nb = new_notebook(cells=[defaults, new_code_cell(write)])
-    nb.metadata["kernelspec"] = KERNELSPEC
-    nbformat.write(nb, str(path))
+    _small_notebook(path, 'name = "x"\ncount = 0\nrate = 0.0\nflag = False\nlabel = "none"', write)
 
 
 @exercise(
@@ -269,14 +275,7 @@ with mlflow.start_run(run_id=run_id):
 
 
 def _sweep_notebook(path: Path) -> None:
-    import nbformat
-    from nbformat.v4 import new_code_cell, new_notebook
-
-    defaults = new_code_cell("x = 1.0\nrun_id = None\ntracking_uri = None")
-    defaults.metadata["tags"] = ["parameters"]
-    nb = new_notebook(cells=[defaults, new_code_cell(SWEEP_NOTEBOOK)])
-    nb.metadata["kernelspec"] = KERNELSPEC
-    nbformat.write(nb, str(path))
+    _small_notebook(path, "x = 1.0\nrun_id = None\ntracking_uri = None", SWEEP_NOTEBOOK)
 
 
 @exercise(

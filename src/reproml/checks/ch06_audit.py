@@ -9,7 +9,13 @@ from typing import Any
 from reproml.checks.base import call, exercise, expect
 
 
-@exercise("6.1", "prove two trained models identical, weight by weight", points=2)
+@exercise(
+    "6.1",
+    "prove two trained models identical, weight by weight",
+    points=2,
+    hint="model.state_dict() holds parameters and buffers under their names; compare the "
+    "keys first, then each tensor with torch.equal (torch.allclose forgives the last bits).",
+)
 def exercise_6_1(same_weights: Any) -> None:
     import torch
 

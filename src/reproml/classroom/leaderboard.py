@@ -97,7 +97,7 @@ def verify_competition(
                 report.new.append(verdict)
                 if verdict.weights_sha256:
                     seen.setdefault(verdict.weights_sha256, verdict)
-    report.verdicts = ranked_order(verdicts.values())
+    report.verdicts = ranked_order(_without_deleted(client, verdicts))
     report.seconds = time.perf_counter() - started
     return report
 
@@ -108,10 +108,28 @@ def read_leaderboard(tracking_uri: str, competition: str = COMPETITION) -> list[
     from mlflow.exceptions import MlflowException
 
     check_tracking_uri(tracking_uri)
+    client = MlflowClient(tracking_uri)
     try:
-        return ranked_order(Records(MlflowClient(tracking_uri), competition).verdicts().values())
+        return ranked_order(_without_deleted(client, Records(client, competition).verdicts()))
     except MlflowException as error:
         raise TrackingError(f"Cannot read the leaderboard at {tracking_uri}: {error}") from None
+
+
+def _without_deleted(client, verdicts: dict[str, Verdict]) -> list[Verdict]:
+    """A run its team deleted leaves the leaderboard (its verdict stays in the records, and
+    comes back with the run if it is restored from MLflow's trash)."""
+    from mlflow.entities import ViewType
+
+    teams = sorted({v.team_id for v in verdicts.values() if v.team_id})
+    if not teams:
+        return list(verdicts.values())
+    deleted = {
+        run.info.run_id
+        for run in client.search_runs(
+            teams, run_view_type=ViewType.DELETED_ONLY, max_results=50_000
+        )
+    }
+    return [v for run_id, v in verdicts.items() if run_id not in deleted]
 
 
 def ranked_order(verdicts) -> list[Verdict]:

@@ -19,7 +19,10 @@ if TYPE_CHECKING:
     from nbclient import NotebookClient
 
 # The cell that checks exercise 1.2 starts with ``checks.exercise_1_2(``.
-CHECK_CALL = re.compile(r"^\s*checks\.exercise_(\d+)_(\d+)\(", re.MULTILINE)
+# checks.exercise_1_2(...) checks exercise "1.2"; checks.quiz("3.Q1", ...) a quiz question.
+CHECK_CALL = re.compile(
+    r"""^\s*checks\.(?:exercise_(\d+)_(\d+)\(|quiz\(\s*["'](\d+)\.(Q\d+)["'])""", re.MULTILINE
+)
 T = TypeVar("T")
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
@@ -55,8 +58,9 @@ def check_cells(nb: NotebookNode) -> dict[str, int]:
     found: dict[str, int] = {}
     for index, cell in enumerate(nb.cells):
         if cell.cell_type == "code":
-            for chapter, number in CHECK_CALL.findall(cell.source):
-                found.setdefault(f"{chapter}.{number}", index)
+            for chapter, number, quiz_chapter, question in CHECK_CALL.findall(cell.source):
+                id = f"{chapter}.{number}" if chapter else f"{quiz_chapter}.{question}"
+                found.setdefault(id, index)
     return found
 
 
