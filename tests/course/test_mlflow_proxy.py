@@ -8,6 +8,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from pathlib import Path
 
 import mlflow
 import pytest
@@ -43,6 +44,25 @@ def request(port: int, path: str, body: dict | None = None, timeout: float = 150
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
+
+
+def processes_in_group(group: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.getpgid(int(entry.name)) == group:
+                    found.append(int(entry.name))
+            except ProcessLookupError:
+                pass
+    return found
+
+
+def cmdline(pid: int) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""
 
 
 @pytest.mark.slow
@@ -93,6 +113,12 @@ def test_jupyter_launches_the_mlflow_ui_and_proxies_it(tmp_path, mlflow_uri, fre
         (found,) = json.loads(body)["runs"]
         assert found["info"]["run_id"] == run.info.run_id
         assert found["data"]["metrics"][0]["value"] == 0.875
+
+        time.sleep(3)  # MLflow starts its GenAI job runner's consumers after it answers
+        group = [cmdline(pid) for pid in processes_in_group(server.pid)]
+        assert any("mlflow" in c and "server" in c for c in group), group
+        assert not [c for c in group if "huey" in c], "MLflow's job runner was started"
+        assert request(port, "formgrader")[0] == 404  # nbgrader's server extensions are off
     finally:
         os.killpg(server.pid, signal.SIGTERM)
         server.wait(timeout=30)

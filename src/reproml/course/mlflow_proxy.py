@@ -50,6 +50,9 @@ def mlflow_ui() -> dict[str, Any]:
     command = [sys.executable, "-m", "mlflow", "server"]
     return {
         "command": [*command, *(word for pair in options.items() for word in pair)],
+        # MLflow 3 also starts a GenAI job runner (7 huey consumer processes, about 1.5 GB):
+        # the course never uses it, and Binder has 2 GB.
+        "environment": {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
         "timeout": 120,  # seconds to wait for the port: importing MLflow takes a while
         "absolute_url": False,
         "launcher_entry": {"title": "MLflow", "icon_path": str(ICON)},

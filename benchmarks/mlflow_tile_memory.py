@@ -1,0 +1,78 @@
+"""Memory of the MLflow server that JupyterLab's MLflow tile starts, with MLflow 3's GenAI job
+runner on (MLflow's default) and off (what the tile sets): processes and total PSS once the
+server answers and has settled. Linux only (reads /proc).
+
+    uv run python benchmarks/mlflow_tile_memory.py
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+from reproml.course.mlflow_proxy import mlflow_ui
+
+PORT = "5123"
+
+
+def pss_kib(pid: int) -> int:
+    try:
+        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
+            if line.startswith("Pss:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def group_of(leader: int) -> list[int]:
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if os.getpgid(int(entry.name)) == leader:
+                    found.append(int(entry.name))
+            except ProcessLookupError:
+                pass
+    return found
+
+
+def measure(job_runner: bool) -> tuple[int, float, float]:
+    ui = mlflow_ui()
+    command = [word.replace("{port}", PORT) for word in ui["command"]]
+    env = {**os.environ, **({} if job_runner else ui["environment"])}
+    started = time.monotonic()
+    server = subprocess.Popen(
+        command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )  # fmt: skip
+    try:
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/health", timeout=2)
+                break
+            except OSError:
+                time.sleep(0.3)
+        answered = time.monotonic() - started
+        time.sleep(8)  # the job runner's consumers start after the server answers
+        pids = group_of(server.pid)
+        return len(pids), sum(pss_kib(p) for p in pids) / 1024, answered
+    finally:
+        os.killpg(server.pid, 15)
+        server.wait()
+        time.sleep(2)
+
+
+def main() -> None:
+    print(f"{'job runner':<12}{'processes':>10}{'PSS (MiB)':>11}{'answers after (s)':>19}")
+    for job_runner in (True, False):
+        count, mib, seconds = measure(job_runner)
+        label = "on" if job_runner else "off (tile)"
+        print(f"{label:<12}{count:>10}{mib:>11.0f}{seconds:>19.1f}")
+
+
+if __name__ == "__main__":
+    main()
