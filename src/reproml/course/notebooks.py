@@ -64,14 +64,26 @@ def check_cells(nb: NotebookNode) -> dict[str, int]:
     return found
 
 
+# What ipykernel reports and JupyterLab writes into a notebook it opens: committed notebooks
+# carry it all, so that opening one changes nothing (and runs are not tagged git_dirty).
+LANGUAGE_INFO = {
+    "codemirror_mode": {"name": "ipython", "version": 3},
+    "file_extension": ".py",
+    "mimetype": "text/x-python",
+    "name": "python",
+    "nbconvert_exporter": "python",
+    "pygments_lexer": "ipython3",
+}
+
+
 def tidy_metadata(nb: NotebookNode) -> NotebookNode:
-    """Drop what says who ran it where (kernel names, paths, timings): diffs stay readable."""
+    """Drop what says who ran it where (kernel names, paths, timings): diffs stay readable.
+    The Python version the solutions were executed with stays (JupyterLab writes it too)."""
     language = nb.metadata.get("language_info", {})
+    version = {"version": language["version"]} if "version" in language else {}
     nb.metadata = NotebookNode(
         kernelspec=NotebookNode(KERNELSPEC),
-        language_info=NotebookNode(name="python", **{"version": language["version"]})
-        if "version" in language
-        else NotebookNode(name="python"),
+        language_info=nbformat.from_dict({**LANGUAGE_INFO, **version}),
     )
     for cell in nb.cells:
         tags = cell.metadata.get("tags")
