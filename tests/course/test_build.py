@@ -2,6 +2,7 @@ import json
 import re
 import subprocess
 import sys
+from pathlib import Path
 
 import nbformat
 import pytest
@@ -11,6 +12,8 @@ from reproml.course.launch import GitHubRepository, colab_setup_source
 from reproml.course.notebooks import check_cells, list_notebooks, read_notebook, write_notebook
 from reproml.errors import ReproMLError
 from reproml.paths import repository_root
+
+ROOT = Path(__file__).resolve().parents[2]
 
 EXERCISE = '''def double(x):
     """Return twice x."""
@@ -148,3 +151,22 @@ def test_badges_follow_the_repository_and_are_added_once(tmp_path):
     assert check_cells(student) == {"5.1": 4}
     again = build_student_notebook(student, "notebooks/01_x.ipynb", fork)
     assert [c.source for c in again.cells] == [c.source for c in student.cells]
+
+
+def test_notebooks_carry_the_language_info_jupyterlab_would_write():
+    """JupyterLab writes the kernel's language_info into a notebook it opens; a committed
+    notebook that already holds it stays unchanged (and runs are not tagged git_dirty)."""
+    from ipykernel.ipkernel import IPythonKernel
+
+    from reproml.course.notebooks import tidy_metadata
+
+    kernel = dict(IPythonKernel.language_info)
+    for folder in ("solutions", "notebooks"):
+        for path in sorted((ROOT / folder).glob("*.ipynb")):
+            written = nbformat.read(path, as_version=4).metadata.language_info
+            assert {k: v for k, v in written.items() if k != "version"} == {
+                k: v for k, v in kernel.items() if k != "version"
+            }, path
+            assert written.get("version", "").startswith("3."), path
+    bare = nbformat.v4.new_notebook()
+    assert tidy_metadata(bare).metadata.language_info["pygments_lexer"] == "ipython3"
