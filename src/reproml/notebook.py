@@ -19,7 +19,6 @@ from pathlib import Path
 from omegaconf import DictConfig
 
 from reproml.config import load_config, quick_overrides
-from reproml.data import RAW_FILES, raw_folder
 from reproml.paths import DATA_DIR_ENV, config_dir, repository_root, resolve_data_root
 from reproml.provenance import package_version
 from reproml.tracking.stores import default_tracking_uri
@@ -109,6 +108,8 @@ def course_data_root() -> Path:
 
 
 def _has_raw_files(root: Path) -> bool:
+    from reproml.data import RAW_FILES, raw_folder  # torch: not for the authoring tools
+
     return all((raw_folder(root) / name).is_file() for name in RAW_FILES)
 
 

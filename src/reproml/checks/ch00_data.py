@@ -6,12 +6,13 @@ import random
 from typing import Any
 
 from reproml.checks.base import call, exercise, expect
-from reproml.data import CLASSES
 
 
 @exercise("0.1", "count the images of each class", points=1)
 def exercise_0_1(class_counts: Any) -> None:
     import torch
+
+    from reproml.data import CLASSES
 
     rng = random.Random()
     labels = torch.tensor([rng.randrange(len(CLASSES)) for _ in range(rng.randint(50, 300))])

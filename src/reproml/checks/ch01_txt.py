@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 from reproml.checks.base import CheckFailed, call, exercise, expect
-from reproml.tracking.txt import TIMESTAMP_FORMAT, result_file_name, write_result_file
 
 FINDER_HINT = (
     "Path(folder).glob('*.txt') lists the result files; line.partition('=') splits a line; "
@@ -60,6 +59,8 @@ class Unwritable(float):
     "numbers that read back exactly.",
 )
 def exercise_1_1(write_result: Any) -> None:
+    from reproml.tracking.txt import TIMESTAMP_FORMAT, result_file_name
+
     rng = random.Random()
     params, metrics = _random_run(rng)
     with tempfile.TemporaryDirectory() as tmp:
@@ -122,6 +123,8 @@ def _check_values(path: Path, metrics: dict[str, float]) -> None:
 
 
 def _check_no_overwrite(write_result: Any, folder: Path, params: dict, metrics: dict) -> None:
+    from reproml.tracking.txt import result_file_name
+
     """Occupy the names the next few seconds would get; the writer must refuse them all."""
     folder.mkdir()
     now = datetime.now()
@@ -207,6 +210,8 @@ def _nothing_left(folder: Path, expected: list[Path], when: str) -> None:
 
 
 def _write_random_runs(folder: Path, rng: random.Random) -> list[Path]:
+    from reproml.tracking.txt import write_result_file  # imports the training code
+
     """Result files as a lab's folder holds them: written over weeks, by different scripts."""
     when = datetime(2026, 1, 1, 9, 0, 0)
     formats = [repr, repr, lambda v: f"{v:.4f}".lstrip("0"), lambda v: f"{v:.3e}"]
