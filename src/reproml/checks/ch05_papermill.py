@@ -12,10 +12,8 @@ from __future__ import annotations
 
 import ast
 import json
-import os
 import random
 import subprocess
-import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -25,7 +23,6 @@ from reproml.checks.stores import scratch_store
 
 # The defaults cell of chapter 05's report (a copy of experiment.ipynb): what papermill sets.
 REPORT_PARAMETERS = ("model", "optimizer", "lr", "epochs", "seed", "quick", "run_id")
-KERNELSPEC = {"name": "python3", "display_name": "Python 3", "language": "python"}
 
 
 def _parameters_cells(nb) -> list:
@@ -181,10 +178,12 @@ def _small_notebook(path: Path, defaults: str, body: str) -> None:
     import nbformat
     from nbformat.v4 import new_code_cell, new_notebook
 
+    from reproml.course.notebooks import KERNELSPEC
+
     parameters = new_code_cell(defaults)
     parameters.metadata["tags"] = ["parameters"]
     nb = new_notebook(cells=[parameters, new_code_cell(body)])
-    nb.metadata["kernelspec"] = KERNELSPEC
+    nb.metadata["kernelspec"] = KERNELSPEC  # the course's own notebooks' kernel
     nbformat.write(nb, str(path))
 
 
@@ -220,6 +219,8 @@ def exercise_5_2(papermill_command: Any) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         source, output, record = Path(tmp, "in.ipynb"), Path(tmp, "out.ipynb"), Path(tmp, "v.json")
         _values_notebook(source, record)
+        from reproml.course.notebooks import kernel_environment
+
         command = call(papermill_command, source, output, values, what="papermill_command(...)")
         expect(
             isinstance(command, list | tuple) and all(isinstance(w, str) for w in command),
@@ -230,8 +231,7 @@ def exercise_5_2(papermill_command: Any) -> None:
             bool(command) and Path(command[0]).name.startswith(("papermill", "python")),
             f"the command starts with {command[:1]}, not with papermill.",
         )
-        folder = str(Path(sys.executable).parent)
-        env = {**os.environ, "PATH": folder + os.pathsep + os.environ.get("PATH", "")}
+        env = kernel_environment(quick=True)  # this Python's papermill first on the PATH
         try:
             done = subprocess.run(
                 list(command), cwd=tmp, env=env, capture_output=True, text=True, timeout=180
@@ -282,12 +282,11 @@ def _sweep_notebook(path: Path) -> None:
     "5.3",
     "a tracked sweep that survives a failure",
     points=2,
-    hint="with mlflow.start_run(run_name=...) as parent: for each set, with "
-    "mlflow.start_run(nested=True) as child: papermill.execute_notebook(notebook, out, "
-    "parameters={**set, 'run_id': child.info.run_id, 'tracking_uri': "
-    "mlflow.get_tracking_uri()}); except papermill.PapermillExecutionError; "
-    "mlflow.log_artifact(out, 'notebook'); mlflow.end_run('FAILED') or "
-    "MlflowClient().set_terminated(run_id, 'FAILED').",
+    hint="mlflow.start_run(nested=True) opens a child inside an active run; a run's id is "
+    "run.info.run_id, the store's address mlflow.get_tracking_uri(); "
+    "papermill.execute_notebook(input, output, parameters=...) raises "
+    "papermill.PapermillExecutionError; mlflow.log_artifact(path, artifact_path); "
+    "mlflow.end_run(status) ends the active run with the status you give.",
 )
 def exercise_5_3(run_sweep: Any) -> None:
     import mlflow

@@ -20,9 +20,9 @@ from reproml.tracking.stores import COMPETITION
     "7.1",
     "submit a run the leaderboard ranks, chosen on validation",
     points=2,
-    hint='mlflow.search_runs(experiment_names=[...], filter_string="attributes.status = '
-    "'FINISHED'\", order_by=['metrics.val_accuracy DESC'], output_format='list'); "
-    "run.info.run_id.",
+    hint="mlflow.search_runs(experiment_names=..., filter_string=..., order_by=..., "
+    "output_format='list') filters on `attributes.status` and sorts on `metrics.<name> DESC`; "
+    "a run's id is run.info.run_id.",
 )
 def exercise_7_1(run_id: Any) -> None:
     import mlflow
