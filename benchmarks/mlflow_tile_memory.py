@@ -13,7 +13,7 @@ import time
 import urllib.request
 from pathlib import Path
 
-from reproml.course.mlflow_proxy import mlflow_ui
+from reproml.classroom.mlflow_proxy import mlflow_ui
 
 PORT = "5123"
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -47,9 +47,13 @@ class Split:
         return Split(self.images.to(device), self.labels.to(device))
 
     def batches(
-        self, batch_size: int, generator: torch.Generator | None = None
+        self,
+        batch_size: int,
+        generator: torch.Generator | None = None,
+        augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        """Normalised (inputs, labels) batches; shuffled when a generator is given.
+        """Normalised (inputs, labels) batches; shuffled when a generator is given, and the
+        uint8 images passed through ``augment`` (with the same generator) before normalising.
 
         Batches are made on the device the split lives on, so a split moved to the GPU once
         never copies images again.
@@ -64,7 +68,10 @@ class Split:
                 index = slice(start, start + batch_size)
             else:
                 index = order[start : start + batch_size]
-            yield normalize(self.images[index]), self.labels[index]
+            images = self.images[index]
+            if augment is not None and generator is not None:
+                images = augment(images, generator)
+            yield normalize(images), self.labels[index]
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ papermill. ``train`` alone trains; ``run_experiment`` also tracks.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, fields
 from typing import Any
 
 from hydra.errors import InstantiationException
@@ -17,7 +18,15 @@ from reproml.config import validate_config
 from reproml.data import FashionMNISTData
 from reproml.errors import ConfigError, ReproMLError
 from reproml.tracking.base import NoTracker, Tracker
-from reproml.training import Callback, TrainingResult, load_data, train
+from reproml.training import Callback, TrainingResult, fit, prepare_run
+
+
+@dataclass
+class ExperimentResult(TrainingResult):
+    """The training result, and where the tracker kept it."""
+
+    saved_to: str | None = None  # e.g. "MLflow run ... in experiment ... at ..."
+    run_id: str | None = None  # the MLflow run, when tracked with MLflow
 
 
 def build_tracker(tracking: Mapping[str, Any] | None) -> Tracker:
@@ -41,26 +50,21 @@ def run_experiment(
     *,
     data: FashionMNISTData | None = None,
     callbacks: Sequence[Callback] = (),
-) -> TrainingResult:
+) -> ExperimentResult:
     """Train as configured and keep the result with the configured tracker.
 
     ``callbacks`` are called after the tracker's own (to watch or stop the training).
 
-    The tracker is checked, and the data read, before a run is opened: a dead server or a
-    missing file leaves nothing behind. Once open, the tracker is told when the run fails or is
-    interrupted, so no MLflow run is ever left RUNNING.
+    The configuration is checked once, here; then the tracker, and the data is read, before a
+    run is opened: a dead server or a missing file leaves nothing behind. Once open, the
+    tracker is told when the run fails or is interrupted, so no MLflow run is ever left RUNNING.
     """
     cfg = validate_config(config)
     tracker = build_tracker(cfg.get("tracking"))
     tracker.check()
-    if data is None:
-        data = load_data(cfg.data)
-    cfg.data.root = str(data.root)
-    tracking_callbacks = tracker.start(cfg, data)
-    try:
-        result = train(cfg, data=data, callbacks=[*tracking_callbacks, *callbacks])
-        result.saved_to = tracker.finish(result)
-    except BaseException as error:
-        tracker.fail(error)
-        raise
-    return result
+    setup = prepare_run(cfg, data)
+    with tracker.run(setup) as tracking_callbacks:
+        result = fit(setup, [*tracking_callbacks, *callbacks])
+        kept = tracker.finish(result)
+    trained = {f.name: getattr(result, f.name) for f in fields(TrainingResult)}
+    return ExperimentResult(**trained, saved_to=kept.where, run_id=kept.run_id)

@@ -8,7 +8,7 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,12 +18,13 @@ from omegaconf import DictConfig, OmegaConf
 from torch import nn
 from tqdm.auto import tqdm
 
+from reproml.augment import Augmentation, augmentation
 from reproml.config import validate_config
 from reproml.data import FashionMNISTData, Split, load_fashion_mnist
 from reproml.errors import ConfigError
 from reproml.metrics import accuracy, confusion_matrix, macro_f1
 from reproml.models import NUM_CLASSES, count_parameters, model_factory
-from reproml.optimizers import optimizer_factory
+from reproml.optimizers import OptimizerFactory, optimizer_factory
 from reproml.runtime import place_model, seed_everything, select_device
 
 log = logging.getLogger(__name__)
@@ -50,8 +51,18 @@ class TrainingResult:
     data_digest: str = ""  # FashionMNISTData.digest of the splits used
     data_sizes: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0  # training and evaluation time, data loading excluded
-    saved_to: str | None = None  # where the tracker kept the result (run_experiment sets it)
-    run_id: str | None = None  # the MLflow run, when tracked with MLflow
+
+
+@dataclass(frozen=True)
+class RunSetup:
+    """What one run needs, checked and resolved once: the tracker and the loop both read it."""
+
+    config: DictConfig  # validated and resolved; data.root is the folder that was read
+    data: FashionMNISTData
+    device: torch.device
+    make_model: Callable[[], nn.Module]  # called after seeding, which sets the first weights
+    make_optimizer: OptimizerFactory
+    augment: Augmentation | None
 
 
 class Callback:
@@ -81,6 +92,23 @@ def batch_order_generator(seed: int) -> torch.Generator:
     return torch.Generator().manual_seed(seed)
 
 
+def prepare_run(config: DictConfig, data: FashionMNISTData | None = None) -> RunSetup:
+    """Check the model, optimizer and augmentation, resolve the device, read the data.
+
+    ``config`` has been through ``validate_config`` (the entry point does it, once). Everything
+    a user can get wrong is checked before the data is read, and before torch's first seeding
+    or optimizer, which import its compiler stack (seconds).
+    """
+    make_model = model_factory(OmegaConf.to_container(config.model))
+    make_optimizer = optimizer_factory(OmegaConf.to_container(config.optimizer))
+    augment = augmentation(OmegaConf.to_container(config.augment) if "augment" in config else None)
+    device = select_device(config.trainer.device)
+    if data is None:
+        data = load_data(config.data)  # its split has its own generator: no global RNG is used
+    config.data.root = str(data.root)
+    return RunSetup(config, data, device, make_model, make_optimizer, augment)
+
+
 def train(
     config: DictConfig | Mapping[str, Any],
     *,
@@ -92,22 +120,18 @@ def train(
     Raises ConfigError or DataError before any training starts when the configuration or the
     data are unusable.
     """
-    # Everything a user can get wrong is checked before anything slow: the first seeding and
-    # the first optimizer of a process import torch's compiler stack, which takes seconds.
-    cfg = validate_config(config)
-    trainer = cfg.trainer
-    make_model = model_factory(OmegaConf.to_container(cfg.model))
-    make_optimizer = optimizer_factory(OmegaConf.to_container(cfg.optimizer))
-    device = select_device(trainer.device)
-    if data is None:
-        data = load_data(cfg.data)  # its split has its own generator: no global RNG is used
+    return fit(prepare_run(validate_config(config), data), callbacks)
 
+
+def fit(setup: RunSetup, callbacks: Sequence[Callback] = ()) -> TrainingResult:
+    """Train and test as ``setup`` says: the loop every way of running ends in."""
+    cfg, data, device = setup.config, setup.data, setup.device
+    trainer = cfg.trainer
     seed_everything(cfg.seed, deterministic=trainer.deterministic)
-    model = place_model(make_model(), device)
-    optimizer = make_optimizer(model.parameters())
+    model = place_model(setup.make_model(), device)
+    optimizer = setup.make_optimizer(model.parameters())
     steps_per_epoch = math.ceil(len(data.train) / trainer.batch_size)
     schedule = build_lr_schedule(optimizer, trainer.lr_schedule, trainer.epochs * steps_per_epoch)
-    cfg.data.root = str(data.root)
     log.info(
         "Training %s (%s parameters) with %s on %s: %s train / %s val / %s test images from %s",
         cfg.model.name, f"{count_parameters(model):,}", cfg.optimizer.name, device,
@@ -131,7 +155,7 @@ def train(
             bar.set_description(f"{cfg.model.name} epoch {epoch}/{trainer.epochs}")
             record = _train_one_epoch(
                 model, optimizer, schedule, train_split, val_split, epoch, cfg, shuffle,
-                callbacks, bar,
+                setup.augment, callbacks, bar,
             )  # fmt: skip
             history.append(record)
             log.info(
@@ -194,6 +218,7 @@ def _train_one_epoch(
     epoch: int,
     cfg: DictConfig,
     shuffle: torch.Generator,
+    augment: Augmentation | None,
     callbacks: Sequence[Callback],
     bar: tqdm,
 ) -> EpochRecord:
@@ -203,9 +228,11 @@ def _train_one_epoch(
     loss_sum = torch.zeros((), device=train_split.labels.device)
     correct = torch.zeros((), dtype=torch.long, device=train_split.labels.device)
     learning_rate = schedule.get_last_lr()[0]  # the rate this epoch's last step used
-    for batch, (inputs, labels) in enumerate(train_split.batches(cfg.trainer.batch_size, shuffle)):
+    label_smoothing = cfg.trainer.get("label_smoothing", 0.0)
+    batches = train_split.batches(cfg.trainer.batch_size, shuffle, augment)
+    for batch, (inputs, labels) in enumerate(batches):
         logits = model(inputs)  # (batch, 10)
-        loss = F.cross_entropy(logits, labels)
+        loss = F.cross_entropy(logits, labels, label_smoothing=label_smoothing)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         learning_rate = schedule.get_last_lr()[0]

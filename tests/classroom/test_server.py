@@ -21,9 +21,9 @@ from mlflow.exceptions import MlflowException
 from reproml.classroom.leaderboard import read_leaderboard
 from reproml.classroom.records import VERDICT_TAG, records_experiment
 from reproml.classroom.server import ClassServer, stop
+from reproml.classroom.sync import REPLACED_BY, sync_runs
 from reproml.experiment import run_experiment
 from reproml.tracking.stores import TrackingError, check_tracking_uri
-from reproml.tracking.sync import REPLACED_BY, sync_runs
 from reproml.training import Callback
 
 pytestmark = pytest.mark.slow

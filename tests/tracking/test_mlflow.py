@@ -133,24 +133,27 @@ class FailAt(Callback):
 @pytest.mark.parametrize(
     ("error", "status"), [(RuntimeError("boom"), "FAILED"), (KeyboardInterrupt(), "KILLED")]
 )
-def test_an_interrupted_run_is_never_left_running(tracked_config, data, monkeypatch, error, status):
-    import reproml.tracking.mlflow as tracking
-
-    monkeypatch.setattr(
-        tracking.MlflowTracker,
-        "start",
-        lambda self, cfg, d, _start=tracking.MlflowTracker.start: [
-            *_start(self, cfg, d),
-            FailAt(error),
-        ],
-    )
+def test_an_interrupted_run_is_never_left_running(tracked_config, data, error, status):
     cfg = tracked_config("mlflow", ["model=logreg", "tracking.log_model=false"])
     with pytest.raises(type(error)):
-        run_experiment(cfg, data=data)
+        run_experiment(cfg, data=data, callbacks=[FailAt(error)])
     assert mlflow.active_run() is None  # the next cell's run can start
     [run] = MlflowClient().search_runs([mlflow.get_experiment_by_name("reproml").experiment_id])
     assert run.info.status == status
     assert "train_loss" not in run.data.metrics  # it stopped inside the first epoch
+
+
+def test_a_run_puts_back_the_tracking_uri_it_found(tracked_config, data, tmp_path):
+    elsewhere = f"sqlite:///{tmp_path / 'elsewhere.db'}"
+    mlflow.set_tracking_uri(elsewhere)
+    cfg = tracked_config("mlflow", ["model=logreg", "tracking.log_model=false"])
+    cfg.tracking.uri = f"sqlite:///{tmp_path / 'store.db'}"
+    result = run_experiment(cfg, data=data)
+    assert mlflow.get_tracking_uri() == elsewhere
+    assert MlflowClient(cfg.tracking.uri).get_run(result.run_id).info.status == "FINISHED"
+    with pytest.raises(RuntimeError):
+        run_experiment(cfg, data=data, callbacks=[FailAt(RuntimeError("boom"))])
+    assert mlflow.get_tracking_uri() == elsewhere
 
 
 def test_inside_a_users_own_run_the_run_is_a_child(tracked_config, data):

@@ -285,8 +285,8 @@ def _leaderboard(args: argparse.Namespace) -> int:
 
 
 def _sync(args: argparse.Namespace) -> int:
+    from reproml.classroom.sync import sync_runs
     from reproml.tracking.stores import unsynced_store_uri
-    from reproml.tracking.sync import sync_runs
 
     synced = sync_runs(args.store or unsynced_store_uri(), args.server)
     for run in synced:

@@ -24,7 +24,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--no-log", action="store_true", help="do not log the re-run to MLflow")
     args = parser.parse_args(argv)
 
-    from reproml.tracking.compare import rerun
+    from reproml.audit import rerun
 
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     overrides = {"data.root": args.data_root} if args.data_root else {}

@@ -1,36 +1,27 @@
 """Chapter 04 on: every run in an MLflow store, with everything needed to trace and redo it.
 
-A run holds the flattened configuration as parameters, per-epoch metrics (``step`` = epoch),
-the final test metrics, tags for the code, data and environment (git commit, ``uv.lock``
-digest, versions, device, data digest, command line), the resolved ``config.yaml``, the
-confusion matrix (JSON and figure), the learning curves, the model, and the data set as a run
-input. The store is a SQLite file at the repository root unless ``tracking.uri`` or
-``MLFLOW_TRACKING_URI`` names another one, such as a class server.
+What a run holds is in ``reproml.tracking.record``. The store is a SQLite file at the repository
+root unless ``tracking.uri`` or ``MLFLOW_TRACKING_URI`` names another one, such as a class server.
 """
 
 from __future__ import annotations
 
 import contextlib
-import copy
-import math
 import os
-import sys
-import warnings
 from collections.abc import Iterator
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from omegaconf import DictConfig, OmegaConf
-
-from reproml.config import flatten_config
-from reproml.data import CLASSES, normalize, raw_folder
 from reproml.errors import ConfigError
 from reproml.logs import quiet_loggers
-from reproml.plots import plot_confusion_matrix, plot_learning_curves
-from reproml.provenance import environment_tags
-from reproml.runtime import select_device
-from reproml.tracking.base import Tracker
-from reproml.tracking.stores import (  # re-exported: notebooks import them from here
+from reproml.tracking.base import Kept, Tracker
+from reproml.tracking.record import (
+    epoch_metrics,
+    flat_params,  # noqa: F401 (imported from here by older notebooks and the load harness)
+    log_run_results,
+    log_run_setup,
+    run_tags,
+)
+from reproml.tracking.stores import (
     SERVER_RETRIES,
     SERVER_RUN,
     SYNC_TO,
@@ -44,20 +35,12 @@ from reproml.tracking.stores import (  # re-exported: notebooks import them from
     is_server,
     sqlite_path,
     unsynced_store_uri,
+    using_tracking_uri,
 )
-from reproml.training import Callback, EpochRecord
+from reproml.training import Callback
 
 if TYPE_CHECKING:
-    from reproml.data import FashionMNISTData
-    from reproml.training import TrainingResult
-
-EPOCH_METRICS = ("train_loss", "train_accuracy", "val_accuracy", "learning_rate")  # step=epoch
-
-
-def epoch_metrics(record: EpochRecord) -> dict[str, float]:
-    metrics = {name: getattr(record, name) for name in EPOCH_METRICS}
-    metrics["epoch_seconds"] = record.seconds  # varies between identical runs
-    return {k: v for k, v in metrics.items() if not math.isnan(v)}
+    from reproml.training import EpochRecord, RunSetup, TrainingResult
 
 
 class EpochLogger(Callback):
@@ -105,56 +88,44 @@ class MlflowTracker(Tracker):
         self.run_id: str | None = run_id
         self.fallback_uri = fallback_uri or unsynced_store_uri()
         self.lost: str | None = None  # why the server stopped answering, once it has
+        self._restore = contextlib.ExitStack()
 
     def check(self) -> None:
         check_tracking_uri(self.uri)
-        if is_server(self.uri):
-            # MLflow retries a dead server for minutes by default; a student should not wait.
-            for name, value in SERVER_RETRIES.items():
-                os.environ.setdefault(name, value)
 
-    def start(self, config: DictConfig, data: FashionMNISTData) -> list[Callback]:
+    def start(self, setup: RunSetup) -> list[Callback]:
         import mlflow
         from mlflow.exceptions import MlflowException
 
-        mlflow.set_tracking_uri(self.uri)
-        self._config, self._data = config, data  # to log the run again locally if need be
-        self._run_tags = {
-            **(provenance := environment_tags()),
-            # MLflow's own tags, which its UI shows as the run's source and commit.
-            "mlflow.source.name": Path(sys.argv[0]).name,
-            "mlflow.source.git.commit": provenance["git_commit"],
-            "device": str(select_device(config.trainer.device)),
-            "data_digest": data.digest,
-            "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
-            **self.tags,
-        }
+        self._restore.enter_context(using_tracking_uri(self.uri))
+        if is_server(self.uri):
+            # MLflow retries a dead server for minutes by default; a student should not wait.
+            self._restore.enter_context(_environment(SERVER_RETRIES))
+        self._setup = setup  # to log the run again locally if need be
+        self._tags = run_tags(setup, self.tags)
         try:
-            new = {"experiment_id": self._experiment_id(), "run_name": self._run_name()}
+            new = {"experiment_id": experiment_id(self.uri, self.experiment),
+                   "run_name": self._run_name()}  # fmt: skip
             run = mlflow.start_run(
                 **({"run_id": self.run_id} if self.run_id else new),
                 nested=mlflow.active_run() is not None,  # inside a user's own run: a child
-                tags=self._run_tags,
+                tags=self._tags,
             )
         except MlflowException as error:
             raise self._refused(error) from None
         self.run_id = run.info.run_id
-        try:
-            self._log_setup()
-        except BaseException as error:
-            self.fail(error)
-            raise
+        self._input_example = log_run_setup(setup)
         return [EpochLogger(self)]
 
-    def finish(self, result: TrainingResult) -> str:
+    def finish(self, result: TrainingResult) -> Kept:
         import mlflow
 
         if self.lost is None:
             with self.unless_server_lost():
-                self._log_results(result)
+                log_run_results(result, self._input_example, self.log_model)
                 mlflow.end_run("FINISHED")
-                result.run_id = self.run_id
-                return f"MLflow run {self.run_id} in experiment {self.experiment!r} at {self.uri}"
+                where = f"MLflow run {self.run_id} in experiment {self.experiment!r} at {self.uri}"
+                return Kept(where, self.run_id)
         return self._keep_locally(result)
 
     def fail(self, error: BaseException) -> None:
@@ -164,6 +135,9 @@ class MlflowTracker(Tracker):
         if run is not None and run.info.run_id == self.run_id:
             with contextlib.suppress(Exception):  # a dead server cannot be told
                 mlflow.end_run("KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED")
+
+    def close(self) -> None:
+        self._restore.close()
 
     @contextlib.contextmanager
     def unless_server_lost(self) -> Iterator[None]:
@@ -180,39 +154,36 @@ class MlflowTracker(Tracker):
             self.lost = str(error).strip().splitlines()[0][:200]
             self.fail(error)
 
-    def _keep_locally(self, result: TrainingResult) -> str:
+    def _keep_locally(self, result: TrainingResult) -> Kept:
         import mlflow
 
         local = self.fallback_uri
-        mlflow.set_tracking_uri(local)
-        try:
-            tags = {**self._run_tags, SYNC_TO: self.uri, SERVER_RUN: self.run_id or ""}
+        with using_tracking_uri(local):
             with quiet_loggers("mlflow.store.db.utils", "alembic"):  # a new store's tables
                 create_store(local)
             run = mlflow.start_run(
                 experiment_id=experiment_id(local, self.experiment),
                 run_name=self._run_name(),
-                tags=tags,
+                tags={**self._tags, SYNC_TO: self.uri, SERVER_RUN: self.run_id or ""},
             )
-            self._log_setup()
-            for record in result.history:
-                mlflow.log_metrics(epoch_metrics(record), step=record.epoch)
-            self._log_results(result)
-            mlflow.end_run("FINISHED")
-        except BaseException as error:
-            self.fail(error)
-            raise
-        finally:
-            mlflow.set_tracking_uri(self.uri)
-        result.run_id = run.info.run_id
+            try:
+                log_run_setup(self._setup)
+                for record in result.history:
+                    mlflow.log_metrics(epoch_metrics(record), step=record.epoch)
+                log_run_results(result, self._input_example, self.log_model)
+                mlflow.end_run("FINISHED")
+            except BaseException:
+                mlflow.end_run("FAILED")
+                raise
         sync = "reproml-course sync" + (
             "" if local == unsynced_store_uri() else f" --store {local}"
         )
-        return (
+        where = (
             f"locally, as run {run.info.run_id} in {sqlite_path(local)}, because the tracking "
             f"server {self.uri} stopped answering during the run ({self.lost}). Nothing is lost:"
             f" when the server is back, upload it with `{sync}`."
         )
+        return Kept(where, run.info.run_id)
 
     def _refused(self, error: Exception) -> TrackingError:
         text = str(error)
@@ -226,65 +197,17 @@ class MlflowTracker(Tracker):
         return TrackingError(f"MLflow at {self.uri} refused the run: {text.splitlines()[0]}")
 
     def _run_name(self) -> str:
-        return self.run_name or f"{self._config.model.name}-{self._config.optimizer.name}"
-
-    def _log_setup(self) -> None:
-        import mlflow
-
-        config, data = self._config, self._data
-        mlflow.log_params(flatten_config(config, exclude=("tracking",)))
-        mlflow.log_text(OmegaConf.to_yaml(config), "config.yaml")
-        source = str(raw_folder(Path(config.data.root)))
-        for context, split in (("training", data.train), ("testing", data.test)):
-            with warnings.catch_warnings():
-                # MLflow registers its local-file source twice and warns that a path
-                # "can be interpreted in multiple ways" (both the same class): harmless.
-                warnings.filterwarnings("ignore", message=".*interpreted in multiple ways")
-                dataset = mlflow.data.from_numpy(
-                    split.images.cpu().numpy(),
-                    targets=split.labels.cpu().numpy(),
-                    source=source,
-                    name=f"fashion-mnist-{context}",
-                )
-            mlflow.log_input(dataset, context=context)
-        # Two real images (a batch of one would fix the exported model's batch size to 1).
-        self._input_example = normalize(data.test.images[:2].cpu()).numpy()
-
-    def _log_results(self, result: TrainingResult) -> None:
-        import mlflow
-
-        final = {k: v for k, v in result.metrics.items() if k not in EPOCH_METRICS}
-        mlflow.log_metrics({**final, "train_seconds": result.seconds})  # val_accuracy: per epoch
-        mlflow.log_dict(
-            {"classes": list(CLASSES), "matrix": result.confusion_matrix.tolist()},
-            "confusion_matrix.json",
-        )
-        mlflow.log_figure(plot_confusion_matrix(result.confusion_matrix), "confusion_matrix.png")
-        mlflow.log_figure(plot_learning_curves(result.history), "learning_curves.png")
-        if self.log_model:
-            self._log_model(result)
-
-    def _experiment_id(self) -> str:
-        return experiment_id(self.uri, self.experiment)
-
-    def _log_model(self, result: TrainingResult) -> None:
-        import mlflow.pytorch
-        import torch
-
-        model = copy.deepcopy(result.model).cpu().eval()
-        # uv environments have no pip; MLflow warns about that while writing conda.yaml, and
-        # says it found uv.lock: nothing a student can act on.
-        with quiet_loggers("mlflow.utils.environment", "mlflow.utils.uv_utils"):
-            info = mlflow.pytorch.log_model(
-                model,
-                name="model",
-                input_example=self._input_example,
-                # Given, not inferred: inference loads the model in a subprocess (seconds).
-                pip_requirements=[f"torch=={torch.__version__.split('+')[0]}"],
-            )
-        mlflow.set_tag("model_uri", info.model_uri)
+        config = self._setup.config
+        return self.run_name or f"{config.model.name}-{config.optimizer.name}"
 
 
-def flat_params(config: DictConfig | dict[str, Any]) -> dict[str, str]:
-    """The parameters as MLflow stores them (strings), for comparing with a run's params."""
-    return {k: str(v) for k, v in flatten_config(config, exclude=("tracking",)).items()}
+@contextlib.contextmanager
+def _environment(values: dict[str, str]) -> Iterator[None]:
+    """Environment variables set for the block unless the user set them, then put back."""
+    added = [name for name in values if name not in os.environ]
+    os.environ.update({name: values[name] for name in added})
+    try:
+        yield
+    finally:
+        for name in added:
+            os.environ.pop(name, None)

@@ -23,13 +23,16 @@ import tempfile
 from collections.abc import Mapping
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omegaconf import OmegaConf
 
 from reproml.errors import ReproMLError
-from reproml.tracking.base import Tracker
-from reproml.training import TrainingResult
+from reproml.tracking.base import Kept, Tracker
+
+if TYPE_CHECKING:
+    from reproml.training import TrainingResult
+
 
 SEPARATOR = "_"
 TIMESTAMP_FORMAT = "%Y%m%d-%H%M%S"
@@ -193,7 +196,7 @@ class TxtTracker(Tracker):
                 " Choose another folder with tracking.folder=PATH."
             ) from None
 
-    def finish(self, result: TrainingResult) -> str:
+    def finish(self, result: TrainingResult) -> Kept:
         params = {name: OmegaConf.select(result.config, key) for name, key in self.params.items()}
         path = write_result_file(self.folder, params, result.metrics)
-        return f"result file {path}"
+        return Kept(f"result file {path}")

@@ -13,12 +13,14 @@ from typing import Any
 
 from omegaconf import OmegaConf
 
+from reproml.experiment import run_experiment
 from reproml.provenance import environment_tags
-from reproml.tracking.mlflow import (
-    EPOCH_METRICS,
+from reproml.tracking.record import EPOCH_METRICS
+from reproml.tracking.stores import (
     TrackingError,
     check_tracking_uri,
     default_tracking_uri,
+    using_tracking_uri,
 )
 
 # Tags that describe code, environment and data; the others (run name, user...) may differ.
@@ -93,15 +95,13 @@ def rerun(
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
 
-    from reproml.experiment import run_experiment
-
     uri = tracking_uri or default_tracking_uri()
     check_tracking_uri(uri)
-    mlflow.set_tracking_uri(uri)
     client = MlflowClient(uri)
     try:
         original = client.get_run(run_id)
-        config = OmegaConf.create(mlflow.artifacts.load_text(f"runs:/{run_id}/config.yaml"))
+        with using_tracking_uri(uri):  # what runs:/ resolves against
+            config = OmegaConf.create(mlflow.artifacts.load_text(f"runs:/{run_id}/config.yaml"))
     except MlflowException as error:
         raise TrackingError(f"Cannot re-run {run_id!r} from {uri}: {error.message}") from None
     for key, value in (overrides or {}).items():

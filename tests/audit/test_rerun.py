@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from reproml.audit import rerun
 from reproml.cli.rerun import main as rerun_main
 from reproml.experiment import run_experiment
-from reproml.tracking.compare import rerun
 from reproml.tracking.stores import TrackingError
 
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import mlflow
 import pytest
 
-from reproml.course.mlflow_proxy import mlflow_ui
+from reproml.classroom.mlflow_proxy import mlflow_ui
 
 TOKEN = "course-test-token"
 # Through the proxy, MLflow sees the browser's own Host and Origin, not localhost.

@@ -1,0 +1,118 @@
+"""What an MLflow run of the course holds, logged into the active run.
+
+The flattened configuration as parameters, per-epoch metrics (``step`` = epoch), the final test
+metrics, tags for the code, data and environment (git commit, ``uv.lock`` digest, versions,
+device, data digest, command line), the resolved ``config.yaml``, the confusion matrix (JSON and
+figure), the learning curves, the model, and the data set as a run input.
+"""
+
+from __future__ import annotations
+
+import copy
+import math
+import sys
+import warnings
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from reproml.config import flatten_config
+from reproml.logs import quiet_loggers
+from reproml.provenance import environment_tags
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from reproml.training import EpochRecord, RunSetup, TrainingResult
+
+EPOCH_METRICS = ("train_loss", "train_accuracy", "val_accuracy", "learning_rate")  # step=epoch
+
+
+def epoch_metrics(record: EpochRecord) -> dict[str, float]:
+    metrics = {name: getattr(record, name) for name in EPOCH_METRICS}
+    metrics["epoch_seconds"] = record.seconds  # varies between identical runs
+    return {k: v for k, v in metrics.items() if not math.isnan(v)}
+
+
+def flat_params(config: DictConfig | dict[str, Any]) -> dict[str, str]:
+    """The parameters as MLflow stores them (strings), for comparing with a run's params."""
+    return {k: str(v) for k, v in flatten_config(config, exclude=("tracking",)).items()}
+
+
+def run_tags(setup: RunSetup, extra: dict[str, str]) -> dict[str, str]:
+    """Code, environment and data of the run, then ``extra`` (the configuration's own tags)."""
+    provenance = environment_tags()
+    return {
+        **provenance,
+        # MLflow's own tags, which its UI shows as the run's source and commit.
+        "mlflow.source.name": Path(sys.argv[0]).name,
+        "mlflow.source.git.commit": provenance["git_commit"],
+        "device": str(setup.device),
+        "data_digest": setup.data.digest,
+        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
+        **extra,
+    }
+
+
+def log_run_setup(setup: RunSetup) -> np.ndarray:
+    """Parameters, ``config.yaml`` and the data as inputs; returns the model's input example."""
+    import mlflow
+
+    from reproml.data import normalize, raw_folder
+
+    config, data = setup.config, setup.data
+    mlflow.log_params(flatten_config(config, exclude=("tracking",)))
+    mlflow.log_text(OmegaConf.to_yaml(config), "config.yaml")
+    source = str(raw_folder(Path(config.data.root)))
+    for context, split in (("training", data.train), ("testing", data.test)):
+        with warnings.catch_warnings():
+            # MLflow registers its local-file source twice and warns that a path "can be
+            # interpreted in multiple ways" (both the same class): harmless.
+            warnings.filterwarnings("ignore", message=".*interpreted in multiple ways")
+            dataset = mlflow.data.from_numpy(
+                split.images.cpu().numpy(),
+                targets=split.labels.cpu().numpy(),
+                source=source,
+                name=f"fashion-mnist-{context}",
+            )
+        mlflow.log_input(dataset, context=context)
+    # Two real images (a batch of one would fix the exported model's batch size to 1).
+    return normalize(data.test.images[:2].cpu()).numpy()
+
+
+def log_run_results(result: TrainingResult, input_example: np.ndarray, log_model: bool) -> None:
+    """Final metrics, the confusion matrix and learning curves, and the model."""
+    import mlflow
+
+    from reproml.data import CLASSES
+    from reproml.plots import plot_confusion_matrix, plot_learning_curves
+
+    final = {k: v for k, v in result.metrics.items() if k not in EPOCH_METRICS}
+    mlflow.log_metrics({**final, "train_seconds": result.seconds})  # val_accuracy: per epoch
+    mlflow.log_dict(
+        {"classes": list(CLASSES), "matrix": result.confusion_matrix.tolist()},
+        "confusion_matrix.json",
+    )
+    mlflow.log_figure(plot_confusion_matrix(result.confusion_matrix), "confusion_matrix.png")
+    mlflow.log_figure(plot_learning_curves(result.history), "learning_curves.png")
+    if log_model:
+        _log_model(result, input_example)
+
+
+def _log_model(result: TrainingResult, input_example: np.ndarray) -> None:
+    import mlflow.pytorch
+    import torch
+
+    model = copy.deepcopy(result.model).cpu().eval()
+    # uv environments have no pip; MLflow warns about that while writing conda.yaml, and says
+    # it found uv.lock: nothing a student can act on.
+    with quiet_loggers("mlflow.utils.environment", "mlflow.utils.uv_utils"):
+        info = mlflow.pytorch.log_model(
+            model,
+            name="model",
+            input_example=input_example,
+            # Given, not inferred: inference loads the model in a subprocess (seconds).
+            pip_requirements=[f"torch=={torch.__version__.split('+')[0]}"],
+        )
+    mlflow.set_tag("model_uri", info.model_uri)
