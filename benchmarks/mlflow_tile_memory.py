@@ -10,34 +10,11 @@ from __future__ import annotations
 import os
 import subprocess
 import time
-import urllib.request
-from pathlib import Path
 
 from reproml.classroom.mlflow_proxy import mlflow_ui
+from reproml.processes import group_of, pss_kib, wait_until_answers
 
 PORT = "5123"
-
-
-def pss_kib(pid: int) -> int:
-    try:
-        for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-            if line.startswith("Pss:"):
-                return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
-
-
-def group_of(leader: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if os.getpgid(int(entry.name)) == leader:
-                    found.append(int(entry.name))
-            except ProcessLookupError:
-                pass
-    return found
 
 
 def measure(job_runner: bool) -> tuple[int, float, float]:
@@ -50,12 +27,7 @@ def measure(job_runner: bool) -> tuple[int, float, float]:
         start_new_session=True,
     )  # fmt: skip
     try:
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{PORT}/health", timeout=2)
-                break
-            except OSError:
-                time.sleep(0.3)
+        wait_until_answers(f"http://127.0.0.1:{PORT}/health", any_status=False)
         answered = time.monotonic() - started
         time.sleep(8)  # the job runner's consumers start after the server answers
         pids = group_of(server.pid)

@@ -7,8 +7,10 @@ import pytest
 from hydra.errors import ConfigCompositionException, MissingConfigException
 from omegaconf import OmegaConf
 
+from reproml.augment import augmentation
 from reproml.config import load_config, validate_config
 from reproml.errors import ConfigError
+from reproml.experiment import build_tracker
 from reproml.models import build_model
 from reproml.optimizers import build_optimizer
 from reproml.paths import config_dir
@@ -39,6 +41,17 @@ def test_every_option_composes_validates_and_builds(group, option):
     cfg = validate_config(load_config([f"{group}={option}"]))
     model = build_model(OmegaConf.to_container(cfg.model))
     build_optimizer(OmegaConf.to_container(cfg.optimizer), model.parameters())
+    build_tracker(OmegaConf.to_container(cfg.tracking))
+    augmentation(OmegaConf.to_container(cfg.augment))
+
+
+def test_every_part_is_named_by_its_name_key_not_by_a_target():
+    """One way to build parts from conf/, the one chapter 03 teaches (reproml.registry)."""
+    for path in CONF.rglob("*.yaml"):
+        assert "_target_" not in path.read_text() or path.name == "config.yaml", path
+    for group in ("model", "optimizer", "tracking"):
+        for path in (CONF / group).glob("*.yaml"):
+            assert OmegaConf.load(path).name == path.stem, path
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
@@ -101,6 +114,9 @@ def test_unknown_key_is_refused():
         ("optimizer.betas=[0.9]", "optimizer.betas must be two numbers in [0, 1)"),
         ("trainer.device=gpu", "trainer.device must be auto, cpu, cuda, cuda:<index> or mps"),
         ("trainer.lr_schedule=linear", "trainer.lr_schedule must be cosine or constant"),
+        ("trainer.label_smoothing=1", "trainer.label_smoothing must be a number in [0, 1)"),
+        ("augment.hflip=1", "augment.hflip must be true or false, got 1"),
+        ("augment.shift=-1", "augment.shift must be an integer from 0 to 8, got -1"),
         ("seed=null", "seed must be an integer, got None"),
     ],
 )

@@ -13,6 +13,7 @@ import reproml
 
 LIGHT = [
     "reproml.checks",  # each check imports what it needs when it runs
+    "reproml.cli.classroom",
     "reproml.cli.course",
     "reproml.classroom.accounts",
     "reproml.classroom.admin",
@@ -35,7 +36,7 @@ LIGHT = [
 # Lower layers first. A module may import from its own layer and the ones before it, never from
 # a later one (deferred imports inside functions included).
 LAYERS = [
-    {"errors", "paths", "logs"},
+    {"errors", "paths", "logs", "registry", "processes"},
     {"config", "data", "metrics", "models", "optimizers", "runtime", "provenance", "augment",
      "plots"},
     {"training"},

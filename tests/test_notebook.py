@@ -36,7 +36,7 @@ def test_setup_passes_the_mode_and_data_to_configs_and_child_processes(
     assert "quick mode" in capsys.readouterr().out
     assert os.environ.pop("MLFLOW_TRACKING_URI").startswith("sqlite:///")
     full = setup_course(quick=False)
-    assert full.config().trainer.epochs == 15 and os.environ[QUICK_ENV] == "0"
+    assert full.config().trainer.epochs == 40 and os.environ[QUICK_ENV] == "0"
 
 
 def test_a_fresh_course_folder_is_empty():

@@ -150,6 +150,9 @@ RULES: list[tuple[str, Callable[[Any], bool], str]] = [
     ("trainer.device", _device, "auto, cpu, cuda, cuda:<index> or mps"),
     ("trainer.deterministic", _boolean, "true or false"),
     ("trainer.progress", _boolean, "true or false"),
+    ("trainer.label_smoothing", _fraction, "a number in [0, 1)"),
+    ("augment.hflip", _boolean, "true or false"),
+    ("augment.shift", lambda v: _is_int(v) and 0 <= v <= 8, "an integer from 0 to 8"),
 ]
 REQUIRED = ["seed", "data", "model.name", "optimizer.name", "optimizer.lr", "trainer.epochs",
             "trainer.batch_size"]  # fmt: skip

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import torch
 
@@ -140,6 +141,18 @@ def load_fashion_mnist(
         val=Split(train_images[val_index], train_labels[val_index]),
         test=Split(test_images[test_order], test_labels[test_order]),
         root=root,
+    )
+
+
+def load_data(data_config: Mapping[str, Any]) -> FashionMNISTData:
+    """The data set a ``data`` configuration group describes."""
+    return load_fashion_mnist(
+        data_config.get("root"),
+        download=data_config.get("download", True),
+        val_fraction=data_config.get("val_fraction", 0.1),
+        split_seed=data_config.get("split_seed", 0),
+        train_size=data_config.get("train_size"),
+        test_size=data_config.get("test_size"),
     )
 
 

@@ -10,14 +10,14 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 
-from hydra.errors import InstantiationException
-from hydra.utils import instantiate
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from reproml.config import validate_config
 from reproml.data import FashionMNISTData
-from reproml.errors import ConfigError, ReproMLError
+from reproml.registry import registered
 from reproml.tracking.base import NoTracker, Tracker
+from reproml.tracking.mlflow import MlflowTracker
+from reproml.tracking.txt import TxtTracker
 from reproml.training import Callback, TrainingResult, fit, prepare_run
 
 
@@ -29,20 +29,16 @@ class ExperimentResult(TrainingResult):
     run_id: str | None = None  # the MLflow run, when tracked with MLflow
 
 
+TRACKERS: dict[str, type[Tracker]] = {"none": NoTracker, "txt": TxtTracker, "mlflow": MlflowTracker}
+
+
 def build_tracker(tracking: Mapping[str, Any] | None) -> Tracker:
-    """The tracker a ``tracking`` config group names with ``_target_`` (none when absent)."""
+    """The tracker a ``tracking`` group names (``name: mlflow``, then its parameters), as the
+    model and the optimizer are built: a registry of the course's own classes, not ``_target_``
+    (a configuration file should not be able to name any callable in the environment)."""
     if not tracking:
         return NoTracker()
-    try:
-        tracker = instantiate(tracking)
-    except InstantiationException as error:
-        # Hydra wraps the constructor's exception; ours already says what to do.
-        if isinstance(error.__cause__, ReproMLError):
-            raise error.__cause__ from None
-        raise ConfigError(f"Cannot build the tracker: {error}".replace("\n", " ")) from None
-    if not isinstance(tracker, Tracker):
-        raise ConfigError(f"tracking._target_ must name a reproml Tracker, got {type(tracker)}.")
-    return tracker
+    return registered(TRACKERS, tracking, "tracker", "tracking")()
 
 
 def run_experiment(
@@ -60,7 +56,8 @@ def run_experiment(
     tracker is told when the run fails or is interrupted, so no MLflow run is ever left RUNNING.
     """
     cfg = validate_config(config)
-    tracker = build_tracker(cfg.get("tracking"))
+    tracking = cfg.get("tracking")
+    tracker = build_tracker(OmegaConf.to_container(tracking) if tracking is not None else None)
     tracker.check()
     setup = prepare_run(cfg, data)
     with tracker.run(setup) as tracking_callbacks:

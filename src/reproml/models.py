@@ -6,14 +6,12 @@ shape (batch, 10). ``build_model`` makes one from its configuration (``conf/mode
 
 from __future__ import annotations
 
-import inspect
 from collections.abc import Callable, Mapping, Sequence
-from functools import partial
 from typing import Any
 
 from torch import nn
 
-from reproml.errors import ConfigError
+from reproml.registry import registered
 
 IMAGE_SIZE = 28
 NUM_CLASSES = 10
@@ -91,23 +89,7 @@ def build_model(config: Mapping[str, Any]) -> nn.Module:
 
 def model_factory(config: Mapping[str, Any]) -> Callable[[], nn.Module]:
     """Check the configuration now; build the model later, after seeding sets its weights."""
-    params = dict(config)
-    name = params.pop("name", None)
-    if name not in MODELS:
-        raise ConfigError(
-            f"Unknown model {name!r}. Available models: {', '.join(MODELS)} (set model=<name>)."
-        )
-    return partial(MODELS[name], **checked_params(MODELS[name], params, f"model {name!r}"))
-
-
-def checked_params(factory: Any, params: dict[str, Any], what: str) -> dict[str, Any]:
-    """Refuse parameters the factory does not take, naming the ones it does."""
-    accepted = [p for p in inspect.signature(factory).parameters if p not in ("self", "params")]
-    unknown = sorted(set(params) - set(accepted))
-    if unknown:
-        takes = ", ".join(accepted) or "none"
-        raise ConfigError(f"{what} has no parameter {', '.join(unknown)}; it takes: {takes}.")
-    return params
+    return registered(MODELS, config, "model", "model")
 
 
 def count_parameters(model: nn.Module) -> int:

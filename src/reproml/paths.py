@@ -24,6 +24,11 @@ def repository_root() -> Path | None:
     return None
 
 
+def course_dir(name: str) -> Path:
+    """``solutions/`` or ``notebooks/`` at the repository root (or under the working directory)."""
+    return (repository_root() or Path.cwd()) / name
+
+
 def config_dir() -> Path:
     """The absolute path of the Hydra configuration folder (``conf/``)."""
     root = repository_root()

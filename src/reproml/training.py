@@ -20,11 +20,10 @@ from tqdm.auto import tqdm
 
 from reproml.augment import Augmentation, augmentation
 from reproml.config import validate_config
-from reproml.data import FashionMNISTData, Split, load_fashion_mnist
-from reproml.errors import ConfigError
+from reproml.data import FashionMNISTData, Split, load_data
 from reproml.metrics import accuracy, confusion_matrix, macro_f1
 from reproml.models import NUM_CLASSES, count_parameters, model_factory
-from reproml.optimizers import OptimizerFactory, optimizer_factory
+from reproml.optimizers import OptimizerFactory, build_lr_schedule, optimizer_factory
 from reproml.runtime import place_model, seed_everything, select_device
 
 log = logging.getLogger(__name__)
@@ -36,7 +35,9 @@ class EpochRecord:
     train_loss: float  # mean cross-entropy over the epoch's batches, dropout on
     train_accuracy: float
     val_accuracy: float  # nan when there is no validation split
-    learning_rate: float  # the one the epoch's last step used (a schedule's last is 0)
+    learning_rate: (
+        float  # the rate the epoch's last step used (never the 0 a cosine reaches after it)
+    )
     seconds: float
 
 
@@ -73,18 +74,6 @@ class Callback:
 
     def on_epoch_end(self, record: EpochRecord) -> None:
         """After each epoch's validation."""
-
-
-def load_data(data_config: Mapping[str, Any]) -> FashionMNISTData:
-    """The data set a ``data`` configuration group describes."""
-    return load_fashion_mnist(
-        data_config.get("root"),
-        download=data_config.get("download", True),
-        val_fraction=data_config.get("val_fraction", 0.1),
-        split_seed=data_config.get("split_seed", 0),
-        train_size=data_config.get("train_size"),
-        test_size=data_config.get("test_size"),
-    )
 
 
 def batch_order_generator(seed: int) -> torch.Generator:
@@ -192,21 +181,6 @@ def fit(setup: RunSetup, callbacks: Sequence[Callback] = ()) -> TrainingResult:
         data_sizes=data.sizes(),
         seconds=seconds,
     )
-
-
-def build_lr_schedule(
-    optimizer: torch.optim.Optimizer, name: str, total_steps: int
-) -> torch.optim.lr_scheduler.LRScheduler:
-    """``cosine`` decays the learning rate to zero over the run, one step per batch.
-
-    On small data a constant rate makes the last epochs jump around; decaying it lets the
-    weights settle, which is worth about a point of test accuracy on the course's subset.
-    """
-    if name == "cosine":
-        return torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=max(total_steps, 1))
-    if name == "constant":
-        return torch.optim.lr_scheduler.LambdaLR(optimizer, lambda step: 1.0)
-    raise ConfigError(f"Unknown trainer.lr_schedule {name!r}: use cosine or constant.")
 
 
 def _train_one_epoch(

@@ -81,6 +81,10 @@ SECOND_MISTAKES = {
         ('    parser.add_argument("--batch-size"', '    # parser.add_argument("--batch-size"'),
         "the script does not know --batch-size",
     ),
+    "a default other than the course's": (
+        ("type=positive(int), default=32,", "type=positive(int), default=64,"),
+        "did not train what its flags say",
+    ),
 }  # fmt: skip
 
 

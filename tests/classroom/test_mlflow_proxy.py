@@ -8,12 +8,12 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from pathlib import Path
 
 import mlflow
 import pytest
 
 from reproml.classroom.mlflow_proxy import mlflow_ui
+from reproml.processes import command_line, group_of
 
 TOKEN = "course-test-token"
 # Through the proxy, MLflow sees the browser's own Host and Origin, not localhost.
@@ -44,25 +44,6 @@ def request(port: int, path: str, body: dict | None = None, timeout: float = 150
             return response.status, response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, error.read().decode()
-
-
-def processes_in_group(group: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if os.getpgid(int(entry.name)) == group:
-                    found.append(int(entry.name))
-            except ProcessLookupError:
-                pass
-    return found
-
-
-def cmdline(pid: int) -> str:
-    try:
-        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
-    except OSError:
-        return ""
 
 
 @pytest.mark.slow
@@ -102,7 +83,16 @@ def test_jupyter_launches_the_mlflow_ui_and_proxies_it(tmp_path, mlflow_uri, fre
         (entry,) = [s for s in json.loads(body)["server_processes"] if s["name"] == "mlflow"]
         assert entry["launcher_entry"]["title"] == "MLflow"
 
+        landing = entry["launcher_entry"]["path_info"]
+        assert landing == "mlflow/#/experiments?workflowType=machine_learning"  # not GenAI's
+
+        asked = time.monotonic()
         status, page = request(port, "mlflow/")
+        assert time.monotonic() - asked < 10  # the launcher answers, MLflow or not
+        while status == 503 and "MLflow is starting" in page:  # what the browser reloads
+            assert time.monotonic() - asked < 120, "MLflow did not start"
+            time.sleep(1)
+            status, page = request(port, "mlflow/")
         assert status == 200 and "static-files/" in page
         status, body = request(
             port,
@@ -115,7 +105,7 @@ def test_jupyter_launches_the_mlflow_ui_and_proxies_it(tmp_path, mlflow_uri, fre
         assert found["data"]["metrics"][0]["value"] == 0.875
 
         time.sleep(3)  # MLflow starts its GenAI job runner's consumers after it answers
-        group = [cmdline(pid) for pid in processes_in_group(server.pid)]
+        group = [command_line(pid) for pid in group_of(server.pid)]
         assert any("mlflow" in c and "server" in c for c in group), group
         assert not [c for c in group if "huey" in c], "MLflow's job runner was started"
         assert request(port, "formgrader")[0] == 404  # nbgrader's server extensions are off

@@ -84,6 +84,45 @@ def test_check_finds_drift_and_stale_notebooks(tmp_path):
     assert report.stale == [notebooks / "99_old.ipynb"]
 
 
+def run_check(solutions: Path, notebooks: Path) -> subprocess.CompletedProcess:
+    command = ["build", "--check", "--solutions", str(solutions), "--notebooks", str(notebooks)]
+    code = (
+        "import sys; from reproml.cli.course import main; status = main(sys.argv[1:]); "
+        "print('nbconvert' in sys.modules); sys.exit(status)"
+    )
+    return subprocess.run([sys.executable, "-c", code, *command], capture_output=True, text=True)
+
+
+def test_check_answers_from_the_manifest_until_something_changes(tmp_path):
+    solutions, notebooks = tmp_path / "solutions", tmp_path / "notebooks"
+    solutions.mkdir()
+    write_notebook(solution_notebook(), solutions / "01_x.ipynb")
+    built = subprocess.run(
+        [sys.executable, "-m", "reproml.cli.course", "build", "--solutions", str(solutions),
+         "--notebooks", str(notebooks)], capture_output=True, text=True, check=True,
+    )  # fmt: skip
+    assert "Wrote" in built.stdout and (notebooks / ".build-manifest.json").is_file()
+    fast = run_check(solutions, notebooks)
+    assert fast.returncode == 0 and "unchanged since the build" in fast.stdout
+    assert fast.stdout.strip().endswith("False")  # nbconvert was never imported
+
+    student = notebooks / "01_x.ipynb"
+    student.write_text(student.read_text().replace("YOUR CODE HERE", "someone's answer"))
+    edited = run_check(solutions, notebooks)  # a hand edit of a student notebook
+    assert edited.returncode == 1 and "01_x.ipynb" in edited.stderr
+
+    subprocess.run(
+        [sys.executable, "-m", "reproml.cli.course", "build", "--solutions", str(solutions),
+         "--notebooks", str(notebooks)], capture_output=True, check=True,
+    )  # fmt: skip
+    assert run_check(solutions, notebooks).returncode == 0
+    nb = read_notebook(solutions / "01_x.ipynb")
+    nb.cells[0].source = "# A new title"
+    write_notebook(nb, solutions / "01_x.ipynb")
+    changed = run_check(solutions, notebooks)  # a solution edited, the build not run
+    assert changed.returncode == 1 and "01_x.ipynb" in changed.stderr
+
+
 def test_the_committed_student_notebooks_are_up_to_date():
     done = subprocess.run(
         [sys.executable, "-m", "reproml.cli.course", "build", "--check"],

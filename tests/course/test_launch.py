@@ -20,9 +20,9 @@ from reproml.course.launch import (
     repository_url,
     update_readme,
 )
-from reproml.course.notebooks import course_dir, list_notebooks, read_notebook
+from reproml.course.notebooks import list_notebooks, read_notebook
 from reproml.errors import ReproMLError
-from reproml.paths import repository_root
+from reproml.paths import course_dir, repository_root
 
 ROOT = repository_root()
 # What Colab's runtime shipped in 2025 (googlecolab/backend-info, pip-freeze.txt): installing

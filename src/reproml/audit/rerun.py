@@ -109,14 +109,14 @@ def rerun(
     if log:
         experiment = client.get_experiment(original.info.experiment_id).name
         config.tracking = {
-            "_target_": "reproml.tracking.mlflow.MlflowTracker",
+            "name": "mlflow",
             "uri": uri,
             "experiment": experiment,
             "log_model": False,
             "tags": {"rerun_of": run_id},
         }
     else:
-        config.tracking = {"_target_": "reproml.tracking.base.NoTracker"}
+        config.tracking = {"name": "none"}
     result = run_experiment(config)
 
     metrics = [

@@ -8,12 +8,18 @@ Each check tests the student's code on fresh inputs and gives a hint, never the 
 
 from reproml.checks.base import EXERCISES, CheckFailed, CheckResult, Exercise, hint
 from reproml.checks.ch00_data import exercise_0_1
-from reproml.checks.ch01_txt import exercise_1_1, exercise_1_2
+from reproml.checks.ch01_best_run import exercise_1_2
+from reproml.checks.ch01_txt import exercise_1_1
 from reproml.checks.ch02_argparse import exercise_2_1, exercise_2_2
-from reproml.checks.ch03_hydra import exercise_3_1, exercise_3_2, exercise_3_3
-from reproml.checks.ch04_mlflow import exercise_4_1, exercise_4_2
-from reproml.checks.ch05_papermill import exercise_5_1, exercise_5_2, exercise_5_3
-from reproml.checks.ch06_audit import exercise_6_1, exercise_6_2, exercise_6_3
+from reproml.checks.ch03_hydra import exercise_3_1, exercise_3_2
+from reproml.checks.ch03_presets import exercise_3_3
+from reproml.checks.ch04_best_run import exercise_4_2
+from reproml.checks.ch04_mlflow import exercise_4_1
+from reproml.checks.ch05_command import exercise_5_2
+from reproml.checks.ch05_papermill import exercise_5_1
+from reproml.checks.ch05_sweep import exercise_5_3
+from reproml.checks.ch06_audit import exercise_6_1, exercise_6_2
+from reproml.checks.ch06_determinism import exercise_6_3
 from reproml.checks.ch07_competition import exercise_7_1
 from reproml.checks.quiz import quiz
 

@@ -129,11 +129,15 @@ def _child_stderr_discarded() -> Iterator[None]:
 def exercise(
     id: str, title: str, points: int = 1, hint: str = ""
 ) -> Callable[[Callable[..., None]], Callable]:
-    """Register a check (``hint``: the second tier, see Exercise); the decorated name shows the
-    result instead of returning it."""
+    """Register a check; the decorated name shows the result instead of returning it.
+
+    ``hint`` is the second tier (see Exercise); without it, the check's docstring is: it names
+    the APIs the exercise needs, for the student who asks twice.
+    """
 
     def register(check: Callable[..., None]) -> Callable[..., None]:
-        EXERCISES[id] = entry = Exercise(id, title, points, check, hint)
+        text = hint or " ".join((check.__doc__ or "").split())
+        EXERCISES[id] = entry = Exercise(id, title, points, check, text)
 
         def run_and_show(*args: Any, **kwargs: Any) -> None:
             show(entry.evaluate(*args, **kwargs))

@@ -133,17 +133,13 @@ def _check_bad_values(script: Path, bad: list[list[str]], tmp: Path) -> None:
         )
 
 
-@exercise(
-    "2.1",
-    "a command-line training script of your own",
-    points=3,
-    hint="argparse.ArgumentParser(description=...), parser.add_argument('--lr', type=..., "
-    "default=..., help=...), choices=[...] for a closed list, action='store_true' for --quick, "
-    "type=Path and required=True for --out; raise argparse.ArgumentTypeError inside a type "
-    "function; vars(args) is the namespace as a dict, json.dumps(..., default=str) writes a "
-    "Path; reproml.config.default_config(quick=...) and reproml.training.train(config).",
-)
+@exercise("2.1", "a command-line training script of your own", points=3)
 def exercise_2_1(script: Any) -> None:
+    """argparse.ArgumentParser(description=...), parser.add_argument('--lr', type=..., default=...,
+    help=...), choices=[...] for a closed list, action='store_true' for --quick, type=Path and
+    required=True for --out; raise argparse.ArgumentTypeError inside a type function; vars(args)
+    is the namespace as a dict, json.dumps(..., default=str) writes a Path;
+    reproml.config.default_config(quick=...) and reproml.training.train(config)."""
     script = _script(script)
     rng = random.Random()
     with tempfile.TemporaryDirectory() as tmp:
@@ -168,19 +164,15 @@ def exercise_2_1(script: Any) -> None:
         _check_bad_values(script, [list(b) for b in BAD_VALUES], tmp)
 
 
-@exercise(
-    "2.2",
-    "one more option, through every place it must go",
-    points=2,
-    hint="one add_argument('--batch-size', type=..., default=64), one line that puts "
-    "args.batch_size into config['trainer']['batch_size'], and vars(args) saves it already.",
-)
+@exercise("2.2", "one more option, through every place it must go", points=2)
 def exercise_2_2(script: Any) -> None:
+    """one add_argument('--batch-size', type=..., default=32), one line that puts args.batch_size
+    into config['trainer']['batch_size'], and vars(args) saves it already."""
     script = _script(script)
     rng = random.Random()
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
-        batch = rng.choice([16, 32, 128])
+        batch = rng.choice([16, 64, 128])
         run, plain = _fresh_runs(rng, {"batch_size": batch})
         plain.pop("batch_size")
         outs = [tmp / "with", tmp / "without"]
@@ -191,5 +183,5 @@ def exercise_2_2(script: Any) -> None:
                 "add the flag to the parser first.",
             )
         _check_run(script, run, outs[0], done)
-        _check_run(script, {**plain, "batch_size": 64}, outs[1], default, _flags(plain, outs[1]))
+        _check_run(script, {**plain, "batch_size": 32}, outs[1], default, _flags(plain, outs[1]))
         _check_bad_values(script, [["--batch-size", "0"], ["--batch-size", "1.5"]], tmp)

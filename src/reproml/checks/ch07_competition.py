@@ -16,15 +16,11 @@ from reproml.classroom.records import VERDICT_TAG
 from reproml.tracking.stores import COMPETITION
 
 
-@exercise(
-    "7.1",
-    "submit a run the leaderboard ranks, chosen on validation",
-    points=2,
-    hint="mlflow.search_runs(experiment_names=..., filter_string=..., order_by=..., "
-    "output_format='list') filters on `attributes.status` and sorts on `metrics.<name> DESC`; "
-    "a run's id is run.info.run_id.",
-)
+@exercise("7.1", "submit a run the leaderboard ranks, chosen on validation", points=2)
 def exercise_7_1(run_id: Any) -> None:
+    """mlflow.search_runs(experiment_names=..., filter_string=..., order_by=...,
+    output_format='list') filters on `attributes.status` and sorts on `metrics.<name> DESC`; a
+    run's id is run.info.run_id."""
     import mlflow
     from mlflow.exceptions import MlflowException
 

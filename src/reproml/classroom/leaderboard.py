@@ -19,7 +19,6 @@ verdicts and evaluates nothing. Nothing here imports torch.
 
 from __future__ import annotations
 
-import ast
 import math
 import tempfile
 import time
@@ -28,12 +27,21 @@ from pathlib import Path
 
 from reproml.classroom.admin import ServerAdmin
 from reproml.classroom.evaluator import Evaluator, Limits
-from reproml.classroom.model_files import MODEL_FILE, Rejected, check_model_folder, read_weights
-from reproml.classroom.records import VERDICT_TAG, VERIFIED_TAG, Records, Verdict
+from reproml.classroom.leaderboard_view import format_leaderboard, plot_leaderboard
+from reproml.classroom.model_files import (
+    MODEL_FILE,
+    Rejected,
+    check_model_folder,
+    model_files,
+    model_spec,
+    read_weights,
+)
+from reproml.classroom.records import Records, Verdict, restore_tags, write_tags
 from reproml.errors import ReproMLError
 from reproml.logs import no_mlflow_progress_bars, quiet_loggers
 from reproml.tracking.stores import COMPETITION, TrackingError, check_tracking_uri, is_server
 
+__all__ = ["format_leaderboard", "plot_leaderboard", "read_leaderboard", "verify_competition"]
 NOT_TESTED = ("None", "null", "")  # how a logged data.test_size says "the whole test set"
 
 
@@ -70,7 +78,7 @@ def verify_competition(
     except MlflowException as error:
         raise TrackingError(f"Cannot read the competition at {tracking_uri}: {error}") from None
     report = Report([], note=note)
-    report.restored = _restore_tags(client, runs, verdicts)
+    report.restored = restore_tags(client, runs, verdicts)
     new = [run for run in runs if run.info.run_id not in verdicts]
     if new:
         models = _models_by_run(client, {run.info.run_id: run.info.experiment_id for run in new})
@@ -86,7 +94,7 @@ def verify_competition(
                         seen, Path(tmp), limits, tracking_uri,
                     )  # fmt: skip
                     verdict = records.write(verdict)
-                    _write_tags(client, run.info.run_id, verdict)
+                    write_tags(client, run.info.run_id, verdict)
                 except ReproMLError:  # the instructor's side (no test set): stop and say so
                     raise
                 except Exception as error:  # the store, not the run: not recorded, retried
@@ -201,7 +209,7 @@ def _verify(run, team, model, client, evaluator, seen, tmp, limits, uri) -> Verd
             # Ranked all the same: the same configuration and seed give the same weights (the
             # course's point), so a copy cannot be told from an honest twin. Said, though.
             verdict = replace(verdict, note=f"same weights as {earlier.team}'s {earlier.run_id}")
-        correct = evaluator.evaluate(weights, _model_spec(run.data.params))
+        correct = evaluator.evaluate(weights, model_spec(run.data.params))
         n = evaluator.test_images
         verdict = replace(
             verdict, verified=correct / n, test_images=n, test_set_sha256=evaluator.test_set_sha256
@@ -230,7 +238,7 @@ def _check(run, model, client, tmp: Path, limits: Limits, uri: str):
         raise Rejected("it logged no model of its own (a model_uri tag is not enough)")
     if is_server(uri) and not model.artifact_location.startswith("mlflow-artifacts:"):
         raise Rejected("its model is stored outside the class server")
-    check_model_folder(_model_files(client, model.model_id), limits.model_bytes)
+    check_model_folder(model_files(client, model.model_id), limits.model_bytes)
     import mlflow
 
     folder = tmp / model.model_id
@@ -241,93 +249,3 @@ def _check(run, model, client, tmp: Path, limits: Limits, uri: str):
             tracking_uri=uri,
         )
     return read_weights(Path(path), limits.model_bytes)
-
-
-def _model_files(client, model_id: str, path: str | None = None) -> dict[str, int | None]:
-    files = {}
-    for info in client.list_logged_model_artifacts(model_id, path):
-        if info.is_dir:
-            files.update(_model_files(client, model_id, info.path))
-        else:
-            files[info.path] = info.file_size
-    return files
-
-
-def _model_spec(params: dict[str, str]) -> dict:
-    """The course model the run says it trained: ``model.name`` and its parameters, read as
-    Python literals (never evaluated as code)."""
-    if "model.name" not in params:
-        raise Rejected("it logged no model.name parameter: the leaderboard ranks course models")
-    spec = {}
-    for key, text in params.items():
-        if key.startswith("model."):
-            try:
-                spec[key.removeprefix("model.")] = ast.literal_eval(text)
-            except (ValueError, SyntaxError, MemoryError, RecursionError):
-                spec[key.removeprefix("model.")] = text
-    spec["name"] = params["model.name"]
-    return spec
-
-
-def _restore_tags(client, runs: list, verdicts: dict[str, Verdict]) -> int:
-    """Write the verdict tags back onto runs where they were edited; return how many."""
-    restored = 0
-    for run in runs:
-        verdict = verdicts.get(run.info.run_id)
-        if verdict is not None and _tags_of(verdict) != {
-            k: run.data.tags.get(k) for k in (VERDICT_TAG, VERIFIED_TAG)
-        }:
-            _write_tags(client, run.info.run_id, verdict)
-            restored += 1
-    return restored
-
-
-def _tags_of(verdict: Verdict) -> dict[str, str]:
-    verified = "" if math.isnan(verdict.verified) else f"{verdict.verified:.4f}"
-    return {VERDICT_TAG: verdict.summary[:5000], VERIFIED_TAG: verified}
-
-
-def _write_tags(client, run_id: str, verdict: Verdict) -> None:
-    for key, value in _tags_of(verdict).items():
-        client.set_tag(run_id, key, value)
-
-
-def format_leaderboard(verdicts: list[Verdict]) -> str:
-    if not verdicts:
-        return "No verified run in the competition yet."
-    header = f"{'#':>3}  {'team':<14} {'run':<22} {'logged':>7} {'verified':>8}  note"
-    lines = [header, "-" * len(header)]
-    rank = 0
-    for v in verdicts:
-        rank += v.ranked
-        logged = "-" if math.isnan(v.logged) else f"{v.logged:.4f}"
-        verified = "-" if math.isnan(v.verified) else f"{v.verified:.4f}"
-        position = str(rank) if v.ranked else "-"
-        note = (
-            (f"verified ({v.note})" if v.note else "verified")
-            if v.ranked
-            else f"FLAGGED: {v.problem}"
-        )
-        lines.append(
-            f"{position:>3}  {v.team[:14]:<14} {v.run_name[:22]:<22} {logged:>7} "
-            f"{verified:>8}  {note}"
-        )
-    return "\n".join(lines)
-
-
-def plot_leaderboard(verdicts: list[Verdict], top: int = 10):
-    """The best ranked runs as bars, best on top."""
-    from matplotlib.figure import Figure
-
-    shown = [v for v in verdicts if v.ranked][:top][::-1]
-    figure = Figure(figsize=(7, 0.4 * len(shown) + 1.2), layout="constrained")
-    ax = figure.subplots()
-    bars = ax.barh([f"{v.team} · {v.run_name}" for v in shown], [v.verified for v in shown])
-    ax.bar_label(bars, fmt="%.4f", padding=3)
-    low = min((v.verified for v in shown), default=0.0)
-    ax.set(
-        xlabel="test accuracy, re-evaluated on the instructor's test set",
-        xlim=(max(0.0, low - 0.05), 1.0),
-        title=f"Leaderboard: the {len(shown)} best verified runs",
-    )
-    return figure

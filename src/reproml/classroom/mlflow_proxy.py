@@ -16,6 +16,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from reproml.classroom.mlflow_launch import PRIVATE_PORT
 from reproml.tracking.stores import (
     ARTIFACTS_DIR,
     DATABASE_SCHEMES,
@@ -25,6 +26,7 @@ from reproml.tracking.stores import (
 )
 
 ICON = Path(__file__).with_name("mlflow.svg")
+LANDING = "mlflow/#/experiments?workflowType=machine_learning"
 
 
 def mlflow_ui() -> dict[str, Any]:
@@ -41,19 +43,22 @@ def mlflow_ui() -> dict[str, Any]:
         "--backend-store-uri": uri,
         "--default-artifact-root": str(artifacts / ARTIFACTS_DIR),
         "--host": "127.0.0.1",
-        "--port": "{port}",
+        "--port": PRIVATE_PORT,  # the launcher chooses it, and answers on {port} at once
         "--workers": "1",  # MLflow's default of 4 would take 600 MB of Binder's 2 GB
         "--allowed-hosts": "*",
         "--cors-allowed-origins": "*",
     }
     # This Python's MLflow, not whichever `mlflow` comes first on the PATH (or none at all).
-    command = [sys.executable, "-m", "mlflow", "server"]
+    mlflow = [sys.executable, "-m", "mlflow", "server"]
+    launcher = [sys.executable, "-m", "reproml.classroom.mlflow_launch", "{port}", "--"]
     return {
-        "command": [*command, *(word for pair in options.items() for word in pair)],
+        "command": [*launcher, *mlflow, *(word for pair in options.items() for word in pair)],
         # MLflow 3 also starts a GenAI job runner (7 huey consumer processes, about 1.5 GB):
         # the course never uses it, and Binder has 2 GB.
         "environment": {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
-        "timeout": 120,  # seconds to wait for the port: importing MLflow takes a while
+        "timeout": 30,  # seconds to wait for the launcher's port (it answers within a second)
         "absolute_url": False,
-        "launcher_entry": {"title": "MLflow", "icon_path": str(ICON)},
+        # The tile opens the experiments in MLflow 3's "Model training" view: its default GenAI
+        # view shows traces and prompts, which the course does not log.
+        "launcher_entry": {"title": "MLflow", "icon_path": str(ICON), "path_info": LANDING},
     }

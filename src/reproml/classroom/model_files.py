@@ -11,6 +11,7 @@ checked here without torch, then copied into one of the course's models (see ``e
 
 from __future__ import annotations
 
+import ast
 import hashlib
 import json
 import re
@@ -176,3 +177,30 @@ def _int(value: dict) -> int:
     if not isinstance(number, int) or isinstance(number, bool):
         raise ValueError(number)
     return number
+
+
+def model_files(client, model_id: str, path: str | None = None) -> dict[str, int | None]:
+    """Every file of a logged model folder with its size, as the store lists them."""
+    files = {}
+    for info in client.list_logged_model_artifacts(model_id, path):
+        if info.is_dir:
+            files.update(model_files(client, model_id, info.path))
+        else:
+            files[info.path] = info.file_size
+    return files
+
+
+def model_spec(params: dict[str, str]) -> dict:
+    """The course model the run says it trained: ``model.name`` and its parameters, read as
+    Python literals (never evaluated as code)."""
+    if "model.name" not in params:
+        raise Rejected("it logged no model.name parameter: the leaderboard ranks course models")
+    spec = {}
+    for key, text in params.items():
+        if key.startswith("model."):
+            try:
+                spec[key.removeprefix("model.")] = ast.literal_eval(text)
+            except (ValueError, SyntaxError, MemoryError, RecursionError):
+                spec[key.removeprefix("model.")] = text
+    spec["name"] = params["model.name"]
+    return spec

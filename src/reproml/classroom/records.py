@@ -144,3 +144,26 @@ class Records:
         )
         self.client.set_terminated(run.info.run_id)
         return Verdict(**{**vars(verdict), "created": stamp})
+
+
+def restore_tags(client, runs: list, verdicts: dict[str, Verdict]) -> int:
+    """Write the verdict tags back onto runs where they were edited; return how many."""
+    restored = 0
+    for run in runs:
+        verdict = verdicts.get(run.info.run_id)
+        if verdict is not None and tags_of(verdict) != {
+            k: run.data.tags.get(k) for k in (VERDICT_TAG, VERIFIED_TAG)
+        }:
+            write_tags(client, run.info.run_id, verdict)
+            restored += 1
+    return restored
+
+
+def tags_of(verdict: Verdict) -> dict[str, str]:
+    verified = "" if math.isnan(verdict.verified) else f"{verdict.verified:.4f}"
+    return {VERDICT_TAG: verdict.summary[:5000], VERIFIED_TAG: verified}
+
+
+def write_tags(client, run_id: str, verdict: Verdict) -> None:
+    for key, value in tags_of(verdict).items():
+        client.set_tag(run_id, key, value)

@@ -71,20 +71,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     model = parser.add_argument_group("model")
     model.add_argument("--model", choices=MODELS, default="cnn", help="architecture")
-    model.add_argument(
-        "--hidden-sizes",
-        type=positive_int,
-        nargs="+",
-        default=[256, 128],
-        help="mlp: width of each hidden layer",
-    )
-    model.add_argument(
-        "--channels",
-        type=positive_int,
-        nargs="+",
-        default=[32, 64],
-        help="cnn: channels of each convolution block",
-    )
+    sizes = {"type": positive_int, "nargs": "+", "metavar": "N"}  # a list: --channels 32 64
+    model.add_argument("--hidden-sizes", **sizes, default=[256, 128], help="mlp: layer widths")
+    model.add_argument("--channels", **sizes, default=[32, 64], help="cnn: channels of each block")
     model.add_argument("--dropout", type=fraction, default=0.25, help="mlp and cnn: dropout")
 
     optimizer = parser.add_argument_group("optimizer")
@@ -102,8 +91,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     training = parser.add_argument_group("training")
-    training.add_argument("--epochs", type=positive_int, default=15, help="passes over the data")
-    training.add_argument("--batch-size", type=positive_int, default=64, help="images per step")
+    training.add_argument("--epochs", type=positive_int, default=40, help="passes over the data")
+    training.add_argument("--batch-size", type=positive_int, default=32, help="images per step")
+    training.add_argument(
+        "--label-smoothing", type=fraction, default=0.1, help="share of each target spread out"
+    )
+    training.add_argument(
+        "--no-hflip", action="store_true", help="do not mirror training images (mirrored: 1 in 2)"
+    )
     training.add_argument("--seed", type=int, default=42, help="random seed")
     training.add_argument("--device", default="auto", help="auto, cpu, cuda or mps")
     training.add_argument("--no-progress", action="store_true", help="hide the progress bars")
@@ -155,14 +150,16 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
         "trainer": {
             "epochs": quick.get("epochs", args.epochs),
             "batch_size": args.batch_size,
+            "label_smoothing": args.label_smoothing,
             "eval_batch_size": 1024,
             "lr_schedule": "cosine",
             "device": args.device,
             "deterministic": True,
             "progress": not args.no_progress,
         },
+        "augment": {"hflip": not args.no_hflip, "shift": 0},
         "tracking": {
-            "_target_": "reproml.tracking.txt.TxtTracker",
+            "name": "txt",
             "folder": args.results_dir,
             "params": {
                 "model": "model.name",

@@ -20,6 +20,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from reproml.cli.classroom import CLASSROOM_COMMANDS, add_classroom_commands
 from reproml.errors import ReproMLError
 
 
@@ -59,39 +60,7 @@ def build_parser() -> argparse.ArgumentParser:
     binder = commands.add_parser("binder", help="write binder/ from uv.lock, with CPU torch")
     binder.add_argument("--check", action="store_true", help="only check it matches uv.lock")
 
-    server = commands.add_parser("server", help="start the class MLflow server (with accounts)")
-    server.add_argument("--host", default="127.0.0.1", help="0.0.0.0 to serve the room")
-    server.add_argument("--port", type=_positive, default=5000)
-    server.add_argument("--folder", type=Path, default=Path("class_server"), help="its files")
-    server.add_argument(
-        "--store", default=None, help="runs database, a SQLAlchemy URI (default: SQLite)"
-    )
-    server.add_argument(
-        "--allowed-hosts", default=None, help="host names students use, if not an IP address"
-    )
-
-    accounts = commands.add_parser("accounts", help="create accounts from a CSV, as the admin")
-    accounts.add_argument("csv", type=Path, help="columns: username,password[,team]")
-    accounts.add_argument("--server", default=None, help="default: $MLFLOW_TRACKING_URI")
-    accounts.add_argument("--competition", default="competition", help="experiment prefix")
-
-    board = commands.add_parser(
-        "leaderboard", help="verify new competition runs once (as the admin), then rank them"
-    )
-    board.add_argument("--server", default=None, help="default: $MLFLOW_TRACKING_URI")
-    board.add_argument("--competition", default="competition", help="experiment prefix")
-    board.add_argument(
-        "--data-root", default=None, help="your copy of the test set (default: as training)"
-    )
-    board.add_argument("--time-limit", type=_positive, default=60, help="seconds per model")
-    board.add_argument(
-        "--memory-limit", type=_positive, default=1024, help="MiB per model evaluation"
-    )
-    board.add_argument("--size-limit", type=_positive, default=100, help="MB per model file")
-
-    sync = commands.add_parser("sync", help="upload runs kept locally while the server was down")
-    sync.add_argument("--server", default=None, help="default: the server each run was for")
-    sync.add_argument("--store", default=None, help="default: outputs/unsynced/mlflow.db")
+    add_classroom_commands(commands, _positive)
     return parser
 
 
@@ -118,17 +87,22 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from reproml.course.build import build_course
-    from reproml.course.notebooks import course_dir
+    from reproml.course.build_manifest import record_build, unchanged_since_build
+    from reproml.paths import course_dir
 
     solutions = args.solutions or course_dir("solutions")
     notebooks = args.notebooks or course_dir("notebooks")
     # The README's chapter table goes with the course's own notebooks, not with a copy elsewhere.
     readme = course_dir("README.md") if args.notebooks is None else None
+    extra = " (and the README's chapter table)" if readme else ""
+    if args.check and unchanged_since_build(solutions, notebooks, readme):
+        print(f"{notebooks}{extra} is up to date with {solutions} (unchanged since the build).")
+        return 0
+    from reproml.course.build import build_course
+
     report = build_course(solutions, notebooks, check=args.check, readme=readme)
     if args.check:
         if report.up_to_date:
-            extra = " (and the README's chapter table)" if readme else ""
             print(f"{notebooks}{extra} is up to date with {solutions}.")
             return 0
         names = [p.name for p in report.out_of_date] + [
@@ -140,6 +114,7 @@ def _build(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
+    record_build(solutions, notebooks, readme)
     for path in report.written:
         print(f"Wrote {path}")
     for path in report.stale:
@@ -151,7 +126,7 @@ def _build(args: argparse.Namespace) -> int:
 
 def _grade(args: argparse.Namespace) -> int:
     from reproml.course.grade import format_grades, grade_path
-    from reproml.course.notebooks import course_dir
+    from reproml.paths import course_dir
 
     if not args.path.exists():
         raise ReproMLError(f"{args.path} does not exist.")
@@ -177,7 +152,8 @@ def _grade(args: argparse.Namespace) -> int:
 
 def _execute(args: argparse.Namespace) -> int:
     from reproml.course.execute import execute_in_place
-    from reproml.course.notebooks import course_dir, in_parallel, list_notebooks
+    from reproml.course.notebooks import in_parallel, list_notebooks
+    from reproml.paths import course_dir
 
     paths = [p for path in (args.paths or [course_dir("solutions")]) for p in list_notebooks(path)]
 
@@ -196,7 +172,7 @@ def _execute(args: argparse.Namespace) -> int:
 
 def _binder(args: argparse.Namespace) -> int:
     from reproml.course.binder import write_binder
-    from reproml.course.notebooks import course_dir
+    from reproml.paths import course_dir
 
     root = course_dir(".").resolve()
     differ = write_binder(root, check=args.check)
@@ -215,97 +191,12 @@ def _binder(args: argparse.Namespace) -> int:
     return 0
 
 
-def _server(args: argparse.Namespace) -> int:
-    from reproml.classroom.server import ADMIN, ClassServer, stop
-
-    server = ClassServer(args.folder, args.host, args.port, args.store, args.allowed_hosts)
-    print(f"Starting the class MLflow server ({server.folder}/server.log)...")
-    process = server.start()
-    print(
-        f"MLflow server with accounts at {server.url} (bound to {args.host}:{args.port}).\n"
-        f"Admin: {ADMIN}, password in {server.password_file} (or $REPROML_ADMIN_PASSWORD).\n"
-        "Create accounts: MLFLOW_TRACKING_URI=... MLFLOW_TRACKING_USERNAME=admin "
-        "MLFLOW_TRACKING_PASSWORD=... reproml-course accounts students.csv\n"
-        "Ctrl-C stops the server."
-    )
-    try:
-        return process.wait()
-    except KeyboardInterrupt:
-        stop(process)
-        print("Server stopped.")
-        return 0
-
-
-def _tracking_server(given: str | None) -> str:
-    import os
-
-    uri = given or os.environ.get("MLFLOW_TRACKING_URI")
-    if not uri:
-        raise ReproMLError(
-            "Which server? Give --server http://HOST:PORT or set MLFLOW_TRACKING_URI."
-        )
-    return uri
-
-
-def _accounts(args: argparse.Namespace) -> int:
-    from reproml.classroom.accounts import create_accounts, read_accounts
-    from reproml.tracking.stores import check_tracking_uri
-
-    accounts = read_accounts(args.csv)
-    uri = _tracking_server(args.server)
-    check_tracking_uri(uri)
-    for line in create_accounts(uri, accounts, args.competition):
-        print(line)
-    return 0
-
-
-def _leaderboard(args: argparse.Namespace) -> int:
-    import os
-
-    from reproml.classroom.evaluator import Limits
-    from reproml.classroom.leaderboard import format_leaderboard, verify_competition
-
-    os.environ["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = "false"  # nothing here unpickles
-    limits = Limits(args.time_limit, args.memory_limit << 20, args.size_limit * 1_000_000)
-    report = verify_competition(
-        _tracking_server(args.server), args.competition, args.data_root, limits
-    )
-    print(format_leaderboard(report.verdicts))
-    flagged = sum(not v.ranked for v in report.new)
-    print(
-        f"\n{len(report.new)} new runs verified ({len(report.new) - flagged} ranked, {flagged} "
-        f"flagged), {len(report.verdicts) - len(report.new)} verified before; "
-        f"{report.seconds:.1f} s."
-    )
-    for line in ([report.note] if report.note else []) + report.pending:
-        print(line)
-    if report.restored:
-        print(f"{report.restored} runs had their verdict tags edited: written back.")
-    return 0
-
-
-def _sync(args: argparse.Namespace) -> int:
-    from reproml.classroom.sync import sync_runs
-    from reproml.tracking.stores import unsynced_store_uri
-
-    synced = sync_runs(args.store or unsynced_store_uri(), args.server)
-    for run in synced:
-        note = f"; {run.note}" if run.note else ""
-        print(f"Uploaded run {run.local_id} to {run.server} as run {run.server_id}{note}.")
-    if not synced:
-        print("No run waiting to be uploaded.")
-    return 0
-
-
 COMMANDS = {
     "build": _build,
     "grade": _grade,
     "execute": _execute,
     "binder": _binder,
-    "server": _server,
-    "accounts": _accounts,
-    "leaderboard": _leaderboard,
-    "sync": _sync,
+    **CLASSROOM_COMMANDS,
 }
 
 

@@ -13,7 +13,6 @@ import nbformat
 from nbformat import NotebookNode
 
 from reproml.notebook import QUICK_ENV, QUIET_KERNEL
-from reproml.paths import repository_root
 
 if TYPE_CHECKING:
     from nbclient import NotebookClient
@@ -25,11 +24,6 @@ CHECK_CALL = re.compile(
 )
 T = TypeVar("T")
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
-
-
-def course_dir(name: str) -> Path:
-    """``solutions/`` or ``notebooks/`` at the repository root (or under the working directory)."""
-    return (repository_root() or Path.cwd()) / name
 
 
 def read_notebook(path: str | Path) -> NotebookNode:

@@ -1,0 +1,48 @@
+"""How the leaderboard looks: a table for the terminal and the notebook, bars for the figure."""
+
+from __future__ import annotations
+
+import math
+
+from reproml.classroom.records import Verdict
+
+
+def format_leaderboard(verdicts: list[Verdict]) -> str:
+    if not verdicts:
+        return "No verified run in the competition yet."
+    header = f"{'#':>3}  {'team':<14} {'run':<22} {'logged':>7} {'verified':>8}  note"
+    lines = [header, "-" * len(header)]
+    rank = 0
+    for v in verdicts:
+        rank += v.ranked
+        logged = "-" if math.isnan(v.logged) else f"{v.logged:.4f}"
+        verified = "-" if math.isnan(v.verified) else f"{v.verified:.4f}"
+        position = str(rank) if v.ranked else "-"
+        note = (
+            (f"verified ({v.note})" if v.note else "verified")
+            if v.ranked
+            else f"FLAGGED: {v.problem}"
+        )
+        lines.append(
+            f"{position:>3}  {v.team[:14]:<14} {v.run_name[:22]:<22} {logged:>7} "
+            f"{verified:>8}  {note}"
+        )
+    return "\n".join(lines)
+
+
+def plot_leaderboard(verdicts: list[Verdict], top: int = 10):
+    """The best ranked runs as bars, best on top."""
+    from matplotlib.figure import Figure
+
+    shown = [v for v in verdicts if v.ranked][:top][::-1]
+    figure = Figure(figsize=(7, 0.4 * len(shown) + 1.2), layout="constrained")
+    ax = figure.subplots()
+    bars = ax.barh([f"{v.team} · {v.run_name}" for v in shown], [v.verified for v in shown])
+    ax.bar_label(bars, fmt="%.4f", padding=3)
+    low = min((v.verified for v in shown), default=0.0)
+    ax.set(
+        xlabel="test accuracy, re-evaluated on the instructor's test set",
+        xlim=(max(0.0, low - 0.05), 1.0),
+        title=f"Leaderboard: the {len(shown)} best verified runs",
+    )
+    return figure

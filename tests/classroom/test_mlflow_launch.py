@@ -1,0 +1,69 @@
+"""The MLflow tile's launcher, in front of a real HTTP server that takes two seconds to start."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+from reproml.processes import descendants
+
+LATE_SERVER = (
+    "import functools, http.server, sys, time; time.sleep(2); "
+    "handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[2]); "
+    "http.server.ThreadingHTTPServer(('127.0.0.1', int(sys.argv[1])), handler).serve_forever()"
+)
+
+
+def get(url: str) -> tuple[int, str]:
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:
+            return response.status, response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read().decode()
+
+
+def test_it_answers_at_once_then_relays_and_stops_what_it_started(tmp_path, free_port):
+    (tmp_path / "page.html").write_text("the real server")
+    port = free_port()
+    launcher = subprocess.Popen([
+        sys.executable, "-m", "reproml.classroom.mlflow_launch", str(port), "--",
+        sys.executable, "-c", LATE_SERVER, "PRIVATE_PORT", str(tmp_path),
+    ])  # fmt: skip
+    try:
+        started = time.monotonic()
+        while True:
+            try:
+                status, body = get(f"http://127.0.0.1:{port}/page.html")
+                break
+            except OSError:
+                assert time.monotonic() - started < 10, "the launcher did not listen"
+                time.sleep(0.05)
+        assert time.monotonic() - started < 1.5  # long before the server is up
+        assert status == 503 and "MLflow is starting" in body
+        assert "http-equiv='refresh'" in body  # the page reloads itself
+
+        while (answer := get(f"http://127.0.0.1:{port}/page.html"))[0] != 200:
+            assert time.monotonic() - started < 20, answer
+            time.sleep(0.2)
+        assert answer == (200, "the real server")
+        assert get(f"http://127.0.0.1:{port}/missing")[0] == 404  # relayed as it is
+        server_pids = descendants(launcher.pid)[1:]
+        assert server_pids
+    finally:
+        launcher.send_signal(signal.SIGTERM)
+        launcher.wait(timeout=20)
+    time.sleep(0.5)
+    assert not [pid for pid in server_pids if alive(pid)]
+
+
+def alive(pid: int) -> bool:
+    """Running, not a zombie waiting for its parent to read its status."""
+    try:
+        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
