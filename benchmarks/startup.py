@@ -23,7 +23,9 @@ from reproml.processes import group_of, group_pss_mib, has_module, wait_until_an
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
 PHASES = """
-import time
+import logging, time
+for name in ("mlflow.store.db.utils", "alembic"):  # a new store's tables, one line each
+    logging.getLogger(name).setLevel(logging.WARNING)
 t0 = time.perf_counter()
 from reproml.config import load_config, validate_config
 from reproml.experiment import build_tracker

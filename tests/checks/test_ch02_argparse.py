@@ -83,7 +83,7 @@ SECOND_MISTAKES = {
     ),
     "a default other than the course's": (
         ("type=positive(int), default=32,", "type=positive(int), default=64,"),
-        "did not train what its flags say",
+        "not the course's default 32",
     ),
 }  # fmt: skip
 

@@ -183,5 +183,19 @@ def exercise_2_2(script: Any) -> None:
                 "add the flag to the parser first.",
             )
         _check_run(script, run, outs[0], done)
-        _check_run(script, {**plain, "batch_size": 32}, outs[1], default, _flags(plain, outs[1]))
+        from reproml.config import default_config
+
+        course_default = default_config()["trainer"]["batch_size"]
+        saved = read_json_object(outs[1] / "args.json", "the arguments of the run")
+        expect(
+            default.returncode != 0 or saved.get("batch_size") == course_default,
+            f"without --batch-size the script trains with a batch size of "
+            f"{saved.get('batch_size', 'nothing')!r}, not the course's default {course_default}.",
+            "the flag's default is the value the course's configuration has, so that a run "
+            "without the flag is the run it always was.",
+        )
+        _check_run(
+            script, {**plain, "batch_size": course_default}, outs[1], default,
+            _flags(plain, outs[1]),
+        )  # fmt: skip
         _check_bad_values(script, [["--batch-size", "0"], ["--batch-size", "1.5"]], tmp)

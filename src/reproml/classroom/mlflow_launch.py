@@ -27,7 +27,10 @@ PRIVATE_PORT = "PRIVATE_PORT"
 STARTING = (
     b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/html; charset=utf-8\r\n"
     b"Retry-After: 1\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n"
-    b"<!doctype html><meta http-equiv='refresh' content='1'><title>MLflow</title>"
+    # location.reload(), not <meta http-equiv=refresh>: the tile's address ends in #/experiments,
+    # and a refresh to an address with a fragment is a jump within the page, not a new request.
+    b"<!doctype html><title>MLflow</title><script>setTimeout(() => location.reload(), 1000)"
+    b"</script>"
     b"<p style='font-family: sans-serif; margin: 2em'>MLflow is starting "
     b"(10 to 30 seconds the first time)...</p>"
 )
