@@ -77,27 +77,29 @@ def read_rows(out: Path) -> list[dict]:
     return [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
 
 
-def summary(out: Path) -> list[tuple[str, float, float, int]]:
-    """(variant, mean test accuracy, mean seconds, seeds), fastest first."""
+def summary(out: Path) -> list[tuple[str, float, float, int, float]]:
+    """(variant, mean test accuracy, mean seconds, seeds, mean validation accuracy), fastest
+    first."""
     rows = defaultdict(list)
     for row in read_rows(out):
         rows[row["variant"]].append(row)
     table = [
         (name, sum(r["test_accuracy"] for r in rs) / len(rs),
-         sum(r["seconds"] for r in rs) / len(rs), len(rs))
+         sum(r["seconds"] for r in rs) / len(rs), len(rs),
+         sum(r["val_accuracy"] for r in rs) / len(rs))
         for name, rs in rows.items()
     ]  # fmt: skip
     return sorted(table, key=lambda row: row[2])
 
 
-def plot(table: list[tuple[str, float, float, int]], figure: Path) -> None:
+def plot(table: list[tuple[str, float, float, int, float]], figure: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
     fig, ax = plt.subplots(figsize=(8, 5))
-    for name, accuracy, seconds, _ in table:
+    for name, accuracy, seconds, *_ in table:
         shipped = name == SHIPPED
         ax.scatter(seconds, 100 * accuracy, s=60 if shipped else 25,
                    color="tab:red" if shipped else "tab:blue", zorder=3)  # fmt: skip
@@ -124,10 +126,11 @@ def main() -> None:
     measure(args.seeds, args.out, args.only)
     table = summary(args.out)
     print(f"\n{platform.machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads\n")
-    print("| variant | test accuracy | training s | seeds |")
-    print("|---------|---------------|------------|-------|")
-    for name, accuracy, seconds, seeds in table:
-        print(f"| {name} | {100 * accuracy:.2f}% | {seconds:.1f} | {seeds} |")
+    print("| variant | validation accuracy | test accuracy | training s | seeds |")
+    print("|---------|---------------------|---------------|------------|-------|")
+    for name, accuracy, seconds, seeds, validation in table:
+        print(f"| {name} | {100 * validation:.2f}% | {100 * accuracy:.2f}% | {seconds:.1f} "
+              f"| {seeds} |")  # fmt: skip
     plot(table, args.figure)
 
 
