@@ -23,7 +23,7 @@ from reproml.classroom.records import VERDICT_TAG, records_experiment
 from reproml.classroom.server import ClassServer, stop
 from reproml.classroom.sync import REPLACED_BY, sync_runs
 from reproml.experiment import run_experiment
-from reproml.tracking.stores import TrackingError, check_tracking_uri
+from reproml.tracking.stores import TrackingError, check_tracking_uri, using_tracking_uri
 from reproml.training import Callback
 
 pytestmark = pytest.mark.slow
@@ -347,7 +347,9 @@ def test_a_server_killed_mid_run_loses_nothing_after_sync(
         assert [m.step for m in history] == [1, 2, 3, 4]
         assert run.data.metrics["test_accuracy"] == result.metrics["test_accuracy"]
         assert run.data.params["trainer.epochs"] == "4"
-        model = mlflow.pytorch.load_model(run.data.tags["model_uri"])
+        assert mlflow.get_tracking_uri() != cls.url  # the run put back the URI it found
+        with using_tracking_uri(cls.url):  # models:/ resolves against the global URI
+            model = mlflow.pytorch.load_model(run.data.tags["model_uri"])
         assert model is not None
         (partial,) = [
             r
