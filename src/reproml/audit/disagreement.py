@@ -46,12 +46,14 @@ def plant_disagreement(
         f"tracking.experiment={experiment}",
         "trainer.progress=false",
     ]
-    run_a = run_experiment(setup.config(*overrides, "tracking.run_name=run-A")).run_id
+    config_a = setup.config(*overrides, "tracking.run_name=run-A")
+    run_a = run_experiment(config_a).run_id
     with ExitStack() as planted:
-        if cause == "config":
-            overrides.append(
-                rng.choice(["optimizer.lr=0.002", "optimizer.lr=0.0005", "trainer.batch_size=32"])
-            )
+        if cause == "config":  # a value of run A's configuration, doubled or halved
+            lr, batch_size = config_a.optimizer.lr, config_a.trainer.batch_size
+            changes = [f"optimizer.lr={2 * lr}", f"optimizer.lr={lr / 2}",
+                       f"trainer.batch_size={2 * batch_size}"]  # fmt: skip
+            overrides.append(rng.choice(changes))
         elif cause == "data":
             _change_some_labels(data_root, rng)
         else:
