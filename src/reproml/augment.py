@@ -15,7 +15,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from reproml.errors import ConfigError
+from reproml.registry import checked_params
 
 Augmentation = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 
@@ -25,13 +25,8 @@ def augmentation(config: Mapping[str, Any] | None) -> Augmentation | None:
 
     A configuration without the group (an app with its own ``conf/``) trains without it.
     """
-    config = dict(config or {})
-    hflip = config.pop("hflip", False)
-    shift = config.pop("shift", 0)
-    config.pop("name", None)
-    if config:
-        raise ConfigError(f"augment has no parameter {', '.join(sorted(config))}; it takes: "
-                          "hflip, shift.")  # fmt: skip
+    params = {k: v for k, v in (config or {}).items() if k != "name"}
+    hflip, shift = _settings(**checked_params(_settings, params, "augment"))
     if not hflip and not shift:
         return None
 
@@ -43,6 +38,11 @@ def augmentation(config: Mapping[str, Any] | None) -> Augmentation | None:
         return images
 
     return augment
+
+
+def _settings(hflip: bool = False, shift: int = 0) -> tuple[bool, int]:
+    """The group's parameters and their defaults (and what an unknown one is told it takes)."""
+    return hflip, shift
 
 
 def random_hflip(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

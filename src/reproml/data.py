@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import os
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
@@ -18,6 +18,7 @@ from typing import Any
 
 import torch
 
+from reproml.augment import Augmentation
 from reproml.errors import DataError
 from reproml.paths import DATA_DIR_ENV, resolve_data_root
 
@@ -51,7 +52,7 @@ class Split:
         self,
         batch_size: int,
         generator: torch.Generator | None = None,
-        augment: Callable[[torch.Tensor, torch.Generator], torch.Tensor] | None = None,
+        augment: Augmentation | None = None,
     ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         """Normalised (inputs, labels) batches; shuffled when a generator is given, and the
         uint8 images passed through ``augment`` (with the same generator) before normalising.

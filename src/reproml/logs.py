@@ -1,4 +1,5 @@
-"""Keeping libraries' chatter out of what a student reads."""
+"""Keeping libraries' chatter out of what a student reads, and the environment switches that
+say how they behave."""
 
 from __future__ import annotations
 
@@ -22,16 +23,24 @@ def quiet_loggers(*names: str, level: int = logging.ERROR) -> Iterator[None]:
             logger.setLevel(old)
 
 
-@contextlib.contextmanager
-def no_mlflow_progress_bars() -> Iterator[None]:
+def no_mlflow_progress_bars() -> contextlib.AbstractContextManager[None]:
     """MLflow draws a progress bar (a widget in a notebook) for every artifact it downloads."""
-    name = "MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"
-    saved = os.environ.get(name)
-    os.environ[name] = "false"
+    return environment({"MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"})
+
+
+@contextlib.contextmanager
+def environment(values: dict[str, str], keep_users: bool = False) -> Iterator[None]:
+    """Environment variables set for the block (with ``keep_users``, only those the user has
+    not set), then put back as they were."""
+    saved = {name: os.environ.get(name) for name in values}
+    for name, value in values.items():
+        if not (keep_users and saved[name] is not None):
+            os.environ[name] = value
     try:
         yield
     finally:
-        if saved is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = saved
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value

@@ -35,9 +35,7 @@ class EpochRecord:
     train_loss: float  # mean cross-entropy over the epoch's batches, dropout on
     train_accuracy: float
     val_accuracy: float  # nan when there is no validation split
-    learning_rate: (
-        float  # the rate the epoch's last step used (never the 0 a cosine reaches after it)
-    )
+    learning_rate: float  # what the epoch's last step used (not the 0 a cosine ends on)
     seconds: float
 
 

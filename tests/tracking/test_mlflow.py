@@ -18,7 +18,8 @@ from reproml.config import load_config
 from reproml.errors import ConfigError
 from reproml.experiment import run_experiment
 from reproml.provenance import package_version
-from reproml.tracking.mlflow import TrackingError, check_tracking_uri, flat_params
+from reproml.tracking.record import flat_params
+from reproml.tracking.stores import TrackingError, check_tracking_uri
 from reproml.training import Callback, predict
 
 BASE = ["experiment=quick", "trainer.device=cpu", "trainer.progress=false", "data.download=false"]

@@ -44,7 +44,7 @@ def log_student_run(url: str, account: Account, competition: str, epochs: int = 
 
     from reproml.config import load_config
     from reproml.models import build_model
-    from reproml.tracking.mlflow import flat_params
+    from reproml.tracking.record import flat_params
 
     client = MlflowClient(url)
     experiment = client.get_experiment_by_name(team_experiment(account.team, competition))

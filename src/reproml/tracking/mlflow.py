@@ -12,11 +12,10 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from reproml.errors import ConfigError
-from reproml.logs import quiet_loggers
+from reproml.logs import environment, quiet_loggers
 from reproml.tracking.base import Kept, Tracker
 from reproml.tracking.record import (
     epoch_metrics,
-    flat_params,  # noqa: F401 (imported from here by older notebooks and the load harness)
     log_run_results,
     log_run_setup,
     run_tags,
@@ -100,7 +99,7 @@ class MlflowTracker(Tracker):
         self._restore.enter_context(using_tracking_uri(self.uri))
         if is_server(self.uri):
             # MLflow retries a dead server for minutes by default; a student should not wait.
-            self._restore.enter_context(_environment(SERVER_RETRIES))
+            self._restore.enter_context(environment(SERVER_RETRIES, keep_users=True))
         self._setup = setup  # to log the run again locally if need be
         self._tags = run_tags(setup, self.tags)
         try:
@@ -199,15 +198,3 @@ class MlflowTracker(Tracker):
     def _run_name(self) -> str:
         config = self._setup.config
         return self.run_name or f"{config.model.name}-{config.optimizer.name}"
-
-
-@contextlib.contextmanager
-def _environment(values: dict[str, str]) -> Iterator[None]:
-    """Environment variables set for the block unless the user set them, then put back."""
-    added = [name for name in values if name not in os.environ]
-    os.environ.update({name: values[name] for name in added})
-    try:
-        yield
-    finally:
-        for name in added:
-            os.environ.pop(name, None)
