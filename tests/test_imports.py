@@ -38,7 +38,7 @@ LIGHT = [
 LAYERS = [
     {"errors", "paths", "logs", "registry", "processes"},
     {"config", "data", "metrics", "models", "optimizers", "runtime", "provenance", "augment",
-     "plots"},
+     "plots", "uv_projects"},
     {"training"},
     {"tracking"},
     {"experiment"},

@@ -35,6 +35,12 @@ def config_dir() -> Path:
     return root / "conf" if root is not None else _PACKAGE_DIR / "conf"
 
 
+def course_lock() -> Path:
+    """The course's ``uv.lock``: the repository's, or the copy inside an installed package."""
+    root = repository_root()
+    return root / "uv.lock" if root is not None else _PACKAGE_DIR / "uv.lock"
+
+
 def resolve_data_root(root: str | os.PathLike[str] | None = None) -> Path:
     """The data root: the argument, else ``$REPROML_DATA_DIR``, else ``data/`` in the repository.
 

@@ -8,7 +8,7 @@ from solution_cells import SOLUTIONS
 
 from reproml.checks import EXERCISES, hint
 
-CHAPTERS_WITH_TOOLS = ("1.", "2.", "3.", "4.", "5.", "6.")
+CHAPTERS_WITH_TOOLS = ("1.", "2.", "3.", "4.", "5.", "6.", "8.", "9.", "10.")
 
 
 def solution_lines() -> dict[str, list[str]]:

@@ -11,7 +11,7 @@ from reproml.checks.base import EXERCISES
 from reproml.checks.quiz import LETTERS, QUESTIONS, chapter_questions
 from reproml.course.notebooks import check_cells
 
-CHAPTERS = sorted(p.name for p in SOLUTIONS.glob("0[0-7]_*.ipynb"))
+CHAPTERS = sorted(p.name for p in SOLUTIONS.glob("[01][0-9]_*.ipynb"))
 
 
 def solution_answers(notebook: str) -> dict:

@@ -21,6 +21,7 @@ from reproml.checks.ch05_sweep import exercise_5_3
 from reproml.checks.ch06_audit import exercise_6_1, exercise_6_2
 from reproml.checks.ch06_determinism import exercise_6_3
 from reproml.checks.ch07_competition import exercise_7_1
+from reproml.checks.ch08_uv import exercise_8_1, exercise_8_2
 from reproml.checks.quiz import quiz
 
 __all__ = [
@@ -45,6 +46,8 @@ __all__ = [
     "exercise_6_2",
     "exercise_6_3",
     "exercise_7_1",
+    "exercise_8_1",
+    "exercise_8_2",
     "hint",
     "quiz",
 ]

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shlex
+import subprocess
 import traceback
 import warnings
 from collections.abc import Callable, Iterator
@@ -181,6 +183,14 @@ def call(function: Any, *args: Any, what: str, **kwargs: Any) -> Any:
         raise
     except SystemExit as exit_:
         raise CheckFailed(f"{what} exited (SystemExit: {exit_.code}).") from None
+    except subprocess.CalledProcessError as error:
+        command = error.cmd if isinstance(error.cmd, str) else shlex.join(map(str, error.cmd))
+        said = (error.stderr or "").strip().splitlines() if isinstance(error.stderr, str) else []
+        raise CheckFailed(
+            f"in {what}, the command `{command}` failed (exit {error.returncode})"
+            + (f": {said[-1]}" if said else "."),
+            "call your function in a cell of its own to read the command's whole message.",
+        ) from None
     except Exception as error:
         raise CheckFailed(f"{what} raised {type(error).__name__}: {error}") from None
 
