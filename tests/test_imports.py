@@ -15,6 +15,7 @@ LIGHT = [
     "reproml.checks",  # each check imports what it needs when it runs
     "reproml.cli.classroom",
     "reproml.cli.course",
+    "reproml.cli.search",  # its --help; a worker imports torch when it trains
     "reproml.classroom.accounts",
     "reproml.classroom.admin",
     "reproml.classroom.evaluator",  # the parent's side; its worker imports torch itself
@@ -42,7 +43,7 @@ LAYERS = [
     {"training"},
     {"tracking"},
     {"experiment"},
-    {"audit", "sweeps", "notebook", "classroom"},
+    {"audit", "sweeps", "search", "notebook", "classroom"},
     {"course", "checks", "cli"},
 ]  # fmt: skip
 PACKAGE = Path(reproml.__file__).parent

@@ -95,7 +95,7 @@ EXERCISES: dict[str, Exercise] = {}
 
 # Their INFO lines and warnings (a new MLflow database, papermill's kernel) are noise in the
 # check's one line, and they vary from run to run, which nbval would report as a difference.
-NOISY_LOGGERS = ("mlflow", "alembic", "papermill", "nbclient", "traitlets", "hydra")
+NOISY_LOGGERS = ("mlflow", "alembic", "papermill", "nbclient", "traitlets", "hydra", "optuna")
 
 
 @contextlib.contextmanager

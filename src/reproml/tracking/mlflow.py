@@ -56,6 +56,12 @@ class EpochLogger(Callback):
                 mlflow.log_metrics(epoch_metrics(record), step=record.epoch)
 
 
+def stopped_on_purpose(error: BaseException) -> bool:
+    """Ctrl-C, or a search's pruner (Optuna's ``TrialPruned``: the run worked, it was only
+    worse than others at the same epoch): KILLED in MLflow, not FAILED."""
+    return isinstance(error, KeyboardInterrupt) or type(error).__name__ == "TrialPruned"
+
+
 class MlflowTracker(Tracker):
     """``tracking=mlflow``: one MLflow run per training run.
 
@@ -133,7 +139,7 @@ class MlflowTracker(Tracker):
         run = mlflow.active_run()
         if run is not None and run.info.run_id == self.run_id:
             with contextlib.suppress(Exception):  # a dead server cannot be told
-                mlflow.end_run("KILLED" if isinstance(error, KeyboardInterrupt) else "FAILED")
+                mlflow.end_run("KILLED" if stopped_on_purpose(error) else "FAILED")
 
     def close(self) -> None:
         self._restore.close()
