@@ -39,6 +39,7 @@ LIGHT = [
 LAYERS = [
     {"errors", "paths", "logs", "registry", "processes"},
     {"config", "data", "metrics", "models", "optimizers", "runtime", "provenance", "augment",
+     "data_versions",
      "plots", "uv_projects"},
     {"training"},
     {"tracking"},

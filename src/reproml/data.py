@@ -20,15 +20,19 @@ import torch
 
 from reproml.augment import Augmentation
 from reproml.errors import DataError
-from reproml.paths import DATA_DIR_ENV, resolve_data_root
+from reproml.paths import (
+    DATA_DIR_ENV,
+    RAW_FILES,
+    TEST_FILES,
+    TRAIN_FILES,
+    raw_folder,
+    resolve_data_root,
+)
 
 CLASSES = (
     "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
     "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
 )  # fmt: skip
-TRAIN_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
-TEST_FILES = ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
-RAW_FILES = TRAIN_FILES + TEST_FILES
 
 # Pixel statistics of the official 60,000 training images, scaled to [0, 1]. Fixed constants,
 # not statistics of whatever subset is loaded, so a model sees the same inputs in every run.
@@ -162,11 +166,6 @@ def load_test_set(root: str | os.PathLike[str] | None = None) -> Split:
     root = resolve_data_root(root)
     _ensure_files(root, download=False)
     return Split(*_read_split(root, train=False))
-
-
-def raw_folder(root: Path) -> Path:
-    """Where torchvision keeps the four IDX files under a data root."""
-    return root / "FashionMNIST" / "raw"
 
 
 # torchvision is imported where files are read, not at import time: it pulls in torch._dynamo

@@ -35,6 +35,16 @@ def config_dir() -> Path:
     return root / "conf" if root is not None else _PACKAGE_DIR / "conf"
 
 
+TRAIN_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte")
+TEST_FILES = ("t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+RAW_FILES = TRAIN_FILES + TEST_FILES
+
+
+def raw_folder(root: Path) -> Path:
+    """Where torchvision keeps the four IDX files under a data root."""
+    return root / "FashionMNIST" / "raw"
+
+
 def course_lock() -> Path:
     """The course's ``uv.lock``: the repository's, or the copy inside an installed package."""
     root = repository_root()

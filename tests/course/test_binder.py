@@ -63,7 +63,8 @@ def test_binder_pins_the_locked_versions_with_cpu_torch():
 
 def test_binder_has_every_runtime_and_lab_requirement():
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
-    wanted = [*project["project"]["dependencies"], *project["dependency-groups"]["lab"]]
+    groups = project["dependency-groups"]
+    wanted = [*project["project"]["dependencies"], *groups["lab"], *groups["dvc"]]
     pins = binder_pins()
     for line in wanted:
         requirement = Requirement(line)

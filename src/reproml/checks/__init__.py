@@ -23,6 +23,7 @@ from reproml.checks.ch06_determinism import exercise_6_3
 from reproml.checks.ch07_competition import exercise_7_1
 from reproml.checks.ch08_uv import exercise_8_1, exercise_8_2
 from reproml.checks.ch09_optuna import exercise_9_1, exercise_9_2, exercise_9_3, exercise_9_4
+from reproml.checks.ch10_dvc import exercise_10_1, exercise_10_2
 from reproml.checks.quiz import quiz
 
 __all__ = [
@@ -53,6 +54,8 @@ __all__ = [
     "exercise_9_2",
     "exercise_9_3",
     "exercise_9_4",
+    "exercise_10_1",
+    "exercise_10_2",
     "hint",
     "quiz",
 ]

@@ -26,7 +26,7 @@ CPU_BUILDS = ("torch", "torchvision")
 CUDA_LIBRARIES = re.compile(r"^(nvidia-.*|cuda-.*|triton)$")
 EXPORT = [
     "export", "--frozen", "--format", "requirements-txt", "--no-hashes", "--no-annotate",
-    "--no-header", "--no-emit-project", "--no-default-groups", "--group", "lab",
+    "--no-header", "--no-emit-project", "--no-default-groups", "--group", "lab", "--group", "dvc",
 ]  # fmt: skip
 HEADER = f"""\
 # Generated from uv.lock by `uv run reproml-course binder`: do not edit (CI checks it).

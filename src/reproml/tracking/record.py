@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING, Any
 from omegaconf import DictConfig, OmegaConf
 
 from reproml.config import flatten_config
+from reproml.data_versions import dvc_data_version
 from reproml.logs import quiet_loggers
 from reproml.provenance import environment_tags
 
@@ -50,6 +51,8 @@ def run_tags(setup: RunSetup, extra: dict[str, str]) -> dict[str, str]:
         "mlflow.source.git.commit": provenance["git_commit"],
         "device": str(setup.device),
         "data_digest": setup.data.digest,
+        # Where DVC tracks the data folder (chapter 10): the version of it, beside the digest.
+        **dvc_data_version(Path(setup.config.data.root)),
         "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         **extra,
     }
