@@ -29,12 +29,16 @@ def no_mlflow_progress_bars() -> contextlib.AbstractContextManager[None]:
 
 
 @contextlib.contextmanager
-def environment(values: dict[str, str], keep_users: bool = False) -> Iterator[None]:
-    """Environment variables set for the block (with ``keep_users``, only those the user has
-    not set), then put back as they were."""
+def environment(values: dict[str, str | None], keep_users: bool = False) -> Iterator[None]:
+    """Environment variables set (None: unset) for the block (with ``keep_users``, only those
+    the user has not set), then put back as they were."""
     saved = {name: os.environ.get(name) for name in values}
     for name, value in values.items():
-        if not (keep_users and saved[name] is not None):
+        if keep_users and saved[name] is not None:
+            continue
+        if value is None:
+            os.environ.pop(name, None)
+        else:
             os.environ[name] = value
     try:
         yield

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from reproml.checks.base import CheckFailed, call, exercise, expect
+from reproml.logs import environment
 from reproml.uv_projects import (
     module_name,
     package_folder_environment,
@@ -39,19 +40,10 @@ REQUIREMENT_SETS = [
 def package_folder(tmp: Path) -> Iterator[Path]:
     """The course's packages in ``tmp``, and uv pointed at them (for the student's code too)."""
     packages = write_demo_packages(tmp / "packages")
-    settings = package_folder_environment(packages)
-    saved = {name: os.environ.get(name) for name in [*settings, "VIRTUAL_ENV", "PATH"]}
-    os.environ.update(settings)
-    os.environ.pop("VIRTUAL_ENV", None)
-    os.environ["PATH"] = os.pathsep.join([str(Path(uv_executable()).parent), saved["PATH"] or ""])
-    try:
+    uv_first = os.pathsep.join([str(Path(uv_executable()).parent), os.environ.get("PATH", "")])
+    values = {**package_folder_environment(packages), "VIRTUAL_ENV": None, "PATH": uv_first}
+    with environment(values):
         yield packages
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def locked_versions(lock_text: str) -> dict[str, str]:
