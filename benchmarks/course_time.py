@@ -29,13 +29,13 @@ from pathlib import Path
 import psutil
 
 from reproml.course.notebooks import (
-    course_dir,
     in_parallel,
     kernel_environment,
     list_notebooks,
     notebook_client,
     read_notebook,
 )
+from reproml.paths import course_dir
 
 
 @dataclass

@@ -96,8 +96,10 @@ def test_workers_that_fit_leave_room_for_the_notebook(monkeypatch):
     import reproml.search as search
 
     monkeypatch.setattr(search, "memory_limit_bytes", lambda: 2 * 2**30)  # Binder
-    assert workers_that_fit(2) == 1
-    monkeypatch.setattr(search, "memory_limit_bytes", lambda: 24 * 2**30)
+    assert workers_that_fit(2) == 0
+    monkeypatch.setattr(search, "memory_limit_bytes", lambda: 4 * 2**30)
     assert workers_that_fit(2) == 2
+    monkeypatch.setattr(search, "memory_limit_bytes", lambda: 3 * 2**30)
+    assert workers_that_fit(2) == 1
     monkeypatch.setattr(search, "memory_limit_bytes", lambda: None)
     assert workers_that_fit(3) == 3

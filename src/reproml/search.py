@@ -143,13 +143,15 @@ def trials_table(study: optuna.Study) -> pd.DataFrame:
     return pd.DataFrame(rows).set_index("trial")
 
 
-def workers_that_fit(wanted: int, per_worker_gib: float = 1.3) -> int:
-    """How many training processes to start at once: ``wanted``, or fewer when the memory this
-    machine grants (a container's limit on Binder: 2 GB) cannot hold them beside the notebook."""
+def workers_that_fit(wanted: int, per_worker_gib: float = 1.1, notebook_gib: float = 1.2) -> int:
+    """How many search workers to start at once beside a notebook: ``wanted``, or as many as
+    the memory this machine grants holds (a container's limit: 2 GB on Binder, where that is
+    none: a worker is a process of its own that imports torch and trains, about 1.1 GB, and
+    the notebook's kernel already holds about 1.2 GB)."""
     limit = memory_limit_bytes()
     if limit is None:
         return wanted
-    return max(1, min(wanted, int(limit / 2**30 / per_worker_gib) - 1))
+    return max(0, min(wanted, int((limit / 2**30 - notebook_gib) / per_worker_gib)))
 
 
 def memory_limit_bytes() -> int | None:
