@@ -4,17 +4,17 @@ from reproml.checks.base import EXERCISES, MIME_TYPE, CheckFailed, call, exercis
 
 
 def test_a_check_reports_pass_fail_stub_and_its_own_bug(capsys):
-    @exercise("9.1", "double a number", points=3)
-    def exercise_9_1(double):
+    @exercise("99.1", "double a number", points=3)
+    def exercise_99_1(double):
         result = call(double, 21, what="double(21)")
         if result != 42:
             raise CheckFailed(f"double(21) gave {result}.", "multiply by two.")
 
-    check = EXERCISES.pop("9.1")
+    check = EXERCISES.pop("99.1")
     assert check.evaluate(lambda x: 2 * x).points == 3
     wrong = check.evaluate(lambda x: x + 2)
     assert (wrong.passed, wrong.points) == (False, 0)
-    assert wrong.line() == "❌ Exercise 9.1: double(21) gave 23. Hint: multiply by two."
+    assert wrong.line() == "❌ Exercise 99.1: double(21) gave 23. Hint: multiply by two."
 
     def stub(x):
         raise NotImplementedError("write it")
@@ -23,8 +23,8 @@ def test_a_check_reports_pass_fail_stub_and_its_own_bug(capsys):
     assert check.evaluate(lambda x: 1 / 0).message.startswith("double(21) raised ZeroDivisionError")
     assert "expected a function" in check.evaluate(42).message
 
-    exercise_9_1(lambda x: 2 * x)  # outside IPython: one printed line
-    assert capsys.readouterr().out == "✅ Exercise 9.1 passed (3/3 points).\n"
+    exercise_99_1(lambda x: 2 * x)  # outside IPython: one printed line
+    assert capsys.readouterr().out == "✅ Exercise 99.1 passed (3/3 points).\n"
 
 
 def test_every_chapter_exercise_is_registered_with_points():
