@@ -79,9 +79,28 @@ def log_run_setup(setup: RunSetup) -> np.ndarray:
                 source=source,
                 name=f"fashion-mnist-{context}",
             )
-        mlflow.log_input(dataset, context=context)
+        log_input_once(dataset, context)
     # Two real images (a batch of one would fix the exported model's batch size to 1).
     return normalize(data.test.images[:2].cpu()).numpy()
+
+
+def log_input_once(dataset: Any, context: str, attempts: int = 3) -> None:
+    """``mlflow.log_input``, tried again when another process created the same data set at
+    the same moment: MLflow looks a data set up, then inserts it, and of two runs starting
+    together (search workers, a class) the second insert breaks the table's unique key. The
+    next try finds the row the other process made."""
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    for attempt in range(attempts):
+        try:
+            mlflow.log_input(dataset, context=context)
+            return
+        except MlflowException as error:
+            if "UNIQUE constraint" not in str(error) and "duplicate key" not in str(error):
+                raise
+            if attempt == attempts - 1:
+                raise
 
 
 def log_run_results(result: TrainingResult, input_example: np.ndarray, log_model: bool) -> None:
