@@ -12,6 +12,7 @@ import contextlib
 import os
 import shlex
 import subprocess
+import sys
 import traceback
 import warnings
 from collections.abc import Callable, Iterator
@@ -104,28 +105,45 @@ def quiet_libraries() -> Iterator[None]:
         quiet_loggers(*NOISY_LOGGERS),
         warnings.catch_warnings(),
         no_mlflow_progress_bars(),
-        _child_stderr_discarded(),
+        _child_output_discarded(),
     ):
         warnings.simplefilter("ignore")
         yield
 
 
 @contextlib.contextmanager
-def _child_stderr_discarded() -> Iterator[None]:
-    """Processes started meanwhile (papermill's kernels) write their start-up warnings to
-    file descriptor 2, which a notebook shows; Python's own ``sys.stderr`` is left alone."""
+def _child_output_discarded() -> Iterator[None]:
+    """Processes started meanwhile (papermill's kernels, the git and DVC commands of a
+    student's function) write to file descriptors 1 and 2, which a notebook shows around the
+    check's one line (and nbval, which does not capture them, reports as missing). Python's
+    own ``sys.stdout`` and ``sys.stderr`` are left alone."""
+    saved = {}
     try:
-        saved = os.dup(2)
-    except OSError:  # no descriptor 2 at all
+        for fd in (1, 2):
+            saved[fd] = os.dup(fd)
+    except OSError:  # no such descriptor at all
+        for copy in saved.values():
+            os.close(copy)
         yield
         return
+    _flush_python_streams()
     with open(os.devnull, "w") as devnull:
-        os.dup2(devnull.fileno(), 2)
+        for fd in saved:
+            os.dup2(devnull.fileno(), fd)
     try:
         yield
     finally:
-        os.dup2(saved, 2)
-        os.close(saved)
+        _flush_python_streams()
+        for fd, copy in saved.items():
+            os.dup2(copy, fd)
+            os.close(copy)
+
+
+def _flush_python_streams() -> None:
+    """What Python buffered goes out before a descriptor changes where it leads."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
 
 
 def exercise(
