@@ -4,13 +4,12 @@ accuracy (9.2), the study (9.3), and a real search whose trials are MLflow child
 from __future__ import annotations
 
 import math
-import os
 import random
-import tempfile
-from pathlib import Path
 from typing import Any
 
 from reproml.checks.base import CheckFailed, call, exercise, expect
+from reproml.checks.stores import scratch_store
+from reproml.logs import environment
 
 MODELS = ["logreg", "mlp"]
 BATCH_SIZES = [32, 64, 128]
@@ -278,7 +277,11 @@ def exercise_9_4(run_search: Any, objective: Any) -> None:
     import optuna
 
     n_trials = len(PLANTED) + 1
-    with tempfile.TemporaryDirectory() as tmp, _temporary_store(Path(tmp)):
+    # The trials' trackers read the store from the environment (a notebook's setup sets it).
+    with (
+        scratch_store("check-9.4") as tmp,
+        environment({"MLFLOW_TRACKING_URI": f"sqlite:///{tmp}/mlflow.db"}),
+    ):
         study = optuna.create_study(
             direction="maximize",
             sampler=optuna.samplers.TPESampler(seed=random.randrange(10_000)),
@@ -303,33 +306,6 @@ def exercise_9_4(run_search: Any, objective: Any) -> None:
             output_format="list",
         )
         _expect_trial_runs(study, children, n_trials)
-
-
-class _temporary_store:
-    """A fresh SQLite MLflow store for the check, and the notebook's store put back after."""
-
-    def __init__(self, folder: Path) -> None:
-        self.uri = f"sqlite:///{folder / 'mlflow.db'}"
-
-    def __enter__(self) -> None:
-        import mlflow
-
-        self.saved = (os.environ.get("MLFLOW_TRACKING_URI"), mlflow.get_tracking_uri())
-        os.environ["MLFLOW_TRACKING_URI"] = self.uri
-        mlflow.set_tracking_uri(self.uri)
-        self.experiment = mlflow.set_experiment("check-9.4").experiment_id
-
-    def __exit__(self, *exc: object) -> None:
-        import mlflow
-
-        while mlflow.active_run() is not None:
-            mlflow.end_run("FAILED")
-        env, uri = self.saved
-        if env is None:
-            os.environ.pop("MLFLOW_TRACKING_URI", None)
-        else:
-            os.environ["MLFLOW_TRACKING_URI"] = env
-        mlflow.set_tracking_uri(uri)
 
 
 def _expect_trial_runs(study: Any, children: list, n_trials: int) -> None:
