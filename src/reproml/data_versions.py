@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from reproml.errors import ReproMLError
+from reproml.logs import path_with_first
 
 QUIET = {"DVC_NO_ANALYTICS": "1", "GIT_TERMINAL_PROMPT": "0"}
 IDENTITY = {"user.name": "reproml student", "user.email": "student@reproml.invalid"}
@@ -36,7 +37,8 @@ def ensure_dvc() -> str:
     found = dvc_executable()
     if found is not None:
         return found
-    requirement = f"dvc=={_locked_version('dvc')}" if _locked_version("dvc") else "dvc>=3.50"
+    locked = _locked_version("dvc")
+    requirement = f"dvc=={locked}" if locked else "dvc>=3.50"
     print(f"Installing {requirement} (once)...")
     done = subprocess.run(
         [sys.executable, "-m", "pip", "install", "--quiet", requirement],
@@ -74,9 +76,7 @@ def use_dvc() -> str:
         for variable in ("AUTHOR", "COMMITTER"):
             os.environ.setdefault(f"GIT_{variable}_NAME", IDENTITY["user.name"])
             os.environ.setdefault(f"GIT_{variable}_EMAIL", IDENTITY["user.email"])
-    folder = str(Path(found).parent)
-    if os.environ.get("PATH", "").split(os.pathsep)[0] != folder:
-        os.environ["PATH"] = os.pathsep.join([folder, os.environ.get("PATH", "")])
+    os.environ["PATH"] = path_with_first(str(Path(found).parent))
     return found
 
 

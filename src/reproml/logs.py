@@ -28,6 +28,13 @@ def no_mlflow_progress_bars() -> contextlib.AbstractContextManager[None]:
     return environment({"MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR": "false"})
 
 
+def path_with_first(folder: str) -> str:
+    """``$PATH`` with ``folder`` first (as it is, when it already comes first), so that a
+    notebook's shell commands find this environment's program before any other."""
+    path = os.environ.get("PATH", "")
+    return path if path.split(os.pathsep)[0] == folder else os.pathsep.join([folder, path])
+
+
 @contextlib.contextmanager
 def environment(values: dict[str, str | None], keep_users: bool = False) -> Iterator[None]:
     """Environment variables set (None: unset) for the block (with ``keep_users``, only those

@@ -20,6 +20,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from reproml.errors import ReproMLError
+from reproml.logs import path_with_first
 
 # name -> version -> its dependencies (PEP 508 lines). Enough to show a transitive dependency,
 # a marker, an upgrade that drags another package along, and an addition and a removal.
@@ -90,7 +91,8 @@ def _digest(text: str) -> str:
 
 
 def uv_executable() -> str:
-    """This environment's uv (a dependency of the course), else the one on the PATH."""
+    """This environment's uv (a dependency of the course), else the one running us (``uv run``
+    sets ``$UV``), else the one on the PATH."""
     beside = Path(sys.executable).with_name("uv")
     if beside.is_file():
         return str(beside)
@@ -100,9 +102,9 @@ def uv_executable() -> str:
         return find_uv_bin()
     except (ImportError, FileNotFoundError):
         pass
-    found = shutil.which("uv")
+    found = os.environ.get("UV") or shutil.which("uv")  # $UV: the uv that `uv run` is
     if found is None:
-        raise ReproMLError("uv is not installed here: `pip install uv`, then run the cell again.")
+        raise ReproMLError("uv is not installed here: `pip install uv`, then try again.")
     return found
 
 
@@ -128,9 +130,7 @@ def use_package_folder(packages: Path) -> dict[str, str]:
     settings = package_folder_environment(packages)
     os.environ.update(settings)
     os.environ.pop("VIRTUAL_ENV", None)
-    uv_dir = str(Path(uv_executable()).parent)
-    if os.environ.get("PATH", "").split(os.pathsep)[0] != uv_dir:
-        os.environ["PATH"] = os.pathsep.join([uv_dir, os.environ.get("PATH", "")])
+    os.environ["PATH"] = path_with_first(str(Path(uv_executable()).parent))
     return settings
 
 

@@ -5,7 +5,6 @@ temporary folder of their own."""
 from __future__ import annotations
 
 import contextlib
-import os
 import random
 import subprocess
 import tempfile
@@ -15,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from reproml.checks.base import CheckFailed, call, exercise, expect
-from reproml.logs import environment
+from reproml.logs import environment, path_with_first
 from reproml.uv_projects import (
     module_name,
     package_folder_environment,
@@ -40,7 +39,7 @@ REQUIREMENT_SETS = [
 def package_folder(tmp: Path) -> Iterator[Path]:
     """The course's packages in ``tmp``, and uv pointed at them (for the student's code too)."""
     packages = write_demo_packages(tmp / "packages")
-    uv_first = os.pathsep.join([str(Path(uv_executable()).parent), os.environ.get("PATH", "")])
+    uv_first = path_with_first(str(Path(uv_executable()).parent))
     values = {**package_folder_environment(packages), "VIRTUAL_ENV": None, "PATH": uv_first}
     with environment(values):
         yield packages

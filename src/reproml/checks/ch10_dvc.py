@@ -5,7 +5,6 @@ folder, a local remote) and compares the files' sha256 digests, version by versi
 from __future__ import annotations
 
 import random
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -95,10 +94,8 @@ def exercise_10_1(version_data: Any) -> None:
 
 def _expect_clone_gets(tmp: Path, project: Path, wanted: dict[str, str]) -> None:
     """A colleague's fresh clone: git clone, dvc pull, then the same files."""
-    clone = tmp / "colleague"
-    subprocess.run(["git", "clone", "--quiet", str(project), str(clone)], check=True)
     try:
-        run_tool(["dvc", "pull"], clone)
+        clone = _fresh_clone(project, tmp / "colleague")
     except Exception as error:
         raise CheckFailed(
             f"a fresh clone of the project cannot get the data: {error}",
@@ -111,6 +108,13 @@ def _expect_clone_gets(tmp: Path, project: Path, wanted: dict[str, str]) -> None
         f"({_difference(got, wanted)}).",
         "push after hashing the new version, and commit the pointer file that names it.",
     )
+
+
+def _fresh_clone(project: Path, clone: Path) -> Path:
+    """What a colleague does: git clone, then dvc pull."""
+    run_tool(["git", "clone", "--quiet", str(project), str(clone)], project.parent)
+    run_tool(["dvc", "pull"], clone)
+    return clone
 
 
 def _difference(got: dict[str, str], wanted: dict[str, str]) -> str:
@@ -143,9 +147,7 @@ def exercise_10_2(restore_data: Any) -> None:
         call(restore_data, project, first, what="restore_data(project, first)")
         _expect_restored(project, old, second, "in the project")
         # A colleague's fresh clone holds only the latest version: the old one is on the remote.
-        clone = tmp / "colleague"
-        subprocess.run(["git", "clone", "--quiet", str(project), str(clone)], check=True)
-        run_tool(["dvc", "pull"], clone)
+        clone = _fresh_clone(project, tmp / "colleague")
         call(restore_data, clone, first, what="restore_data(clone, first) in a fresh clone")
         _expect_restored(clone, old, second, "in a fresh clone (DVC's cache had only the latest)")
 

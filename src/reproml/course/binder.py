@@ -10,15 +10,14 @@ itself and downloads the data into the image.
 
 from __future__ import annotations
 
-import os
 import re
-import shutil
 import subprocess
 from pathlib import Path
 
 from packaging.requirements import Requirement
 
 from reproml.errors import ReproMLError
+from reproml.uv_projects import uv_executable
 
 PYTHON = "3.11"  # mybinder's repo2docker has a ready environment for it
 CPU_INDEX = "https://download.pytorch.org/whl/cpu"
@@ -35,18 +34,10 @@ HEADER = f"""\
 """
 
 
-def uv_command() -> list[str]:
-    """uv itself: ``$UV`` (set by ``uv run``), else on the PATH."""
-    found = os.environ.get("UV") or shutil.which("uv")
-    if found is None:
-        raise ReproMLError("This command needs uv: `pip install uv`, then run it with `uv run`.")
-    return [found]
-
-
 def export_lock(root: Path) -> str:
     """The locked runtime and ``lab`` packages as a pip requirements file."""
     done = subprocess.run(
-        [*uv_command(), *EXPORT], cwd=root, capture_output=True, text=True, check=False
+        [uv_executable(), *EXPORT], cwd=root, capture_output=True, text=True, check=False
     )
     if done.returncode != 0:
         raise ReproMLError(f"uv export failed: {done.stderr.strip().splitlines()[-1]}")
