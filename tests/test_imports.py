@@ -16,6 +16,7 @@ LIGHT = [
     "reproml.cli.classroom",
     "reproml.cli.course",
     "reproml.cli.search",  # its --help; a worker imports torch when it trains
+    "reproml.search",  # what launches the search workers: it only creates the study
     "reproml.classroom.accounts",
     "reproml.classroom.admin",
     "reproml.classroom.evaluator",  # the parent's side; its worker imports torch itself
@@ -44,7 +45,7 @@ LAYERS = [
     {"training"},
     {"tracking"},
     {"experiment"},
-    {"audit", "sweeps", "search", "notebook", "classroom"},
+    {"audit", "sweeps", "search", "pruning", "notebook", "classroom"},
     {"course", "checks", "cli"},
 ]  # fmt: skip
 PACKAGE = Path(reproml.__file__).parent

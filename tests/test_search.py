@@ -12,8 +12,8 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 
 from reproml.errors import ConfigError
 from reproml.experiment import run_experiment
+from reproml.pruning import PruneOnValidation
 from reproml.search import (
-    PruneOnValidation,
     as_overrides,
     make_study,
     run_trials,

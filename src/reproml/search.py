@@ -8,17 +8,17 @@ so it does not matter whether Hydra's joblib launcher started them on this machi
 submitit launcher on a cluster's nodes.
 
 The chapter's exercises (the search space, the pruning callback, the objective) are the
-student's; this module is what the workers run, from a search space written in YAML.
+student's; this module is what the workers run, from a search space written in YAML. It imports
+no torch (the process that launches the workers only creates the study); the workers' pruning
+callback, which needs the training loop's classes, is ``reproml.pruning``.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
 from reproml.errors import ConfigError
-from reproml.training import Callback, EpochRecord
 
 if TYPE_CHECKING:
     import optuna
@@ -55,25 +55,6 @@ def as_overrides(params: Mapping[str, Any]) -> list[str]:
     value (``optimizer.lr=0.003``)."""
     return [f"{key}={value!r}" if isinstance(value, str) and " " in value else f"{key}={value}"
             for key, value in params.items()]  # fmt: skip
-
-
-class PruneOnValidation(Callback):
-    """Report each epoch's validation accuracy to the trial; stop the run when the study's
-    pruner says this trial is worse than the others were at the same epoch."""
-
-    def __init__(self, trial: optuna.Trial) -> None:
-        self.trial = trial
-
-    def on_epoch_end(self, record: EpochRecord) -> None:
-        import optuna
-
-        if math.isnan(record.val_accuracy):
-            return
-        self.trial.report(record.val_accuracy, step=record.epoch)
-        if self.trial.should_prune():
-            raise optuna.TrialPruned(
-                f"val_accuracy {record.val_accuracy:.4f} at epoch {record.epoch}"
-            )
 
 
 def quiet_optuna() -> None:

@@ -67,8 +67,8 @@ def run_worker(cfg: DictConfig, overrides: list[str]) -> float:
     from reproml.config import validate_config
     from reproml.data import load_data
     from reproml.experiment import run_experiment
+    from reproml.pruning import PruneOnValidation
     from reproml.search import (
-        PruneOnValidation,
         as_overrides,
         make_study,
         quiet_optuna,
