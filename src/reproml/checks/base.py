@@ -11,8 +11,10 @@ from __future__ import annotations
 import contextlib
 import os
 import shlex
+import signal
 import subprocess
 import sys
+import threading
 import traceback
 import warnings
 from collections.abc import Callable, Iterator
@@ -22,6 +24,7 @@ from typing import Any
 from reproml.logs import no_mlflow_progress_bars, quiet_loggers
 
 MIME_TYPE = "application/vnd.reproml.check+json"
+DEFAULT_BUDGET = 300.0  # seconds; each exercise sets its own from the solution's measured time
 
 
 class CheckFailed(Exception):
@@ -70,14 +73,31 @@ class Exercise:
     points: int
     check: Callable[..., None]
     hint: str = ""
+    # Dotted names of the course's own implementations of this exercise: an answer that
+    # names or calls one fails (the checks' internals are always refused; see own_code).
+    course_answers: tuple[str, ...] = ()
+    budget: float = DEFAULT_BUDGET  # seconds for the whole check, the student's code included
 
     def evaluate(self, *args: Any, **kwargs: Any) -> CheckResult:
         """Run the check and turn every way it can end into a result; never raises."""
+        from reproml.checks.own_code import calls_refused, refuse_course_code
+
+        answers = [*args, *kwargs.values()]
         try:
-            with quiet_libraries():
-                self.check(*args, **kwargs)
+            with quiet_libraries(), time_budget(self.budget):
+                refuse_course_code(self.course_answers, answers)
+                with calls_refused(self.course_answers, answers):
+                    self.check(*args, **kwargs)
         except CheckFailed as failure:
             return self._result(False, str(failure))
+        except OverBudget:
+            return self._result(
+                False,
+                f"the check stopped your code after {self.budget:.0f} s, far longer than a "
+                "correct answer takes here. Hint: call your code yourself on a small input and "
+                "look for what takes so long (the full data set, a loop that never ends, a "
+                "value that never reaches the program).",
+            )
         except Exception as error:  # a bug in the check itself must still read clearly
             where = traceback.extract_tb(error.__traceback__)[-1]
             return self._result(
@@ -93,6 +113,34 @@ class Exercise:
 
 
 EXERCISES: dict[str, Exercise] = {}
+
+
+class OverBudget(BaseException):
+    """Raised in the check's thread when its time budget is spent. A BaseException, so that
+    a student's ``except Exception`` does not swallow it; raised again every second, so that
+    a bare ``except:`` does not either."""
+
+
+@contextlib.contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """Stop the block after ``seconds`` (SIGALRM, where the platform and thread allow it; a
+    child process that is being waited for is killed by ``subprocess.run`` on the way out)."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable or seconds <= 0:
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise OverBudget
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
 
 # Their INFO lines and warnings (a new MLflow database, papermill's kernel) are noise in the
 # check's one line, and they vary from run to run, which nbval would report as a difference.
@@ -147,7 +195,12 @@ def _flush_python_streams() -> None:
 
 
 def exercise(
-    id: str, title: str, points: int = 1, hint: str = ""
+    id: str,
+    title: str,
+    points: int = 1,
+    hint: str = "",
+    course_answers: tuple[str, ...] = (),
+    budget: float = DEFAULT_BUDGET,
 ) -> Callable[[Callable[..., None]], Callable]:
     """Register a check; the decorated name shows the result instead of returning it.
 
@@ -157,7 +210,9 @@ def exercise(
 
     def register(check: Callable[..., None]) -> Callable[..., None]:
         text = hint or " ".join((check.__doc__ or "").split())
-        EXERCISES[id] = entry = Exercise(id, title, points, check, text)
+        EXERCISES[id] = entry = Exercise(
+            id, title, points, check, text, tuple(course_answers), budget
+        )
 
         def run_and_show(*args: Any, **kwargs: Any) -> None:
             show(entry.evaluate(*args, **kwargs))
