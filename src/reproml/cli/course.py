@@ -10,6 +10,7 @@ uv run reproml-course server --host 0.0.0.0         # the class MLflow server, w
 uv run reproml-course accounts students.csv         # users and team experiments (as admin)
 uv run reproml-course leaderboard                   # verify new runs once, then rank
 uv run reproml-course sync                          # upload runs kept while the server was down
+uv run reproml-course mutants --check               # the checks judged by the mutants they kill
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from reproml.cli.classroom import CLASSROOM_COMMANDS, add_classroom_commands
+from reproml.cli.mutants import add_mutants_command, run_mutants
 from reproml.errors import ReproMLError
 
 
@@ -61,6 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     binder.add_argument("--check", action="store_true", help="only check it matches uv.lock")
 
     add_classroom_commands(commands, _positive)
+    add_mutants_command(commands)
     return parser
 
 
@@ -196,6 +199,7 @@ COMMANDS = {
     "grade": _grade,
     "execute": _execute,
     "binder": _binder,
+    "mutants": run_mutants,
     **CLASSROOM_COMMANDS,
 }
 

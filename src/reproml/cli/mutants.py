@@ -1,0 +1,70 @@
+"""``reproml-course mutants``: the share of its solution's mutants each exercise's check kills.
+
+uv run reproml-course mutants 1.1 1.2          # score these, print the table
+uv run reproml-course mutants --write          # score all, keep the result in the record
+uv run reproml-course mutants --check          # CI: rescore what changed, fail below 90%
+uv run reproml-course mutants 2.1 --list       # the mutants, without running anything
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from reproml.errors import ReproMLError
+
+
+def add_mutants_command(commands: argparse._SubParsersAction) -> None:
+    mutants = commands.add_parser(
+        "mutants", help="score each exercise's check by the mutants of its solution it kills"
+    )
+    mutants.add_argument("exercises", nargs="*", help="exercise ids (default: every exercise)")
+    mutants.add_argument("--list", action="store_true", help="print the mutants, run nothing")
+    mutants.add_argument("--write", action="store_true", help="keep the scores in the record")
+    mutants.add_argument(
+        "--check", action="store_true", help="rescore the exercises whose check or solution changed"
+    )
+    mutants.add_argument("--timeout", type=int, default=300, help="seconds per cell, at least")
+
+
+def run_mutants(args: argparse.Namespace) -> int:
+    from tqdm.auto import tqdm
+
+    from reproml.course import mutants as m
+    from reproml.paths import course_dir
+
+    codes = m.exercise_code(course_dir("solutions"))
+    ids = m.require_exercises(codes, args.exercises)
+    if args.list:
+        for id in ids:
+            print(f"{id}: {len(codes[id].mutants)} mutants")
+            for mutant in codes[id].mutants:
+                print(f"  {mutant.key}")
+        return 0
+    path = course_dir(str(m.RECORD))
+    record = m.read_record(path)
+    if args.check:
+        ids = [id for id in ids if id in m.stale(record, codes)]
+        print(f"Changed since the record: {', '.join(ids) or 'none'}.")
+    bar = tqdm(total=sum(len(codes[id].mutants) for id in ids), unit="mutant", desc="mutants")
+    scores = []
+    for id in ids:
+        bar.set_postfix_str(id)
+        score = m.score_exercise(codes[id], args.timeout, progress=lambda *_: bar.update())
+        if score.problem:
+            bar.close()
+            raise ReproMLError(f"exercise {id}: {score.problem}; nothing was scored.")
+        scores.append(score)
+    bar.close()
+    fresh = m.read_record(path)
+    m.merge_scores(fresh, scores)
+    if args.write:
+        m.write_record(path, scores, m.read_record(path))
+    shown = sorted(
+        set(ids) | (set(fresh) & set(codes)), key=lambda i: [int(x) for x in i.split(".")]
+    )
+    print(m.format_table(fresh, shown if args.check else ids))
+    problems = m.failures(fresh, ids)
+    for problem in problems:
+        print(f"Error: {problem}", file=sys.stderr)
+    return 1 if problems else 0

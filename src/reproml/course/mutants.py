@@ -1,0 +1,251 @@
+"""``reproml-course mutants``: how many mutants of each solution its check kills.
+
+A check is judged by the wrong answers it rejects. The mistakes we think of are tested in
+``tests/checks/``; mutants (``course.mutation``) are the mistakes we did not think of. For an
+exercise, one kernel runs its solution notebook up to the exercise (quick mode), then, for
+each mutant, the exercise's cells with that one mutant in place and the check cell: a mutant
+is killed when the check does not pass (or the cell itself fails), and survives when it does.
+
+``tests/checks/mutants.yaml`` keeps, per exercise, a digest of what the score depends on (the
+check's module, the solution's cells), the counts, and each survivor with why it is
+equivalent (no answer could tell it apart) or acceptable. ``--check`` reruns only the
+exercises whose digest changed, and fails below ``THRESHOLD`` or on a survivor with no reason.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import inspect
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from nbformat import NotebookNode
+
+from reproml.checks.base import EXERCISES, MIME_TYPE
+from reproml.course.mutation import Mutant, cell_mutants
+from reproml.course.notebooks import (
+    check_cells,
+    kernel_environment,
+    list_notebooks,
+    notebook_client,
+    read_notebook,
+)
+from reproml.errors import ReproMLError
+
+THRESHOLD = 0.90  # of the mutants that are not equivalent, the share a check must kill
+RECORD = Path("tests/checks/mutants.yaml")
+
+
+@dataclass(frozen=True)
+class ExerciseCode:
+    id: str
+    notebook: Path
+    first: int  # the first cell of the exercise's part of the notebook
+    check: int  # its check cell
+    mutants: list[Mutant]
+
+
+@dataclass
+class Score:
+    id: str
+    digest: str
+    mutants: int = 0
+    killed: int = 0
+    survivors: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+    problem: str | None = None  # the solution itself did not pass: nothing was scored
+
+
+def exercise_code(solutions: Path) -> dict[str, ExerciseCode]:
+    """Every graded exercise of the solutions, with its cells' mutants. A mutant already made
+    for an earlier exercise of the notebook (chapter 02's second script repeats the first)
+    belongs to that exercise and is not counted twice."""
+    found: dict[str, ExerciseCode] = {}
+    for path in list_notebooks(solutions):
+        nb = read_notebook(path)
+        previous, seen = -1, set()
+        for id, check in check_cells(nb).items():
+            if ".Q" in id:
+                previous = check
+                continue
+            mutants = []
+            for index in range(previous + 1, check):
+                for mutant in cell_mutants(index, nb.cells[index].source):
+                    change = mutant.key.split(": ", 1)[1]
+                    if change not in seen:
+                        seen.add(change)
+                        mutants.append(mutant)
+            first = next(
+                (
+                    i
+                    for i in range(previous + 1, check)
+                    if "### BEGIN SOLUTION" in nb.cells[i].source
+                ),
+                check,
+            )
+            found[id] = ExerciseCode(id, path, first, check, mutants)
+            previous = check
+    return found
+
+
+def digest(code: ExerciseCode) -> str:
+    """What the score depends on: the check's module and the notebook's cells up to it."""
+    nb = read_notebook(code.notebook)
+    check_source = Path(inspect.getsourcefile(EXERCISES[code.id].check)).read_bytes()
+    cells = "\n".join(nb.cells[i].source for i in range(code.first, code.check + 1))
+    return hashlib.sha256(check_source + cells.encode()).hexdigest()[:16]
+
+
+def score_exercise(
+    code: ExerciseCode,
+    timeout: float,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> Score:
+    """Run the check on each mutant, in one kernel started for the exercise."""
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    started = time.perf_counter()
+    score = Score(code.id, digest(code))
+    nb = read_notebook(code.notebook)
+    budget = EXERCISES[code.id].budget
+    client = notebook_client(
+        nb, code.notebook, int(max(timeout, budget + 60)), allow_errors=True,
+        interrupt_on_timeout=True, store_widget_state=False,
+    )  # fmt: skip
+    part = [i for i in range(code.first, code.check + 1) if nb.cells[i].cell_type == "code"]
+    with client.setup_kernel(env=kernel_environment(quick=True)):
+        for index in range(code.first):
+            if nb.cells[index].cell_type == "code":
+                client.execute_cell(nb.cells[index], index)
+        if not _passes(client, nb, part, code.id, {}):
+            score.problem = "the solution itself does not pass its check"
+            return score
+        for done, mutant in enumerate(code.mutants):
+            if progress:
+                progress(code.id, done, len(code.mutants))
+            try:
+                survived = _passes(client, nb, part, code.id, {mutant.cell: mutant.source})
+            except (CellTimeoutError, DeadKernelError):
+                survived = False
+            score.mutants += 1
+            if survived:
+                score.survivors.append(mutant.key)
+            else:
+                score.killed += 1
+    score.seconds = time.perf_counter() - started
+    return score
+
+
+def _passes(client, nb: NotebookNode, part: list[int], id: str, changed: dict[int, str]) -> bool:
+    """Run the exercise's cells (one of them changed) and its check; did the check pass?"""
+    for index in part:
+        cell = nb.cells[index]
+        original = cell.source
+        cell.source = changed.get(index, original)
+        try:
+            client.execute_cell(cell, index)
+        finally:
+            cell.source = original
+        if index != part[-1] and any(o.get("output_type") == "error" for o in cell.outputs):
+            return False  # the exercise's own code fails: a student sees it at once
+    for output in nb.cells[part[-1]].outputs:
+        record = output.get("data", {}).get(MIME_TYPE)
+        if record and record.get("exercise") == id:
+            return bool(record["passed"])
+    return False
+
+
+def read_record(path: Path) -> dict:
+    import yaml
+
+    if not path.is_file():
+        return {}
+    return yaml.safe_load(path.read_text()) or {}
+
+
+def merge_scores(record: dict, scores: list[Score]) -> None:
+    """The new scores into ``record``, keeping the reasons already given for survivors that
+    still survive."""
+    for score in scores:
+        if score.problem:
+            continue
+        reasons = {s["mutant"]: s for s in record.get(score.id, {}).get("survivors", [])}
+        record[score.id] = {
+            "digest": score.digest,
+            "mutants": score.mutants,
+            "killed": score.killed,
+            "survivors": [
+                reasons.get(key, {"mutant": key, "kind": "", "why": ""}) for key in score.survivors
+            ],
+        }
+
+
+def write_record(path: Path, scores: list[Score], record: dict) -> None:
+    import yaml
+
+    merge_scores(record, scores)
+    ordered = dict(sorted(record.items(), key=lambda item: [int(x) for x in item[0].split(".")]))
+    header = (
+        "# Mutants that survive each exercise's check (reproml-course mutants --write).\n"
+        "# kind: equivalent (no answer could tell it from the solution) or acceptable (a\n"
+        "# difference the exercise does not ask for); why: the reason, for a reviewer.\n"
+    )
+    path.write_text(
+        header + yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True, width=100)
+    )
+
+
+def verdict(entry: dict) -> tuple[float, list[str]]:
+    """(score among the mutants that are not equivalent, survivors with no reason)."""
+    survivors = entry.get("survivors", [])
+    equivalent = sum(s.get("kind") == "equivalent" and bool(s.get("why")) for s in survivors)
+    unexplained = [s["mutant"] for s in survivors if not s.get("kind") or not s.get("why")]
+    judged = entry["mutants"] - equivalent
+    return (entry["killed"] / judged if judged else 1.0), unexplained
+
+
+def format_table(record: dict, ids: list[str]) -> str:
+    rows = [("exercise", "mutants", "killed", "equivalent", "acceptable", "score", "unexplained")]
+    for id in ids:
+        entry = record.get(id)
+        if entry is None:
+            rows.append((id, "-", "-", "-", "-", "not run", "-"))
+            continue
+        kinds = [s.get("kind") for s in entry.get("survivors", [])]
+        value, unexplained = verdict(entry)
+        rows.append(
+            (id, str(entry["mutants"]), str(entry["killed"]), str(kinds.count("equivalent")),
+             str(kinds.count("acceptable")), f"{value:.0%}", str(len(unexplained)))
+        )  # fmt: skip
+    width = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    lines = ["  ".join(c.rjust(w) for c, w in zip(r, width, strict=True)) for r in rows]
+    lines.insert(1, "-" * len(lines[0]))
+    return "\n".join(lines)
+
+
+def stale(record: dict, codes: dict[str, ExerciseCode]) -> list[str]:
+    return [id for id, code in codes.items() if record.get(id, {}).get("digest") != digest(code)]
+
+
+def failures(record: dict, ids: list[str]) -> list[str]:
+    problems = []
+    for id in ids:
+        entry = record.get(id)
+        if entry is None:
+            problems.append(f"{id}: not scored")
+            continue
+        value, unexplained = verdict(entry)
+        if value < THRESHOLD:
+            problems.append(f"{id}: the check kills {value:.0%} of its mutants (< {THRESHOLD:.0%})")
+        for key in unexplained:
+            problems.append(f"{id}: survivor with no reason: {key}")
+    return problems
+
+
+def require_exercises(codes: dict[str, ExerciseCode], ids: list[str]) -> list[str]:
+    unknown = [id for id in ids if id not in codes]
+    if unknown:
+        raise ReproMLError(f"No exercise {', '.join(unknown)}: exercises are {', '.join(codes)}.")
+    return ids or list(codes)

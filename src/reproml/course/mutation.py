@@ -1,0 +1,222 @@
+"""Mutants of a solution cell: the plausible small mistakes a check must reject.
+
+Python code is mutated with mutmut's operators (libcst): comparisons and booleans flipped,
+numbers off by one, arguments dropped, strings and assignments replaced, operators swapped,
+``in``/``is`` negated, and, added here, each statement dropped. YAML cells (a Hydra config
+written with ``%%writefile``) get their own: a line dropped, a value changed, an ``override``
+removed. Only the lines between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` are mutated,
+since that is what the student writes.
+
+Not mutated, because a check cannot and should not judge them: messages for people (strings
+given to ``print``, to an exception, to argparse's ``help=``), docstrings, annotations and
+``print`` calls themselves.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+MAGIC_LINE = re.compile(r"^(\s*)([!%].*)$")
+PLACEHOLDER = "pass  # reproml-magic-{}"
+MESSAGE_CALLS = {"print", "display", "error", "warn", "warning", "info", "debug", "exit"}
+MESSAGE_KEYWORDS = {"help", "description", "epilog", "usage", "metavar", "desc"}
+
+
+@dataclass(frozen=True)
+class Mutant:
+    cell: int  # index of the notebook cell it changes
+    key: str  # a stable name: "cell 3, line 12: `a < b` -> `a >= b`"
+    source: str  # the whole cell, mutated
+
+
+def solution_lines(lines: list[str]) -> set[int]:
+    """1-based numbers of the lines strictly between each pair of markers."""
+    inside, found = False, set()
+    for number, line in enumerate(lines, start=1):
+        if "### BEGIN SOLUTION" in line:
+            inside = True
+        elif "### END SOLUTION" in line:
+            inside = False
+        elif inside:
+            found.add(number)
+    return found
+
+
+def cell_mutants(cell_index: int, source: str) -> list[Mutant]:
+    """Every mutant of one cell, each once (two operators that give one text count once)."""
+    head, body, offset = _split_writefile(source)
+    lines = body.split("\n")
+    region = solution_lines(lines)
+    if not region:
+        return []
+    target = head.split(maxsplit=1)[1].strip() if head else ""
+    if target.endswith((".yaml", ".yml")):
+        bodies = _yaml_mutants(lines, region)
+    else:
+        bodies = _python_mutants(body, region)
+    found: dict[str, Mutant] = {}
+    for mutated in bodies:
+        if mutated == body or mutated in found:
+            continue
+        whole = head + mutated if head else mutated
+        found[mutated] = Mutant(cell_index, _key(cell_index, body, mutated, offset), whole)
+    return list(found.values())
+
+
+def _split_writefile(source: str) -> tuple[str, str, int]:
+    first, newline, rest = source.partition("\n")
+    if first.startswith("%%writefile"):
+        return first + newline, rest, 1
+    return "", source, 0
+
+
+def _key(cell: int, old: str, new: str, offset: int) -> str:
+    old_lines, new_lines = old.split("\n"), new.split("\n")
+    matcher = difflib.SequenceMatcher(a=old_lines, b=new_lines, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag != "equal":
+            before = " ".join(line.strip() for line in old_lines[i1:i2]) or "(nothing)"
+            after = " ".join(line.strip() for line in new_lines[j1:j2]) or "(nothing)"
+            return f"cell {cell}, line {i1 + 1 + offset}: `{before}` -> `{after}`"
+    return f"cell {cell}: unchanged"
+
+
+def _python_mutants(body: str, region: set[int]) -> Iterator[str]:
+    import libcst as cst
+    from libcst.metadata import MetadataWrapper, ParentNodeProvider, PositionProvider
+    from mutmut.mutation.mutators import mutation_operators
+
+    lines = body.split("\n")
+    magics: dict[int, str] = {}
+    for number, line in enumerate(lines):
+        match = MAGIC_LINE.match(line)
+        if match:
+            magics[number] = match[2]
+            lines[number] = match[1] + PLACEHOLDER.format(number)
+    try:
+        wrapper = MetadataWrapper(cst.parse_module("\n".join(lines)))
+    except cst.ParserSyntaxError:
+        return
+    positions = wrapper.resolve(PositionProvider)
+    parents = wrapper.resolve(ParentNodeProvider)
+    module = wrapper.module
+
+    def inside(node: cst.CSTNode) -> bool:
+        where = positions.get(node)
+        return where is not None and all(
+            line in region for line in range(where.start.line, where.end.line + 1)
+        )
+
+    for node in positions:
+        if not inside(node) or _left_alone(node, parents):
+            continue
+        for kind, operator in mutation_operators:
+            if isinstance(node, kind):
+                for mutated in operator(node):
+                    yield _restore(module.deep_replace(node, mutated).code, magics)
+        if isinstance(node, cst.SimpleStatementLine) and _droppable(node):
+            dropped = node.with_changes(body=[cst.Pass()])
+            yield _restore(module.deep_replace(node, dropped).code, magics)
+
+
+def _restore(code: str, magics: dict[int, str]) -> str:
+    lines = code.split("\n")
+    for number, line in enumerate(lines):
+        for original, magic in magics.items():
+            if line.endswith(PLACEHOLDER.format(original)):
+                lines[number] = line[: len(line) - len(PLACEHOLDER.format(original))] + magic
+    return "\n".join(lines)
+
+
+def _left_alone(node, parents) -> bool:
+    """Docstrings, annotations and what is said to people are not the check's business."""
+    import libcst as cst
+
+    child, parent = node, parents.get(node)
+    while parent is not None:
+        if isinstance(parent, cst.Annotation):
+            return True
+        if isinstance(node, cst.BaseString | cst.FormattedString | cst.Name):
+            keyword = parent.keyword if isinstance(parent, cst.Arg) else None
+            if keyword is not None and keyword.value in MESSAGE_KEYWORDS:
+                return True
+            if isinstance(parent, cst.Call) and _call_name(parent) in MESSAGE_CALLS:
+                return True
+            if isinstance(parent, cst.Raise):
+                return True
+            if isinstance(parent, cst.Expr) and isinstance(child, cst.BaseString):
+                return True  # a docstring, or a string standing alone
+        if isinstance(parent, cst.SimpleStatementLine | cst.IndentedBlock):
+            break
+        child, parent = parent, parents.get(parent)
+    return False
+
+
+def _call_name(call) -> str:
+    import libcst as cst
+
+    function = call.func
+    if isinstance(function, cst.Attribute):
+        return function.attr.value
+    return function.value if isinstance(function, cst.Name) else ""
+
+
+def _droppable(line) -> bool:
+    import libcst as cst
+
+    for statement in line.body:
+        if isinstance(statement, cst.Pass | cst.Import | cst.ImportFrom):
+            return False
+        if isinstance(statement, cst.Expr):
+            value = statement.value
+            if isinstance(value, cst.BaseString):
+                return False
+            if isinstance(value, cst.Call) and _call_name(value) in MESSAGE_CALLS:
+                return False
+    return True
+
+
+YAML_KEY_VALUE = re.compile(r"^(\s*(?:-\s+)?[\w/@.]+:\s*)(\S.*?)(\s*(?:#.*)?)$")
+
+
+def _yaml_mutants(lines: list[str], region: set[int]) -> Iterator[str]:
+    for number in sorted(n - 1 for n in region):
+        line = lines[number]
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        yield "\n".join(lines[:number] + lines[number + 1 :])
+        for changed in _yaml_line_mutants(line):
+            yield "\n".join([*lines[:number], changed, *lines[number + 1 :]])
+
+
+def _yaml_line_mutants(line: str) -> Iterator[str]:
+    if "override " in line:
+        yield line.replace("override ", "", 1)
+    match = YAML_KEY_VALUE.match(line)
+    if not match:
+        return
+    head, value, tail = match.groups()
+    for other in _other_values(value):
+        yield head + other + tail
+
+
+def _other_values(value: str) -> Iterator[str]:
+    if value in ("true", "false"):
+        yield "false" if value == "true" else "true"
+    elif re.fullmatch(r"-?\d+", value):
+        yield str(int(value) + 1)
+    elif re.fullmatch(r"-?[\d.]+(e-?\d+)?", value):
+        yield repr(float(value) * 10)
+    elif value.startswith("[") and value.endswith("]"):
+        items = [item.strip() for item in value[1:-1].split(",") if item.strip()]
+        if items:
+            yield "[" + ", ".join(items[:-1]) + "]"
+            yield items[0]
+    elif value.startswith("${"):
+        yield "null"
+    else:
+        yield "XX" + value + "XX"
