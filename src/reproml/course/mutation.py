@@ -116,7 +116,8 @@ def _python_mutants(body: str, region: set[int]) -> Iterator[str]:
         for kind, operator in mutation_operators:
             if isinstance(node, kind):
                 for mutated in operator(node):
-                    yield _restore(module.deep_replace(node, mutated).code, magics)
+                    if not _only_a_message_lost(node, mutated):
+                        yield _restore(module.deep_replace(node, mutated).code, magics)
         if isinstance(node, cst.SimpleStatementLine) and _droppable(node):
             dropped = node.with_changes(body=[cst.Pass()])
             yield _restore(module.deep_replace(node, dropped).code, magics)
@@ -135,24 +136,34 @@ def _left_alone(node, parents) -> bool:
     """Docstrings, annotations and what is said to people are not the check's business."""
     import libcst as cst
 
+    if isinstance(node, cst.Call) and _call_name(node) in MESSAGE_CALLS:
+        return True
     child, parent = node, parents.get(node)
     while parent is not None:
-        if isinstance(parent, cst.Annotation):
+        if isinstance(parent, cst.Annotation | cst.Raise):
             return True
-        if isinstance(node, cst.BaseString | cst.FormattedString | cst.Name):
-            keyword = parent.keyword if isinstance(parent, cst.Arg) else None
-            if keyword is not None and keyword.value in MESSAGE_KEYWORDS:
-                return True
-            if isinstance(parent, cst.Call) and _call_name(parent) in MESSAGE_CALLS:
-                return True
-            if isinstance(parent, cst.Raise):
-                return True
-            if isinstance(parent, cst.Expr) and isinstance(child, cst.BaseString):
-                return True  # a docstring, or a string standing alone
+        if isinstance(parent, cst.Call) and _call_name(parent) in MESSAGE_CALLS:
+            return True
+        keyword = parent.keyword if isinstance(parent, cst.Arg) else None
+        if keyword is not None and keyword.value in MESSAGE_KEYWORDS:
+            return True
+        if isinstance(parent, cst.Expr) and isinstance(child, cst.BaseString):
+            return True  # a docstring, or a string standing alone
         if isinstance(parent, cst.SimpleStatementLine | cst.IndentedBlock):
             break
         child, parent = parent, parents.get(parent)
     return False
+
+
+def _only_a_message_lost(node, mutated) -> bool:
+    """An argument such as ``help=...`` dropped: what a person reads, not what runs."""
+    import libcst as cst
+
+    if not isinstance(node, cst.Call) or not isinstance(mutated, cst.Call):
+        return False
+    before = {a.keyword.value for a in node.args if a.keyword is not None}
+    after = {a.keyword.value for a in mutated.args if a.keyword is not None}
+    return bool(before - after) and (before - after) <= MESSAGE_KEYWORDS
 
 
 def _call_name(call) -> str:

@@ -1,0 +1,86 @@
+"""The mutation score of a check: a real kernel runs a real check on each mutant."""
+
+import nbformat
+import pytest
+
+from reproml.course import mutants as m
+from reproml.course.notebooks import write_notebook
+
+COUNTS = """from reproml.data import CLASSES
+
+def class_counts(labels):
+    ### BEGIN SOLUTION: count each class
+    unused = 1
+    return {name: int((labels == i).sum()) for i, name in enumerate(CLASSES)}
+    ### END SOLUTION"""
+
+
+@pytest.fixture
+def solutions(tmp_path):
+    cells = ["from reproml import checks", COUNTS, "checks.exercise_0_1(class_counts)"]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = {
+        "name": "python3",
+        "display_name": "Python 3",
+        "language": "python",
+    }
+    folder = tmp_path / "solutions"
+    folder.mkdir()
+    write_notebook(nb, folder / "00_counts.ipynb")
+    return folder
+
+
+def test_the_exercise_and_its_mutants_are_found(solutions):
+    (code,) = m.exercise_code(solutions).values()
+    assert (code.id, code.first, code.check) == ("0.1", 1, 2)
+    keys = [mutant.key for mutant in code.mutants]
+    assert "cell 1, line 5: `unused = 1` -> `unused = 2`" in keys
+    assert any("labels != i" in key for key in keys)
+    assert m.require_exercises({"0.1": code}, []) == ["0.1"]
+    with pytest.raises(Exception, match=r"No exercise 7\.7"):
+        m.require_exercises({"0.1": code}, ["7.7"])
+
+
+@pytest.mark.slow
+def test_killed_mutants_and_survivors_are_counted(solutions, tmp_path):
+    (code,) = m.exercise_code(solutions).values()
+    score = m.score_exercise(code, timeout=120)
+    assert score.problem is None
+    assert score.mutants == len(code.mutants) and score.killed == score.mutants - 3
+    assert sorted(score.survivors) == sorted(
+        f"cell 1, line 5: `unused = 1` -> `{after}`"
+        for after in ("unused = 2", "unused = None", "pass")
+    )
+    record = tmp_path / "mutants.yaml"
+    m.write_record(record, [score], {})
+    entry = m.read_record(record)["0.1"]
+    assert m.verdict(entry)[1] == score.survivors  # no reasons yet
+    assert any("survivor with no reason" in p for p in m.failures(m.read_record(record), ["0.1"]))
+
+
+def test_a_score_counts_only_the_mutants_that_are_not_equivalent():
+    survivors = [
+        {"mutant": "a", "kind": "equivalent", "why": "same value"},
+        {"mutant": "b", "kind": "acceptable", "why": "not asked for"},
+    ]
+    entry = {"mutants": 21, "killed": 19, "survivors": survivors}
+    assert m.verdict(entry) == (19 / 20, [])
+    assert m.failures({"1.1": entry}, ["1.1"]) == []
+    entry["killed"] = 17
+    assert m.failures({"1.1": entry}, ["1.1"]) == [
+        "1.1: the check kills 85% of its mutants (< 90%)"
+    ]
+    survivors.append({"mutant": "c", "kind": "equivalent", "why": ""})
+    assert m.verdict(entry)[1] == ["c"]
+    table = m.format_table({"1.1": entry}, ["1.1", "2.1"])
+    assert "not run" in table and "1.1" in table
+
+
+def test_every_course_exercise_has_mutants():
+    from reproml.checks import EXERCISES
+    from reproml.paths import course_dir
+
+    codes = m.exercise_code(course_dir("solutions"))
+    graded = {id for id in EXERCISES if ".Q" not in id and not id.startswith("99.")}
+    assert set(codes) == graded
+    assert all(code.mutants for code in codes.values())
