@@ -76,3 +76,12 @@ def test_shell_lines_survive_and_yaml_gets_its_own_mutants():
 
 def test_a_cell_without_markers_has_no_mutants():
     assert cell_mutants(0, "x = 1\nprint(x)\n") == []
+
+
+def test_two_arguments_swapped_and_one_mutant_per_string():
+    cell = '### BEGIN SOLUTION\nos.link(tmp, path)\nname = "val_accuracy"\n### END SOLUTION\n'
+    found = changes(cell)
+    assert "`os.link(tmp, path)` -> `os.link(path, tmp)`" in found
+    assert "`os.link(tmp, path)` -> `os.link(path)`" in found
+    strings = [c for c in found if c.startswith('`name = "val_accuracy"` -> `name = "')]
+    assert strings == ['`name = "val_accuracy"` -> `name = "XXval_accuracyXX"`']

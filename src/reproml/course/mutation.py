@@ -2,7 +2,8 @@
 
 Python code is mutated with mutmut's operators (libcst): comparisons and booleans flipped,
 numbers off by one, arguments dropped, strings and assignments replaced, operators swapped,
-``in``/``is`` negated, and, added here, each statement dropped. YAML cells (a Hydra config
+``in``/``is`` negated, and, added here, each statement dropped and a call's first two
+positional arguments swapped. YAML cells (a Hydra config
 written with ``%%writefile``) get their own: a line dropped, a value changed, an ``override``
 removed. Only the lines between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` are mutated,
 since that is what the student writes.
@@ -116,8 +117,17 @@ def _python_mutants(body: str, region: set[int]) -> Iterator[str]:
         for kind, operator in mutation_operators:
             if isinstance(node, kind):
                 for mutated in operator(node):
-                    if not _only_a_message_lost(node, mutated):
+                    if _wanted(node, mutated):
                         yield _restore(module.deep_replace(node, mutated).code, magics)
+        if isinstance(node, cst.Call):
+            positional = [i for i, a in enumerate(node.args) if a.keyword is None and not a.star]
+            if len(positional) >= 2:  # two names swapped
+                args = list(node.args)
+                first, second = positional[:2]
+                args[first] = node.args[first].with_changes(value=node.args[second].value)
+                args[second] = node.args[second].with_changes(value=node.args[first].value)
+                swapped = node.with_changes(args=args)
+                yield _restore(module.deep_replace(node, swapped).code, magics)
         if isinstance(node, cst.SimpleStatementLine) and _droppable(node):
             dropped = node.with_changes(body=[cst.Pass()])
             yield _restore(module.deep_replace(node, dropped).code, magics)
@@ -155,15 +165,24 @@ def _left_alone(node, parents) -> bool:
     return False
 
 
-def _only_a_message_lost(node, mutated) -> bool:
-    """An argument such as ``help=...`` dropped: what a person reads, not what runs."""
+def _wanted(node, mutated) -> bool:
+    """One mutant of each kind per place: a string replaced (not also its case changed); an
+    argument dropped, or replaced by None where it is the only one; never an argument such as
+    ``help=...``, which a person reads and nothing runs."""
     import libcst as cst
 
+    if isinstance(node, cst.SimpleString) and isinstance(mutated, cst.SimpleString):
+        return "XX" in mutated.value
     if not isinstance(node, cst.Call) or not isinstance(mutated, cst.Call):
-        return False
+        return True
     before = {a.keyword.value for a in node.args if a.keyword is not None}
     after = {a.keyword.value for a in mutated.args if a.keyword is not None}
-    return bool(before - after) and (before - after) <= MESSAGE_KEYWORDS
+    if before - after:
+        return not (before - after) <= MESSAGE_KEYWORDS
+    if len(node.args) > 1 and len(mutated.args) == len(node.args):
+        changed = [a for a, b in zip(node.args, mutated.args, strict=True) if a is not b]
+        return not (changed and changed[0].keyword is None and len(node.args) > 1)
+    return True
 
 
 def _call_name(call) -> str:
