@@ -52,7 +52,9 @@ def test_killed_mutants_and_survivors_are_counted(solutions, tmp_path):
         for after in ("unused = 2", "unused = None", "pass")
     )
     record = tmp_path / "mutants.yaml"
-    m.write_record(record, [score], {})
+    scores = {}
+    m.merge_scores(scores, [score])
+    m.write_record(record, scores)
     entry = m.read_record(record)["0.1"]
     assert m.verdict(entry)[1] == score.survivors  # no reasons yet
     assert any("survivor with no reason" in p for p in m.failures(m.read_record(record), ["0.1"]))

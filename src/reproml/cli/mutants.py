@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-
-from reproml.errors import ReproMLError
+from concurrent.futures import ThreadPoolExecutor
 
 
 def add_mutants_command(commands: argparse._SubParsersAction) -> None:
@@ -25,6 +24,7 @@ def add_mutants_command(commands: argparse._SubParsersAction) -> None:
         "--check", action="store_true", help="rescore the exercises whose check or solution changed"
     )
     mutants.add_argument("--timeout", type=int, default=300, help="seconds per cell, at least")
+    mutants.add_argument("--jobs", type=int, default=1, help="exercises at a time (a kernel each)")
 
 
 def run_mutants(args: argparse.Namespace) -> int:
@@ -47,24 +47,20 @@ def run_mutants(args: argparse.Namespace) -> int:
         ids = [id for id in ids if id in m.stale(record, codes)]
         print(f"Changed since the record: {', '.join(ids) or 'none'}.")
     bar = tqdm(total=sum(len(codes[id].mutants) for id in ids), unit="mutant", desc="mutants")
-    scores = []
-    for id in ids:
-        bar.set_postfix_str(id)
-        score = m.score_exercise(codes[id], args.timeout, progress=lambda *_: bar.update())
-        if score.problem:
-            bar.close()
-            raise ReproMLError(f"exercise {id}: {score.problem}; nothing was scored.")
-        scores.append(score)
+
+    def score(id: str) -> m.Score:
+        return m.score_exercise(codes[id], args.timeout, progress=lambda *_: bar.update())
+
+    with ThreadPoolExecutor(max(1, args.jobs)) as pool:
+        scores = list(pool.map(score, ids))
     bar.close()
-    fresh = m.read_record(path)
-    m.merge_scores(fresh, scores)
+    record = m.read_record(path)  # again: another run may have written it meanwhile
+    m.merge_scores(record, [s for s in scores if not s.problem])
     if args.write:
-        m.write_record(path, scores, m.read_record(path))
-    shown = sorted(
-        set(ids) | (set(fresh) & set(codes)), key=lambda i: [int(x) for x in i.split(".")]
-    )
-    print(m.format_table(fresh, shown if args.check else ids))
-    problems = m.failures(fresh, ids)
+        m.write_record(path, record)
+    print(m.format_table(record, list(codes) if args.check else ids))
+    problems = [f"{s.id}: not scored, {s.problem}" for s in scores if s.problem]
+    problems += m.failures(record, list(codes) if args.check else ids)
     for problem in problems:
         print(f"Error: {problem}", file=sys.stderr)
     return 1 if problems else 0

@@ -182,10 +182,9 @@ def merge_scores(record: dict, scores: list[Score]) -> None:
         }
 
 
-def write_record(path: Path, scores: list[Score], record: dict) -> None:
+def write_record(path: Path, record: dict) -> None:
     import yaml
 
-    merge_scores(record, scores)
     ordered = dict(sorted(record.items(), key=lambda item: [int(x) for x in item[0].split(".")]))
     header = (
         "# Mutants that survive each exercise's check (reproml-course mutants --write).\n"
