@@ -51,10 +51,11 @@ def test_killed_mutants_and_survivors_are_counted(solutions, tmp_path):
         f"cell 1, line 5: `unused = 1` -> `{after}`"
         for after in ("unused = 2", "unused = None", "pass")
     )
-    record = tmp_path / "mutants.yaml"
+    record = tmp_path / "mutants"
     scores = {}
     m.merge_scores(scores, [score])
-    m.write_record(record, scores)
+    m.write_record(record, scores, ["0.1"])
+    assert [p.name for p in record.iterdir()] == ["0.1.yaml"]
     entry = m.read_record(record)["0.1"]
     assert m.verdict(entry)[1] == score.survivors  # no reasons yet
     assert any("survivor with no reason" in p for p in m.failures(m.read_record(record), ["0.1"]))

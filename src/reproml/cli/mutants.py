@@ -57,7 +57,7 @@ def run_mutants(args: argparse.Namespace) -> int:
     record = m.read_record(path)  # again: another run may have written it meanwhile
     m.merge_scores(record, [s for s in scores if not s.problem])
     if args.write:
-        m.write_record(path, record)
+        m.write_record(path, record, [s.id for s in scores if not s.problem])
     print(m.format_table(record, list(codes) if args.check else ids))
     problems = [f"{s.id}: not scored, {s.problem}" for s in scores if s.problem]
     problems += m.failures(record, list(codes) if args.check else ids)

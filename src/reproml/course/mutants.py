@@ -6,7 +6,7 @@ exercise, one kernel runs its solution notebook up to the exercise (quick mode),
 each mutant, the exercise's cells with that one mutant in place and the check cell: a mutant
 is killed when the check does not pass (or the cell itself fails), and survives when it does.
 
-``tests/checks/mutants.yaml`` keeps, per exercise, a digest of what the score depends on (the
+``tests/checks/mutants/<id>.yaml`` keeps, per exercise, a digest of what the score depends on (the
 check's module, the solution's cells), the counts, and each survivor with why it is
 equivalent (no answer could tell it apart) or acceptable. ``--check`` reruns only the
 exercises whose digest changed, and fails below ``THRESHOLD`` or on a survivor with no reason.
@@ -35,7 +35,7 @@ from reproml.course.notebooks import (
 from reproml.errors import ReproMLError
 
 THRESHOLD = 0.90  # of the mutants that are not equivalent, the share a check must kill
-RECORD = Path("tests/checks/mutants.yaml")
+RECORD = Path("tests/checks/mutants")  # one YAML file per exercise: 4.1.yaml
 
 
 @dataclass(frozen=True)
@@ -157,12 +157,13 @@ def _passes(client, nb: NotebookNode, part: list[int], id: str, changed: dict[in
     return False
 
 
-def read_record(path: Path) -> dict:
+def read_record(folder: Path) -> dict:
+    """Exercise id -> its entry, from the folder's ``<id>.yaml`` files."""
     import yaml
 
-    if not path.is_file():
+    if not folder.is_dir():
         return {}
-    return yaml.safe_load(path.read_text()) or {}
+    return {p.stem: yaml.safe_load(p.read_text()) or {} for p in sorted(folder.glob("*.yaml"))}
 
 
 def merge_scores(record: dict, scores: list[Score]) -> None:
@@ -182,18 +183,23 @@ def merge_scores(record: dict, scores: list[Score]) -> None:
         }
 
 
-def write_record(path: Path, record: dict) -> None:
+HEADER = """\
+# The mutants of exercise {id}'s solution that its check lets through, from
+# `reproml-course mutants {id} --write` (docs/instructor.md, "How a check is judged").
+# kind: equivalent (no answer could tell it from the solution) or acceptable (a
+# difference the exercise does not ask for); why: the reason, for a reviewer.
+"""
+
+
+def write_record(folder: Path, record: dict, ids: list[str]) -> None:
+    """One file per exercise, so that exercises are scored and explained independently."""
     import yaml
 
-    ordered = dict(sorted(record.items(), key=lambda item: [int(x) for x in item[0].split(".")]))
-    header = (
-        "# Mutants that survive each exercise's check (reproml-course mutants --write).\n"
-        "# kind: equivalent (no answer could tell it from the solution) or acceptable (a\n"
-        "# difference the exercise does not ask for); why: the reason, for a reviewer.\n"
-    )
-    path.write_text(
-        header + yaml.safe_dump(ordered, sort_keys=False, allow_unicode=True, width=100)
-    )
+    folder.mkdir(parents=True, exist_ok=True)
+    for id in ids:
+        if id in record:
+            text = yaml.safe_dump(record[id], sort_keys=False, allow_unicode=True, width=100)
+            (folder / f"{id}.yaml").write_text(HEADER.format(id=id) + text)
 
 
 def verdict(entry: dict) -> tuple[float, list[str]]:
