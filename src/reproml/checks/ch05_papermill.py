@@ -1,18 +1,23 @@
 """Chapter 05: a notebook made a program, run from the command line and swept.
 
 5.1 reads the student's notebook (one code cell tagged ``parameters``, only default values in
-it) and runs it with papermill on fresh values: the run it logs must have used them. 5.2 runs
-the student's papermill command line on a small notebook of the check's own, with values of
-every type; each must arrive with its type. 5.3 runs the student's sweep on a small notebook
-that logs into the run it is given, one parameter set failing: one parent run, a child per
-set holding its own executed notebook, the failing child FAILED and the sweep gone on.
+it, not the Colab install cell the student notebooks start with) and runs it once with
+papermill, every value unlike its default: the run it logs, into the run and the store the check
+passes, must have used them all. 5.2 runs the student's papermill command line on a small
+notebook of the check's own, with values of every kind; each must arrive with its type. 5.3
+runs the student's sweep on a small notebook that logs into the run it is given, the first and
+last parameter sets failing: one parent run, a child per set holding its own executed notebook,
+the failing children FAILED and the sweep gone on.
 """
 
 from __future__ import annotations
 
 import ast
+import contextlib
 import json
+import os
 import random
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +25,10 @@ from reproml.checks.base import CheckFailed, exercise, expect
 from reproml.checks.stores import scratch_store
 
 # The defaults cell of chapter 05's report (a copy of experiment.ipynb): what papermill sets.
-REPORT_PARAMETERS = ("model", "optimizer", "lr", "epochs", "seed", "quick", "run_id")
+REPORT_PARAMETERS = (
+    "model", "optimizer", "lr", "epochs", "seed", "quick", "experiment", "run_id", "tracking_uri",
+)  # fmt: skip
+COLAB_TAG = "colab"  # the build's tag on the Colab install cell of each student notebook
 
 
 def _parameters_cells(nb) -> list:
@@ -43,7 +51,9 @@ def _read_notebook(path: Any):
         raise CheckFailed(f"{path.name} is not a notebook nbformat can read ({error}).") from None
 
 
-@exercise("5.1", "make a notebook parameterizable", points=1)
+# One papermill execution: a kernel, the course imported, two epochs in quick mode (about
+# 15 s alone, 35 s on 2 busy cores).
+@exercise("5.1", "make a notebook parameterizable", points=1, budget=300)
 def exercise_5_1(notebook: Any) -> None:
     """nbformat.read, cell.metadata.setdefault('tags', []).append('parameters'), nbformat.write; or
     in JupyterLab: the cell's Property Inspector (the gear icon), 'Add Tag', then save.
@@ -51,22 +61,7 @@ def exercise_5_1(notebook: Any) -> None:
     nb = _read_notebook(notebook)
     tagged = _parameters_cells(nb)
     if not tagged:
-        near = {t for c in nb.cells for t in _tags(c) if t.strip().lower().startswith("param")}
-        if near:
-            raise CheckFailed(
-                f"a cell is tagged {sorted(near)[0]!r}: papermill looks for exactly `parameters`.",
-                "tags are case-sensitive, and the word is plural.",
-            )
-        expect(
-            "parameters" not in json.dumps(nb.metadata.get("tags", [])),
-            "the tag is on the notebook's metadata, not on a cell.",
-            "papermill reads the tags of each cell.",
-        )
-        raise CheckFailed(
-            "no cell of the saved notebook is tagged `parameters`.",
-            "tag the cell that holds the defaults, then save the file: the check reads the "
-            "file, not what your screen shows.",
-        )
+        _no_tagged_cell(nb)
     expect(
         len(tagged) == 1,
         f"{len(tagged)} cells are tagged `parameters`: papermill injects its values after the "
@@ -75,6 +70,13 @@ def exercise_5_1(notebook: Any) -> None:
     )
     (cell,) = tagged
     expect(cell.cell_type == "code", "the tagged cell is a markdown cell.", "tag a code cell.")
+    expect(
+        COLAB_TAG not in _tags(cell) and "google.colab" not in cell.source,
+        "the tagged cell is the Colab install cell (it sets the course up on Google Colab), not "
+        "the cell of defaults.",
+        "find the cell by what it holds (the `name = value` lines of the defaults), not by its "
+        "position: the student notebooks start with that install cell.",
+    )
     assigned = _default_values(cell.source)
     missing = [name for name in REPORT_PARAMETERS if name not in assigned]
     expect(
@@ -84,6 +86,32 @@ def exercise_5_1(notebook: Any) -> None:
         "tag the cell where the notebook's defaults are, without changing it.",
     )
     _run_with_fresh_values(Path(str(notebook)))
+
+
+def _no_tagged_cell(nb) -> None:
+    near = {t for c in nb.cells for t in _tags(c) if t.strip().lower().startswith("param")}
+    if near:
+        raise CheckFailed(
+            f"a cell is tagged {sorted(near)[0]!r}: papermill looks for exactly `parameters`.",
+            "tags are case-sensitive, and the word is plural.",
+        )
+    as_text = [c for c in nb.cells if isinstance(c.metadata.get("tags"), str)]
+    expect(
+        not as_text,
+        "a cell's `tags` is a text, not a list: no tool reads it as a tag "
+        "(and the file is no longer a valid notebook).",
+        "a cell's tags are a list of texts, even when there is one.",
+    )
+    expect(
+        "parameters" not in json.dumps(nb.metadata.get("tags", [])),
+        "the tag is on the notebook's metadata, not on a cell.",
+        "papermill reads the tags of each cell.",
+    )
+    raise CheckFailed(
+        "no cell of the saved notebook is tagged `parameters`.",
+        "tag the cell that holds the defaults, then save the file: the check reads the "
+        "file, not what your screen shows.",
+    )
 
 
 def _default_values(source: str) -> set[str]:
@@ -121,7 +149,22 @@ def _is_literal(node: ast.expr) -> bool:
     return True
 
 
+# What each value papermill passes becomes among the run's parameters (the configuration).
+LOGGED_AS = {
+    "model": "model.name",
+    "optimizer": "optimizer.name",
+    "lr": "optimizer.lr",
+    "epochs": "trainer.epochs",
+    "seed": "seed",
+    "quick": "data.train_size",
+}
+
+
 def _run_with_fresh_values(notebook: Path) -> None:
+    """One execution (a kernel and a short training) with every value unlike the defaults,
+    logging into a run the check made beforehand, in a store of its own; the kernel's
+    $MLFLOW_TRACKING_URI names another store, so the run only lands in the check's store when
+    the `tracking_uri` papermill passes is in effect."""
     import mlflow
     import papermill
 
@@ -129,42 +172,111 @@ def _run_with_fresh_values(notebook: Path) -> None:
 
     rng = random.Random()
     fresh = {
-        "model": "logreg",
+        "model": rng.choice(["logreg", "mlp"]),
+        "optimizer": rng.choice(["sgd", "adamw"]),
         "lr": rng.choice([0.2, 0.07, 0.03, 0.015]),
         "seed": rng.randint(1, 9999),
-        "epochs": 1,
+        "epochs": 2,
         "quick": True,
     }
     with scratch_store("check-5.1") as tmp:
         uri = mlflow.get_tracking_uri()
+        client = mlflow.MlflowClient(uri)
+        experiment = client.get_experiment_by_name("check-5.1").experiment_id
+        planned = client.create_run(experiment, run_name="check-5.1").info.run_id
+        passed = {**fresh, "experiment": "check-5.1", "tracking_uri": uri, "run_id": planned}
+        decoy = f"sqlite:///{tmp / 'elsewhere.db'}"  # where a lost tracking_uri would lead
         try:
-            papermill.execute_notebook(
-                str(notebook),
-                str(tmp / "executed.ipynb"),
-                parameters={**fresh, "experiment": "check-5.1", "tracking_uri": uri},
-                cwd=str(notebook.parent),
-                progress_bar=False,
-                kernel_name="python3",
-                extra_arguments=QUIET_KERNEL,
-            )
+            with _environment("MLFLOW_TRACKING_URI", decoy):
+                papermill.execute_notebook(
+                    str(notebook),
+                    str(tmp / "executed.ipynb"),
+                    parameters=passed,
+                    cwd=str(notebook.parent),
+                    progress_bar=False,
+                    kernel_name="python3",
+                    extra_arguments=QUIET_KERNEL,
+                )
         except papermill.PapermillExecutionError as failure:
+            _check_store_used(tmp)
             raise CheckFailed(
                 f"run with papermill and {fresh}, the notebook failed: {failure.ename}: "
                 f"{str(failure.evalue).splitlines()[0] if failure.evalue else ''}",
                 "open the executed copy to see which cell failed; change only the tags.",
             ) from None
-        runs = mlflow.search_runs(experiment_names=["check-5.1"], output_format="list")
-        expect(len(runs) == 1, f"run with papermill, the notebook logged {len(runs)} runs, not 1.")
-        params = runs[0].data.params
-        used = {"lr": params.get("optimizer.lr"), "seed": params.get("seed")}
-        wanted = {"lr": str(fresh["lr"]), "seed": str(fresh["seed"])}
-        expect(
-            used == wanted,
-            f"papermill passed lr={fresh['lr']} and seed={fresh['seed']}, but the run trained "
-            f"with lr={used['lr']} and seed={used['seed']}.",
-            "papermill's values go in a cell right after the tagged one: the defaults must be "
-            "in the tagged cell, not set again later.",
-        )
+        _check_store_used(tmp)
+        experiments = [e.experiment_id for e in client.search_experiments()]
+        _check_logged_run(client.search_runs(experiments), planned, fresh)
+
+
+def _check_store_used(tmp: Path) -> None:
+    expect(
+        not (tmp / "elsewhere.db").exists(),
+        "run with papermill, the notebook logged to another store than the one papermill "
+        "passed as `tracking_uri`.",
+        "papermill's values go in a cell right after the tagged one: a default set again "
+        "later (here `tracking_uri`) wins over them.",
+    )
+
+
+@contextlib.contextmanager
+def _environment(name: str, value: str) -> Iterator[None]:
+    """``$name`` set to ``value`` for the kernels started meanwhile (they inherit it)."""
+    saved = os.environ.get(name)
+    os.environ[name] = value
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = saved
+
+
+def _check_logged_run(runs: list, planned: str, fresh: dict) -> None:
+    trained = [r for r in runs if r.data.params]
+    expect(
+        bool(trained),
+        "run with papermill, the notebook logged nothing into the run and the store that "
+        "papermill passed it.",
+        "the notebook logs into the store and run its `tracking_uri` and `run_id` parameters "
+        "name: if a later cell sets them again, papermill's values are lost and the run goes "
+        "elsewhere.",
+    )
+    expect(
+        len(trained) == 1,
+        f"run with papermill, the notebook logged {len(trained)} runs, not 1.",
+        "the report trains once: change only the tags, not the cells.",
+    )
+    (run,) = trained
+    expect(
+        run.info.run_id == planned,
+        "run with papermill, the notebook logged into a new run, not into the run whose id "
+        "papermill passed as `run_id`.",
+        "papermill's values go in a cell right after the tagged one: a default set again "
+        "later (here `run_id`) wins over them.",
+    )
+    expect(
+        run.info.status == "FINISHED",
+        f"run with papermill, the notebook's run ended {run.info.status}, not FINISHED.",
+        "change only the tags: the report ends its run itself.",
+    )
+    params = run.data.params
+    quick_size = "500"  # quick mode's data.train_size (conf/experiment/quick.yaml)
+    wanted = {name: str(value) for name, value in fresh.items() if name != "quick"}
+    used = {name: params.get(LOGGED_AS[name]) for name in wanted}
+    lost = [name for name in wanted if used[name] != wanted[name]]
+    if params.get(LOGGED_AS["quick"]) != quick_size:
+        lost.append("quick")
+    expect(
+        not lost,
+        f"papermill passed {', '.join(f'{n}={fresh[n]!r}' for n in lost)}, but the run "
+        "trained with "
+        + ", ".join(f"{n}={used[n]!r}" if n in used else f"{n} not in effect" for n in lost)
+        + ".",
+        "papermill's values go in a cell right after the tagged one: the defaults must be "
+        "in the tagged cell, not set again later.",
+    )
 
 
 def _small_notebook(path: Path, defaults: str, body: str) -> None:

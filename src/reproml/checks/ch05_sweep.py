@@ -1,5 +1,15 @@
-"""Chapter 05's check of the tracked sweep (5.3): one parent run, a child per set, a failure
-kept."""
+"""Chapter 05's check of the tracked sweep (5.3): one parent run, a child per set, the failures
+kept.
+
+The student's sweep runs once (each execution is a kernel: seconds) over four parameter sets
+of a small notebook of the check's own, that logs into the run it is given: the first and the
+last sets fail, the two between succeed. Of the two failures, one happens inside the
+notebook's run (the kernel's MLflow then marks it FAILED, and the sweep's own ``with`` block
+would turn it back to FINISHED), the other before the notebook touches its run (only the sweep
+can mark that one). Everything the sweep leaves is read back: every run of the store and its
+status, what each child logged, the executed notebook each holds, the files in the output
+folder, the store and run left active.
+"""
 
 from __future__ import annotations
 
@@ -9,27 +19,44 @@ from pathlib import Path
 from typing import Any
 
 from reproml.checks.base import CheckFailed, call, exercise, expect
-from reproml.checks.ch05_papermill import _small_notebook, _tags
+from reproml.checks.ch05_papermill import _small_notebook
 from reproml.checks.stores import scratch_store
+
+EXPERIMENT = "check-5.3"
 
 SWEEP_NOTEBOOK = """\
 import mlflow
 
 if tracking_uri:
     mlflow.set_tracking_uri(tracking_uri)
+if x == 0:
+    raise ValueError("x must not be zero")
 with mlflow.start_run(run_id=run_id):
     if x < 0:
         raise ValueError(f"x must not be negative, got {x}")
     mlflow.log_param("x", x)
+    mlflow.log_param("label", label)
     mlflow.log_metric("y", 2 * x)
 """
 
 
 def _sweep_notebook(path: Path) -> None:
-    _small_notebook(path, "x = 1.0\nrun_id = None\ntracking_uri = None", SWEEP_NOTEBOOK)
+    defaults = 'x = 1.0\nlabel = "default"\nrun_id = None\ntracking_uri = None'
+    _small_notebook(path, defaults, SWEEP_NOTEBOOK)
 
 
-@exercise("5.3", "a tracked sweep that survives a failure", points=2)
+def _parameter_sets(rng: random.Random) -> tuple[list[dict], set[int]]:
+    """Four sets: a failure first and last (one of each kind, in a random order), two that
+    succeed between them; the values are drawn."""
+    good = rng.sample([0.5, 1.5, 2.0, 3.25, 4.0, 7.5], 2)
+    labels = rng.sample(["alpha", "beta", "gamma", "delta", "omega"], 4)
+    failures = [rng.choice([-1.0, -2.5, -0.25]), 0.0]
+    rng.shuffle(failures)
+    xs = [failures[0], *good, failures[1]]
+    return [{"x": x, "label": label} for x, label in zip(xs, labels, strict=True)], {0, 3}
+
+
+@exercise("5.3", "a tracked sweep that survives a failure", points=2, budget=300)  # 4 kernels
 def exercise_5_3(run_sweep: Any) -> None:
     """mlflow.start_run(nested=True) opens a child inside an active run; a run's id is
     run.info.run_id, the store's address mlflow.get_tracking_uri();
@@ -39,20 +66,19 @@ def exercise_5_3(run_sweep: Any) -> None:
     import mlflow
 
     rng = random.Random()
-    xs = rng.sample([0.5, 1.5, 2.0, 3.25, 4.0, 7.5], rng.randint(2, 3))
-    failing = rng.randrange(len(xs))  # never after the last: the sweep must go on
-    sets = [{"x": x} for x in xs]
-    sets.insert(failing, {"x": -1.0})
-    with scratch_store("check-5.3") as tmp:
+    sets, failing = _parameter_sets(rng)
+    with scratch_store(EXPERIMENT) as tmp:
         uri = mlflow.get_tracking_uri()
         notebook, output_dir = tmp / "step.ipynb", tmp / "executed"
         _sweep_notebook(notebook)
+        given = [dict(s) for s in sets]  # the student's code may change its own copy
         try:
-            parent_id = call(run_sweep, notebook, sets, output_dir, what="run_sweep(...)")
+            parent_id = call(run_sweep, notebook, given, output_dir, what="run_sweep(...)")
         except CheckFailed as failure:
             if "PapermillExecutionError" in failure.problem:
                 raise CheckFailed(
-                    f"your sweep stopped at the failing parameter set {sets[failing]}.",
+                    f"your sweep stopped at the failing parameter set {sets[0]} (the first of "
+                    f"{len(sets)}).",
                     "catch papermill's execution error, record it, go on with the next set.",
                 ) from None
             raise
@@ -61,33 +87,40 @@ def exercise_5_3(run_sweep: Any) -> None:
             "run_sweep changed the notebook's tracking URI.",
             "the runs go to the store that is already set; pass its URI on to the notebook.",
         )
-        expect(mlflow.active_run() is None, "a run is still active after run_sweep returned.")
-        _check_sweep_runs(uri, parent_id, sets, failing)
-        executed = sorted(Path(output_dir).glob("*.ipynb")) if Path(output_dir).is_dir() else []
         expect(
-            len(executed) == len(sets),
-            f"{output_dir} holds {len(executed)} executed notebooks for {len(sets)} parameter "
-            "sets.",
-            "one output file per parameter set, each under its own name.",
+            mlflow.active_run() is None,
+            "a run is still active after run_sweep returned.",
+            "end every run you start; a `with` block does it for you.",
         )
+        children = _check_sweep_runs(uri, parent_id, sets, failing)
+        _check_output_folder(Path(output_dir), children, len(sets))
 
 
-def _check_sweep_runs(uri: str, parent_id: Any, sets: list[dict], failing: int) -> None:
+def _check_sweep_runs(uri: str, parent_id: Any, sets: list[dict], failing: set[int]) -> dict:
+    """The parent and its children; returns {child run id: index of its parameter set}."""
     from mlflow import MlflowClient
+    from mlflow.entities import ViewType
 
     client = MlflowClient(uri)
-    runs = client.search_runs([client.get_experiment_by_name("check-5.3").experiment_id])
+    experiments = [e.experiment_id for e in client.search_experiments(view_type=ViewType.ALL)]
+    runs = client.search_runs(experiments, run_view_type=ViewType.ALL, max_results=1000)
     by_id = {r.info.run_id: r for r in runs}
     expect(
         isinstance(parent_id, str) and parent_id in by_id,
         f"run_sweep returned {parent_id!r}, not the id of the sweep's parent run.",
-        "return parent.info.run_id.",
+        "return the parent run's id (its info.run_id).",
     )
     parent = by_id[parent_id]
     expect(
         "mlflow.parentRunId" not in parent.data.tags,
         f"run_sweep returned {parent_id!r}, the id of a child run, not of the sweep's parent.",
         "return the id of the run that holds the others.",
+    )
+    expected_experiment = client.get_experiment_by_name(EXPERIMENT).experiment_id
+    expect(
+        parent.info.experiment_id == expected_experiment,
+        "the sweep's runs are not in the notebook's active experiment.",
+        "start the parent run where the notebook's runs go, without choosing an experiment.",
     )
     children = [r for r in runs if r.data.tags.get("mlflow.parentRunId") == parent_id]
     loose = [r for r in runs if r.info.run_id != parent_id and r not in children]
@@ -100,51 +133,117 @@ def _check_sweep_runs(uri: str, parent_id: Any, sets: list[dict], failing: int) 
     expect(
         len(children) == len(sets),
         f"the sweep's run has {len(children)} child runs for {len(sets)} parameter sets.",
+        "one child run per parameter set, the failing ones included.",
     )
+    deleted = [r for r in (parent, *children) if r.info.lifecycle_stage != "active"]
+    expect(not deleted, "the sweep deleted some of its runs.", "keep every run, failed or not.")
     expect(
         parent.info.status == "FINISHED",
-        f"the sweep's parent run ended {parent.info.status}.",
-        "one failing parameter set is part of a finished sweep.",
+        f"the sweep's parent run ended {parent.info.status}"
+        + (" (never ended)." if parent.info.status == "RUNNING" else "."),
+        "failing parameter sets are part of a finished sweep: the parent ends FINISHED.",
     )
-    logged = sorted(float(r.data.params["x"]) for r in children if "x" in r.data.params)
-    good = sorted(s["x"] for i, s in enumerate(sets) if i != failing)
+    owner = {}
+    for child in children:
+        index = _check_child_notebook(client, child, sets, uri)
+        expect(
+            index not in owner.values(),
+            f"two child runs hold the notebook of the parameter set {sets[index]}.",
+            "one child run per parameter set, each holding its own executed notebook.",
+        )
+        owner[child.info.run_id] = index
+        _check_child(child, sets[index], index in failing)
+    return owner
+
+
+def _check_child(child, parameters: dict, fails: bool) -> None:
+    name = f"the child run of {parameters}"
+    want = "FAILED" if fails else "FINISHED"
+    status = child.info.status
     expect(
-        logged == good,
-        f"the notebooks logged x={logged} into the child runs, for parameter sets x={good}.",
-        "pass each child run's id and the tracking URI to the notebook as parameters: it "
+        status == want,
+        f"{name} ended {status}, not {want}."
+        if status != "RUNNING"
+        else f"{name} is still RUNNING: it was never ended.",
+        "a `with` block ends its run FINISHED when no exception leaves it: mark the run of a "
+        "caught failure FAILED yourself."
+        if want == "FAILED"
+        else "end each child run with the status of its own execution, whatever happened to "
+        "the sets before it.",
+    )
+    if fails:
+        return
+    logged = child.data.params
+    wanted = {"x": str(parameters["x"]), "label": parameters["label"]}
+    expect(
+        {k: logged.get(k) for k in wanted} == wanted,
+        f"{name} holds what the notebook logged for { {k: logged.get(k) for k in wanted} }.",
+        "pass the set's values, its child run's id and the tracking URI to the notebook: it "
         "logs into the run it is given.",
     )
-    for child in children:
-        x = child.data.params.get("x")
-        name = f"the child run of x={x}" if x else "the failing parameter set's child run"
-        want = "FINISHED" if x else "FAILED"
-        expect(
-            child.info.status == want,
-            f"{name} ended {child.info.status}, not {want}.",
-            "a `with` block ends its run FINISHED when no exception leaves it: mark the run of "
-            "a caught failure FAILED yourself.",
-        )
-        _check_child_notebook(client, child, name)
 
 
-def _check_child_notebook(client, child, name: str) -> None:
+def _check_child_notebook(client, child, sets: list[dict], uri: str) -> int:
+    """The executed notebook attached to ``child``; returns the index of its parameter set."""
     import nbformat
 
     paths = [a.path for a in client.list_artifacts(child.info.run_id, "notebook")]
     notebooks = [p for p in paths if p.endswith(".ipynb")]
     expect(
         len(notebooks) == 1,
-        f"{name} holds {len(notebooks)} notebooks under `notebook/`, not its executed copy.",
+        f"a child run holds {len(notebooks)} notebooks under `notebook/`, not its executed copy.",
         "log the executed notebook into each child run, failed ones included (they show where "
         "it failed), under the artifact path `notebook`.",
     )
     with tempfile.TemporaryDirectory() as tmp:
         local = client.download_artifacts(child.info.run_id, notebooks[0], tmp)
         nb = nbformat.read(local, as_version=4)
-    injected = "".join(c.source for c in nb.cells if "injected-parameters" in _tags(c))
+    ran = nb.metadata.get("papermill", {})
+    passed = dict(ran.get("parameters", {}))
     expect(
-        child.info.run_id in injected,
-        f"the notebook attached to {name} is not the one executed for it.",
-        "write each parameter set's executed copy to a file of its own, and attach it to its "
-        "own run.",
+        bool(ran.get("end_time")),
+        "a child run holds a notebook papermill did not execute.",
+        "attach the executed copy (papermill's output), after the execution.",
+    )
+    expect(
+        passed.pop("run_id", None) == child.info.run_id,
+        "the notebook attached to a child run was not executed for that run.",
+        "pass each child its own run id, write each execution to a file of its own, and attach "
+        "it to its own run.",
+    )
+    expect(
+        passed.pop("tracking_uri", None) == uri,
+        "the notebook of a child run was not given the address of the store to log to "
+        "(`tracking_uri`).",
+        "pass the store the sweep logs to (this notebook's) on to the notebook, with the run id.",
+    )
+    matching = [i for i, s in enumerate(sets) if s == passed]
+    expect(
+        len(matching) == 1,
+        f"a child run's notebook was executed with {passed}, not with one of the parameter sets.",
+        "pass each set's values as they are, plus the run id and the tracking URI.",
+    )
+    return matching[0]
+
+
+def _check_output_folder(output_dir: Path, children: dict, count: int) -> None:
+    import nbformat
+
+    executed = sorted(output_dir.glob("*.ipynb")) if output_dir.is_dir() else []
+    expect(
+        len(executed) == count,
+        f"{output_dir.name}/ holds {len(executed)} executed notebooks for {count} parameter sets.",
+        "one output file per parameter set, each under its own name, in output_dir.",
+    )
+    found = set()
+    for path in executed:
+        try:
+            ran = nbformat.read(path, as_version=4).metadata.get("papermill", {})
+        except Exception:
+            ran = {}
+        found.add(ran.get("parameters", {}).get("run_id"))
+    expect(
+        found == set(children),
+        f"the notebooks in {output_dir.name}/ are not the executions of the sweep's child runs.",
+        "each parameter set's executed copy stays in output_dir, under its own name.",
     )
