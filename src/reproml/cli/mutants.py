@@ -2,7 +2,7 @@
 
 uv run reproml-course mutants 1.1 1.2          # score these, print the table
 uv run reproml-course mutants --write          # score all, keep the result in the record
-uv run reproml-course mutants --check          # CI: rescore what changed, fail below 90%
+uv run reproml-course mutants --check          # CI: rescore what changed, fail below 90% (scored exercises)
 uv run reproml-course mutants 2.1 --list       # the mutants, without running anything
 """
 
@@ -43,9 +43,12 @@ def run_mutants(args: argparse.Namespace) -> int:
         return 0
     path = course_dir(str(m.RECORD))
     record = m.read_record(path)
+    unscored = [id for id in codes if id not in record]
     if args.check:
-        ids = [id for id in ids if id in m.stale(record, codes)]
+        ids = [id for id in ids if id in record and id in m.stale(record, codes)]
         print(f"Changed since the record: {', '.join(ids) or 'none'}.")
+        if unscored:  # an exercise enters the record with `mutants ID --write`
+            print(f"Not scored yet: {', '.join(unscored)}.")
     bar = tqdm(total=sum(len(codes[id].mutants) for id in ids), unit="mutant", desc="mutants")
 
     def score(id: str) -> m.Score:
@@ -60,7 +63,8 @@ def run_mutants(args: argparse.Namespace) -> int:
         m.write_record(path, record, [s.id for s in scores if not s.problem])
     print(m.format_table(record, list(codes) if args.check else ids))
     problems = [f"{s.id}: not scored, {s.problem}" for s in scores if s.problem]
-    problems += m.failures(record, list(codes) if args.check else ids)
+    judged = [id for id in codes if id not in unscored] if args.check else ids
+    problems += m.failures(record, judged)
     for problem in problems:
         print(f"Error: {problem}", file=sys.stderr)
     return 1 if problems else 0
