@@ -2,7 +2,7 @@
 
 uv run reproml-course mutants 1.1 1.2          # score these, print the table
 uv run reproml-course mutants --write          # score all, keep the result in the record
-uv run reproml-course mutants --check          # CI: rescore what changed, fail below 90% (scored exercises)
+uv run reproml-course mutants --check          # CI: rescore what changed; fail below 90%
 uv run reproml-course mutants 2.1 --list       # the mutants, without running anything
 """
 
