@@ -1,185 +1,247 @@
-"""Chapter 01's checks against the mistakes students make: writers that are not atomic or
-overwrite, finders that compare text or choose on the test set."""
+"""Chapter 01's check of the result writer (1.1), against the mistakes students make. Each wrong
+answer is the solution's cell with one plausible mistake in it:
 
-import os
-import tempfile
-from datetime import datetime
-from pathlib import Path
+- the result written straight to its final name (a crash leaves half a file);
+- the whole text built first, then written to the final name (a full disk leaves half a file);
+- a temporary file never removed when writing fails, or flushed only at close, outside the
+  clean-up (the full disk shows there);
+- ``os.replace`` / ``os.rename`` (they overwrite an earlier result), with or without a look
+  first whether the name is free (another run can take it between the look and the write);
+- errors swallowed, the path returned as if all went well, or the interruption swallowed after
+  the clean-up (another error follows); a refusal with another error than FileExistsError (the
+  notebook catches that one);
+- a folder given as text (``"results"``) not turned into a path;
+- a taken name avoided with a suffix, the result then stored under another name;
+- values rounded (``:.4f``, ``:g``); falsy values (``0.0``) or parameters (``seed=0``) skipped;
+- parameters sorted, or typed by hand; the time formatted another way;
+- the temporary file made in the system's temporary folder, not the result folder;
+- the folder created without its parents, or only when it does not exist (``exist_ok``);
+- the temporary name returned, or left beside the result;
+- the course's own ``write_result_file`` called.
+Correct variants that must pass: the solution, values formatted with ``json.dumps`` or
+``str``, a temporary file from ``mkstemp``.
+"""
+
+from __future__ import annotations
 
 import pytest
+from solution_cells import code_cell, define, mutate
 
-from reproml.tracking.txt import result_file_name, write_result_file
-
-
-def name_for(folder, params) -> Path:
-    return Path(folder) / result_file_name(params, datetime.now())
+WRITER = code_cell("01_results_in_txt_files.ipynb", "def write_result")
+VALUE = 'tmp.write(f"{name}={float(value)!r}\\n")'
 
 
-def safe(folder, params, metrics):
-    return write_result_file(folder, params, metrics)
+def writer(*changes: tuple[str, str]):
+    code = WRITER
+    for old, new in changes:
+        code = mutate(code, old, new)
+    return define(code, "write_result")
 
 
-def straight_to_the_file(folder, params, metrics):  # a crash leaves half a file
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    path = name_for(folder, params)
+def test_the_solution_passes(evaluate):
+    for _ in range(3):
+        assert evaluate("1.1", writer()) == (True, "passed")
+
+
+MKSTEMP = """    handle, temporary = tempfile.mkstemp(dir=folder, suffix=".tmp")
+    try:
+        with os.fdopen(handle, "w") as out:
+            out.write("".join(f"{k}={float(v)!r}\\n" for k, v in metrics.items()))
+            out.flush()
+        path.hardlink_to(temporary)  # the name, or FileExistsError
+    finally:
+        os.unlink(temporary)
+    return path
+"""
+REST = WRITER[WRITER.index("    with tempfile.NamedTemporaryFile") :]
+
+CORRECT = {
+    "json.dumps": [
+        (VALUE, 'tmp.write(f"{name}={json.dumps(value)}\\n")'),
+        ("import os\n", "import json\nimport os\n"),
+    ],
+    "str": [(VALUE, 'tmp.write(f"{name}={value}\\n")')],
+    "mkstemp, hardlink_to": [(REST, MKSTEMP)],
+}
+
+
+@pytest.mark.parametrize("variant", CORRECT)
+def test_a_correct_variant_passes(evaluate, variant):
+    for _ in range(3):
+        assert evaluate("1.1", writer(*CORRECT[variant])) == (True, "passed")
+
+
+STRAIGHT = """    Path(folder).mkdir(parents=True, exist_ok=True)
     with open(path, "x") as file:
         for name, value in metrics.items():
-            file.write(f"{name}={float(value)!r}\n")
+            file.write(f"{name}={float(value)!r}\\n")
     return path
-
-
-def whole_text_at_once(folder, params, metrics):  # builds the text first: only a full disk shows
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    path = name_for(folder, params)
-    if path.exists():
+"""
+WHOLE_TEXT = """    if path.exists():
         raise FileExistsError(path)
-    path.write_text("".join(f"{k}={float(v)!r}\n" for k, v in metrics.items()))
+    path.write_text("".join(f"{k}={float(v)!r}\\n" for k, v in metrics.items()))
     return path
-
-
-def temp_file_never_cleaned(folder, params, metrics):  # atomic, but a crash leaves the tmp
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    path = name_for(folder, params)
-    with tempfile.NamedTemporaryFile("w", dir=folder, delete=False) as tmp:
-        for name, value in metrics.items():
-            tmp.write(f"{name}={float(value)!r}\n")
-    os.link(tmp.name, path)
-    os.unlink(tmp.name)
+"""
+WHOLE_TEXT_X = """    folder.mkdir(parents=True, exist_ok=True)
+    text = "".join(f"{k}={float(v)!r}\\n" for k, v in metrics.items())
+    with open(path, "x") as file:
+        file.write(text)
     return path
+"""
+
+MISTAKES = {
+    "straight to the file": (
+        [(REST, STRAIGHT)],
+        "when a value could not be written, write_result left",
+    ),
+    "whole text at once, after a look": (
+        [(REST, WHOLE_TEXT)],
+        "looked whether the name was free, then took it in a second step",
+    ),
+    "whole text at once, with mode x": (
+        [(REST, WHOLE_TEXT_X)],
+        "when the disk filled up in the middle of the file",
+    ),
+    "temporary file never cleaned": (
+        [("        except BaseException:\n            tmp.close()\n"
+          "            os.unlink(tmp.name)  # a crash mid-write leaves nothing\n"
+          "            raise\n",
+          "        finally:\n            pass\n")],
+        "write_result left [",
+    ),
+    "flushed only at close": (
+        [("            tmp.flush()  # inside the try: a full disk shows here, not at close\n", "")],
+        "when the disk filled up in the middle of the file",
+    ),
+    "os.replace": (
+        [("        os.link(tmp.name, path)  # one step, and it fails if the name is taken\n"
+          "    finally:\n        os.unlink(tmp.name)\n",
+          "        os.replace(tmp.name, path)\n    except BaseException:\n"
+          "        os.unlink(tmp.name)\n        raise\n")],
+        "replaced a result file that already existed",
+    ),
+    "a look, then os.rename": (
+        [("        os.link(tmp.name, path)  # one step, and it fails if the name is taken\n"
+          "    finally:\n        os.unlink(tmp.name)\n",
+          "        if path.exists():\n            raise FileExistsError(path)\n"
+          "        os.rename(tmp.name, path)\n    except BaseException:\n"
+          "        os.unlink(tmp.name)\n        raise\n")],
+        "looked whether the name was free, then took it in a second step",
+    ),
+    "a look with os.path.exists, then shutil.move": (
+        [("        os.link(tmp.name, path)  # one step, and it fails if the name is taken\n"
+          "    finally:\n        os.unlink(tmp.name)\n",
+          "        if os.path.exists(path):\n            raise FileExistsError(path)\n"
+          "        __import__('shutil').move(tmp.name, path)\n    except BaseException:\n"
+          "        os.unlink(tmp.name)\n        raise\n")],
+        "looked whether the name was free, then took it in a second step",
+    ),
+    "errors swallowed": (
+        [("    try:\n        os.link(", "    try:\n        try:\n            os.link("),
+         ("    finally:\n        os.unlink(tmp.name)\n",
+          "        except OSError:\n            pass\n"
+          "    finally:\n        os.unlink(tmp.name)\n")],
+        "although its file name was taken",
+    ),
+    "another error than FileExistsError": (
+        [("        os.link(tmp.name, path)  # one step, and it fails if the name is taken\n",
+          "        try:\n            os.link(tmp.name, path)\n"
+          "        except FileExistsError:\n            raise RuntimeError('taken') from None\n")],
+        "refused a taken name with RuntimeError",
+    ),
+    "a suffix for a taken name": (
+        [("        os.link(tmp.name, path)  # one step, and it fails if the name is taken\n",
+          "        try:\n            os.link(tmp.name, path)\n        except FileExistsError:\n"
+          "            path = path.with_name(path.stem + '-2.txt')\n"
+          "            os.link(tmp.name, path)\n")],
+        "although its file name was taken",
+    ),
+    "rounded": (
+        [(VALUE, 'tmp.write(f"{name}={value:.4f}\\n")')],
+        "was written as",
+    ),
+    "six digits": (
+        [(VALUE, 'tmp.write(f"{name}={value:g}\\n")')],
+        "was written as",
+    ),
+    "falsy values skipped": (
+        [(VALUE, 'tmp.write(f"{name}={float(value)!r}\\n") if value else None')],
+        "the file has no line for 'train_loss'",
+    ),
+    "falsy parameters skipped": (
+        [('(f"{k}={v}" for k, v in params.items())',
+          '(f"{k}={v}" for k, v in params.items() if v)')],
+        "does not follow the pattern",
+    ),
+    "parameters sorted": (
+        [("params.items()", "sorted(params.items())")],
+        "does not follow the pattern",
+    ),
+    "parameters typed by hand": (
+        [('(f"{k}={v}" for k, v in params.items())',
+          '(f"{k}={params.get(k)}" for k in ("model", "optimizer", "lr", "seed"))')],
+        "does not follow the pattern",
+    ),
+    "another time format": (
+        [('strftime("%Y%m%d-%H%M%S")', 'strftime("%Y-%m-%d_%H%M%S")')],
+        "does not follow the pattern",
+    ),
+    "temporary file in the system's folder": (
+        [('dir=folder, suffix=".tmp"', 'suffix=".tmp"')],
+        "made its temporary file in the system's temporary folder",
+    ),
+    "no parents": (
+        [("folder.mkdir(parents=True, exist_ok=True)", "folder.mkdir(exist_ok=True)")],
+        "raised FileNotFoundError",
+    ),
+    "no exist_ok": (
+        [("folder.mkdir(parents=True, exist_ok=True)", "folder.mkdir(parents=True)")],
+        "raised FileExistsError",
+    ),
+    "the temporary name returned": (
+        [("    return path\n", "    return tmp.name\n")],
+        "should return the path of the file it wrote",
+    ),
+    "the interruption swallowed after the clean-up": (
+        [("  # a crash mid-write leaves nothing\n            raise\n",
+          "  # a crash mid-write leaves nothing\n")],
+        "not the error that interrupted it",
+    ),
+    "a folder given as text": (
+        [("    folder = Path(folder)\n", "")],
+        "raised AttributeError",
+    ),
+    "the temporary name left": (
+        [("    finally:\n        os.unlink(tmp.name)\n", "    finally:\n        pass\n")],
+        "but only the result file should be left in it",
+    ),
+}  # fmt: skip
 
 
-def cleans_up_but_not_on_close(folder, params, metrics):  # the buffer reaches the disk at close
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    path = name_for(folder, params)
-    with tempfile.NamedTemporaryFile("w", dir=folder, delete=False) as tmp:
-        try:
-            for name, value in metrics.items():
-                tmp.write(f"{name}={float(value)!r}\n")
-        except BaseException:
-            tmp.close()
-            os.unlink(tmp.name)
-            raise
-    try:
-        os.link(tmp.name, path)
-    finally:
-        os.unlink(tmp.name)
-    return path
+@pytest.mark.parametrize("mistake", MISTAKES)
+def test_a_writer_that_is_not_safe_fails(evaluate, mistake):
+    changes, message = MISTAKES[mistake]
+    for _ in range(2):  # the check draws its runs: the mistake must show every time
+        passed, said = evaluate("1.1", writer(*changes))
+        assert not passed and message in said, said
 
 
-def replaces(folder, params, metrics):  # os.replace overwrites an earlier result
-    Path(folder).mkdir(parents=True, exist_ok=True)
-    path = name_for(folder, params)
-    with tempfile.NamedTemporaryFile("w", dir=folder, delete=False) as tmp:
-        try:
-            for name, value in metrics.items():
-                tmp.write(f"{name}={float(value)!r}\n")
-        except BaseException:
-            os.unlink(tmp.name)
-            raise
-    os.replace(tmp.name, path)
-    return path
+def test_the_check_puts_back_what_it_changes(evaluate):
+    import os.path
+    import pathlib
+    import tempfile
+
+    before = (os.path.exists, os.path.isfile, pathlib.Path.exists, tempfile.tempdir)
+    evaluate("1.1", writer(*MISTAKES["a look, then os.rename"][0]))
+    evaluate("1.1", writer())
+    assert (os.path.exists, os.path.isfile, pathlib.Path.exists, tempfile.tempdir) == before
 
 
-def swallows_errors(folder, params, metrics):
-    try:
+def test_the_course_writer_is_refused(evaluate):
+    from reproml.tracking.txt import write_result_file
+
+    def delegates(folder, params, metrics):
         return write_result_file(folder, params, metrics)
-    except Exception:
-        return name_for(folder, params)
 
-
-def rounds(folder, params, metrics):
-    return write_result_file(folder, params, {k: round(v, 4) for k, v in metrics.items()})
-
-
-def sorted_params(folder, params, metrics):
-    return write_result_file(folder, dict(sorted(params.items())), metrics)
-
-
-@pytest.mark.parametrize(
-    ("writer", "message"),
-    [
-        (straight_to_the_file, "when a value could not be written, write_result left"),
-        (whole_text_at_once, "when the disk filled up in the middle of the file"),
-        (temp_file_never_cleaned, "write_result left ["),
-        (cleans_up_but_not_on_close, "when the disk filled up in the middle of the file"),
-        (replaces, "replaced a result file that already existed"),
-        (swallows_errors, "replaced a result file that already existed"),  # it said nothing
-        (rounds, "was written as"),
-    ],
-)
-def test_a_writer_that_is_not_safe_fails(evaluate, writer, message):
-    passed, said = evaluate("1.1", writer)
-    assert not passed and message in said
-
-
-def test_the_safe_writer_passes(evaluate):
-    assert evaluate("1.1", safe) == (True, "passed")
-
-
-def test_parameters_in_another_order_are_another_name(evaluate):
-    passed, said = evaluate("1.1", sorted_params)
-    assert not passed  # unless the random parameters happen to be sorted already
-    assert "does not follow the pattern" in said
-
-
-def values(folder, metric):
-    """(path, value as text) of every result file, read from inside the file."""
-    for path in sorted(Path(folder).glob("*.txt")):
-        lines = dict(line.partition("=")[::2] for line in path.read_text().splitlines())
-        yield path, lines[metric]
-
-
-def right(folder):
-    return max(values(folder, "val_accuracy"), key=lambda pair: float(pair[1]))[0]
-
-
-def compares_text(folder):
-    best = None
-    for path in sorted(Path(folder).glob("*.txt")):
-        for line in path.read_text().splitlines():
-            name, _, value = line.partition("=")
-            if name == "val_accuracy" and (best is None or value > best[1]):
-                best = (path, value)
-    return best[0]
-
-
-def on_the_test_set(folder):
-    return max(values(folder, "test_accuracy"), key=lambda pair: float(pair[1]))[0]
-
-
-def every_file(folder):  # notes.md holds a val_accuracy line too
-    best = None
-    for path in Path(folder).iterdir():
-        for line in path.read_text().splitlines():
-            name, _, value = line.partition("=")
-            if name == "val_accuracy" and (best is None or float(value) > best[1]):
-                best = (path, float(value))
-    return best[0]
-
-
-def newest(folder):
-    return max(Path(folder).glob("*.txt"))
-
-
-def from_the_name(folder):  # the parameters from the name: breaks on model=cnn_small
-    runs = [dict(f.split("=") for f in p.stem.split("_")[:-1]) for p in Path(folder).glob("*.txt")]
-    return runs[0]
-
-
-@pytest.mark.parametrize(
-    ("finder", "message"),
-    [
-        (compares_text, "the largest value *as text*"),
-        (on_the_test_set, "chose the run with the best test accuracy"),
-        (every_file, "which is not a result file of the folder"),
-        (newest, ""),  # fails; which message depends on what the newest file is
-        (from_the_name, "raised ValueError"),
-    ],
-)
-def test_a_finder_that_does_not_choose_on_validation_numbers_fails(evaluate, finder, message):
-    passed, said = evaluate("1.2", finder)
-    assert not passed and message in said
-
-
-def test_the_right_finder_passes(evaluate):
-    assert evaluate("1.2", right) == (True, "passed")
+    passed, said = evaluate("1.1", delegates)
+    assert not passed and "write_result_file" in said, said

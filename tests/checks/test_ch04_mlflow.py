@@ -1,6 +1,17 @@
-"""Chapter 04's checks against the tracking code students really write: parameters typed by
-hand or nested, metrics without a step, no model, a run left RUNNING when training crashes, a
-best run chosen on the test set or among failed runs."""
+"""Chapter 04's checks against the tracking code students really write.
+
+4.1, each a mutation of the solution's cell: parameters typed by hand or nested; epoch metrics
+without a step, one step off, train_accuracy left out or given another value, or logged from
+the history after training (a crashed run then keeps no curve); test_macro_f1 left out; no
+model, or one without its name (MLflow makes one up) or its requirements (MLflow infers them,
+seconds per run); a second run opened; no data set, or the test or validation split (or training and
+validation together) logged as the training input, or the training split under another
+context or none, or without its labels; the model's torch pinned to a local version (``+cu121``,
+which pip cannot install) or to another version; a run left RUNNING, or ended FINISHED, when
+training crashes; the failure swallowed; callbacks not passed on; a store of its own; the
+course's own run_experiment called.
+
+4.2: see CHOICE_MISTAKES below."""
 
 from __future__ import annotations
 
@@ -71,9 +82,94 @@ TRACKING_MISTAKES = {
          "    mlflow.set_tracking_uri('sqlite:///elsewhere.db')\n    with mlflow.start_run("),
         "train_and_track changed the tracking URI",
     ),
+    "no train_accuracy": (
+        ('                "train_accuracy": record.train_accuracy,\n', ""),
+        "the run's train_accuracy has values at steps []",
+    ),
+    "train_accuracy given the validation accuracy": (
+        ('"train_accuracy": record.train_accuracy', '"train_accuracy": record.val_accuracy'),
+        "the run's train_accuracy per epoch is",
+    ),
+    "one step off": (
+        ("            step=record.epoch,\n", "            step=record.epoch - 1,\n"),
+        "has values at steps [0, 1",
+    ),
+    "the history logged after training": (
+        ("        mlflow.log_metrics(\n            {\n",
+         "        return\n        mlflow.log_metrics(\n            {\n"),
+        "the failed run has no train_loss, train_accuracy, val_accuracy for the first one",
+    ),
+    "test_macro_f1 left out": (
+        ('{k: v for k, v in result.metrics.items() if k.startswith("test_")}',
+         '{"test_accuracy": result.metrics["test_accuracy"]}'),
+        "the run has no test_macro_f1",
+    ),
+    "the test split as the training input": (
+        ("data.train.images.numpy(), targets=data.train.labels.numpy()",
+         "data.test.images.numpy(), targets=data.test.labels.numpy()"),
+        "rows: the test split, not the",
+    ),
+    "the validation split as the training input": (
+        ("data.train.images.numpy(), targets=data.train.labels.numpy()",
+         "data.val.images.numpy(), targets=data.val.labels.numpy()"),
+        "rows: the validation split, not the",
+    ),
+    "training and validation together": (
+        ("data.train.images.numpy(), targets=data.train.labels.numpy()",
+         "__import__('numpy').concatenate([data.train.images.numpy(), data.val.images.numpy()])"),
+        "rows: the training and validation images together",
+    ),
+    "the training split under another context": (
+        ('mlflow.log_input(train_set, context="training")',
+         'mlflow.log_input(train_set, context="testing")'),
+        "none as the training input",
+    ),
+    "the training split without a context": (
+        ('mlflow.log_input(train_set, context="training")', "mlflow.log_input(train_set)"),
+        "none as the training input",
+    ),
+    "the images without their labels": (
+        ("data.train.images.numpy(), targets=data.train.labels.numpy()",
+         "data.train.images.numpy()"),
+        "holds the images but not their labels",
+    ),
+    "the model's name left out": (
+        ('            name="model",\n', ""),
+        "the run's logged model is named",
+    ),
+    "no pip requirements": (
+        ("            pip_requirements=[f\"torch=={torch.__version__.split('+')[0]}\"],\n", ""),
+        "MLflow had to find out the model's requirements itself",
+    ),
+    "torch's local version": (
+        ("split('+')[0]}", "split('+')[0]}+cpu"),
+        "pip cannot install a local version",
+    ),
+    "another torch": (
+        ("torch=={torch.__version__.split('+')[0]}", "torch==1.0.0"),
+        "not the torch that trained it",
+    ),
+    "a crash that ends the run FINISHED": (
+        ('    with mlflow.start_run(run_name=f"{config.model.name}-{config.optimizer.name}"):\n',
+         "    mlflow.start_run()\n    try:\n"),
+        "the run was left FINISHED, as if it had succeeded",
+    ),
+    "the model logged after the run ended": (
+        ("        mlflow.pytorch.log_model(",
+         "        mlflow.end_run()\n        mlflow.pytorch.log_model("),
+        "the run has no logged model",
+    ),
+    "a second run, nested": (
+        ("        mlflow.pytorch.log_model(",
+         "        with mlflow.start_run(nested=True):\n"
+         "            mlflow.log_metric('test_accuracy', result.metrics['test_accuracy'])\n"
+         "        mlflow.pytorch.log_model("),
+        "one call should make one run in the active experiment; found 2",
+    ),
 }  # fmt: skip
 
 
+@pytest.mark.slow  # each trains twice: about 8 s
 @pytest.mark.parametrize("mistake", TRACKING_MISTAKES)
 def test_wrong_tracking_code_fails_4_1(evaluate, mistake, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # where a stray relative store would go
@@ -81,44 +177,156 @@ def test_wrong_tracking_code_fails_4_1(evaluate, mistake, tmp_path, monkeypatch)
     code = mutate(TRACKING, old, new)
     if mistake == "a run left open when training fails":  # ended by hand, when all goes well
         code = mutate(code, "    return result", "    mlflow.end_run()\n    return result")
+    if mistake == "a crash that ends the run FINISHED":  # ended in a finally, status FINISHED
+        code = mutate(
+            code, "    return result", "    finally:\n        mlflow.end_run()\n    return result"
+        )
+    if mistake == "the history logged after training":
+        code = mutate(
+            code,
+            "        result = train(config, data=data, callbacks=[LogEpoch(), *callbacks])\n",
+            "        result = train(config, data=data, callbacks=[LogEpoch(), *callbacks])\n"
+            "        for r in result.history:\n"
+            "            mlflow.log_metrics({'train_loss': r.train_loss, 'train_accuracy': "
+            "r.train_accuracy, 'val_accuracy': r.val_accuracy}, step=r.epoch)\n",
+        )
     passed, said = evaluate("4.1", define(code, "train_and_track", {"mlflow": mlflow}))
     assert not passed and message in said
 
 
-def chooser(old: str = "", new: str = ""):
-    return define(mutate(BEST, old, new) if old else BEST, "best_run", {"mlflow": mlflow})
+def test_the_course_s_tracking_is_refused_4_1(evaluate):
+    from reproml.experiment import run_experiment
+
+    def train_and_track(config, callbacks=()):
+        config.tracking = {"name": "mlflow"}
+        return run_experiment(config, callbacks=callbacks)
+
+    passed, said = evaluate("4.1", train_and_track)
+    assert not passed and "`reproml.experiment.run_experiment`" in said, said
+
+
+def chooser(*changes: tuple[str, str]):
+    code = BEST
+    for old, new in changes:
+        code = mutate(code, old, new)
+    return define(code, "best_run", {"mlflow": mlflow})
 
 
 def test_the_solution_passes_4_2(evaluate):
-    assert evaluate("4.2", chooser()) == (True, "passed")
+    for _ in range(3):
+        assert evaluate("4.2", chooser()) == (True, "passed")
 
 
+def by_hand(experiment_name):  # also right: the client, and Python's own max
+    client = mlflow.MlflowClient()
+    experiment = client.get_experiment_by_name(experiment_name)
+    runs = [
+        r
+        for r in client.search_runs([experiment.experiment_id])
+        if r.info.status == "FINISHED" and "val_accuracy" in r.data.metrics
+    ]
+    best = max(runs, key=lambda r: r.data.metrics["val_accuracy"])
+    return best.info.run_id, best.data.metrics["test_accuracy"]
+
+
+def test_a_choice_by_hand_passes_4_2(evaluate):
+    assert evaluate("4.2", by_hand) == (True, "passed")
+
+
+def best_epoch(experiment_name):
+    client = mlflow.MlflowClient()
+    experiment = client.get_experiment_by_name(experiment_name)
+    runs = client.search_runs([experiment.experiment_id], "attributes.status = 'FINISHED'")
+
+    def top(run):
+        history = client.get_metric_history(run.info.run_id, "val_accuracy")
+        return max((m.value for m in history), default=float("-inf"))
+
+    best = max(runs, key=top)
+    return best.info.run_id, best.data.metrics["test_accuracy"]
+
+
+FILTER = "filter_string=\"attributes.status = 'FINISHED'\","
+ORDER = 'order_by=["metrics.val_accuracy DESC"]'
+RETURN = 'return best["run_id"], float(best["metrics.test_accuracy"])'
 CHOICE_MISTAKES = {
     "on the test set": (
-        ('order_by=["metrics.val_accuracy DESC"]', 'order_by=["metrics.test_accuracy DESC"]'),
+        [(ORDER, 'order_by=["metrics.test_accuracy DESC"]')],
         "chose the run with the best *test* accuracy",
     ),
-    "failed runs too": (
-        ("filter_string=\"attributes.status = 'FINISHED'\",", ""),
-        "chose a run that FAILED",
+    "every status": (
+        [(FILTER, "")],
+        "chose a run that is",
+    ),
+    "only FAILED left out": (
+        [(FILTER, "filter_string=\"attributes.status != 'FAILED'\",")],
+        "chose a run that is",
+    ),
+    "FAILED and KILLED left out": (
+        [(FILTER, "filter_string=\"attributes.status != 'FAILED' AND "
+                  "attributes.status != 'KILLED'\",")],
+        "chose a run that is",
+    ),
+    "FAILED left out with pandas": (
+        [(FILTER, ""),
+         ("    best = runs.iloc[0]", "    best = runs[runs.status != 'FAILED'].iloc[0]")],
+        "chose a run that is",
     ),
     "the validation accuracy reported": (
-        ('float(best["metrics.test_accuracy"])', 'float(best["metrics.val_accuracy"])'),
+        [('float(best["metrics.test_accuracy"])', 'float(best["metrics.val_accuracy"])')],
+        "that is its validation accuracy",
+    ),
+    "the best test accuracy reported": (
+        [('float(best["metrics.test_accuracy"])', 'float(runs["metrics.test_accuracy"].max())')],
+        "as the test accuracy of the chosen run",
+    ),
+    "the test accuracy as text": (
+        [('float(best["metrics.test_accuracy"])', 'str(best["metrics.test_accuracy"])')],
         "as the test accuracy of the chosen run",
     ),
     "every experiment": (
-        ("experiment_names=[experiment_name],", "search_all_experiments=True,"),
-        "which is not a finished run of that experiment",
+        [("experiment_names=[experiment_name],", "search_all_experiments=True,")],
+        "chose a run of another experiment than the one named",
+    ),
+    "the active experiment": (
+        [("experiment_names=[experiment_name],", "")],
+        "chose a run of another experiment than the one named",
+    ),
+    "every name that starts the same": (
+        [("experiment_names=[experiment_name],",
+          "experiment_ids=[e.experiment_id for e in mlflow.search_experiments("
+          "filter_string=f\"name LIKE '{experiment_name}%'\")],")],
+        "chose a run of another experiment than the one named",
+    ),
+    "every column without a value dropped": (
+        [('.dropna(subset=["metrics.val_accuracy"])', ".dropna()")],
+        "raised IndexError",  # every run lacks the parameters of the other optimizer
+    ),
+    "the lowest": (
+        [(ORDER, 'order_by=["metrics.val_accuracy ASC"]')],
+        "but another finished run has",
+    ),
+    "no order (the newest)": (
+        [(ORDER + ",", "")],
+        "but another finished run has",
+    ),
+    "the run's name": (
+        [(RETURN, 'return best["tags.mlflow.runName"], float(best["metrics.test_accuracy"])')],
+        "which is no run of that experiment",
     ),
     "the id alone": (
-        ('return best["run_id"], float(best["metrics.test_accuracy"])', 'return best["run_id"]'),
+        [(RETURN, 'return best["run_id"]')],
         "best_run should return (run_id, test_accuracy)",
     ),
 }  # fmt: skip
 
 
-@pytest.mark.parametrize("mistake", CHOICE_MISTAKES)
+@pytest.mark.parametrize("mistake", [*CHOICE_MISTAKES, "the best epoch"])
 def test_a_wrong_choice_fails_4_2(evaluate, mistake):
-    (old, new), message = CHOICE_MISTAKES[mistake]
-    passed, said = evaluate("4.2", chooser(old, new))
-    assert not passed and message in said
+    if mistake == "the best epoch":
+        answer, message = best_epoch, "whose best epoch had the highest val_accuracy"
+    else:
+        changes, message = CHOICE_MISTAKES[mistake]
+        answer = chooser(*changes)
+    passed, said = evaluate("4.2", answer)  # its cases are drawn to show every mistake
+    assert not passed and message in said, said

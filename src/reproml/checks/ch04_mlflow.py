@@ -1,23 +1,42 @@
 """Chapter 04: MLflow tracking written by the student. Each check logs into a throwaway SQLite
 store of its own and puts the notebook's tracking URI and experiment back afterwards.
 
-4.1 runs the student's ``train_and_track`` on a fresh configuration and reads the run back:
-the parameters are the configuration that ran, every epoch metric has one value per epoch at
-its step, the model reloads and predicts as trained, the data set is a run input; then it makes
-training fail mid-run, and the run must end FAILED, never RUNNING. 4.2 asks for the best
-finished run on validation among runs where the test set would choose another.
+4.1 runs the student's ``train_and_track`` on a fresh configuration (model, optimizer, learning
+rate, epochs, seed and the sizes of the splits drawn) and reads the run back: the parameters are
+the configuration that ran; train_loss, train_accuracy and val_accuracy have one value per epoch
+at its step; test_accuracy and test_macro_f1 are the training's; the model reloads and predicts
+as trained; the data set logged as the training input is the training split. Then it makes
+training fail in its second epoch: the run must end FAILED (never RUNNING, nor FINISHED as if it
+had succeeded), with the first epoch's metrics kept. 4.2 (ch04_best_run) asks for the best
+finished run on validation.
 """
 
 from __future__ import annotations
 
+import contextlib
 import math
 import random
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 from reproml.checks.base import CheckFailed, call, exercise, expect
 from reproml.checks.stores import scratch_store
 
-EPOCH_METRICS = ("train_loss", "val_accuracy")
+EPOCH_METRICS = ("train_loss", "train_accuracy", "val_accuracy")  # one per epoch, step=epoch
+FINAL_METRICS = ("test_accuracy", "test_macro_f1")
+MODEL_NAME = "model"
+# The course's own MLflow tracking: what the exercise asks the student to write.
+COURSE_TRACKING = (
+    "reproml.tracking.mlflow.MlflowTracker",
+    "reproml.tracking.mlflow.EpochLogger",
+    "reproml.tracking.record.log_run_setup",
+    "reproml.tracking.record.log_run_results",
+    "reproml.tracking.record.log_input_once",
+    "reproml.tracking.record.epoch_metrics",
+    "reproml.experiment.run_experiment",
+    "reproml.experiment.build_tracker",
+)
 
 
 def _fresh_config(rng: random.Random):
@@ -31,6 +50,9 @@ def _fresh_config(rng: random.Random):
             f"model={rng.choice(['logreg', 'mlp'])}", f"optimizer={rng.choice(['sgd', 'adam'])}",
             f"optimizer.lr={rng.choice([0.003, 0.01, 0.03])}",
             f"trainer.epochs={rng.choice([2, 3])}", f"seed={rng.randint(0, 9999)}",
+            # Split sizes that tell the splits apart: train+val 400-600, test 250-350.
+            f"data.train_size={rng.choice([400, 500, 600])}",
+            f"data.test_size={rng.choice([250, 300, 350])}",
         ]
     )  # fmt: skip
     container = OmegaConf.to_container(config, resolve=True)
@@ -64,6 +86,8 @@ def _runs(experiment: str) -> list:
     "4.1",
     "the tracking code: a run, its parameters, epoch metrics, model and data",
     points=4,
+    course_answers=COURSE_TRACKING,
+    budget=180,
 )
 def exercise_4_1(train_and_track: Any) -> None:
     """`with mlflow.start_run():` around everything;
@@ -89,7 +113,8 @@ def exercise_4_1(train_and_track: Any) -> None:
             "log into whatever store and experiment are active: choosing them is the caller's job.",
         )
         try:
-            result = call(train_and_track, config, what="train_and_track(config)")
+            with _requirements_inference_seen() as inferred:
+                result = call(train_and_track, config, what="train_and_track(config)")
         except CheckFailed:
             if mlflow.get_tracking_uri() != scratch:
                 raise moved from None
@@ -97,7 +122,7 @@ def exercise_4_1(train_and_track: Any) -> None:
         if mlflow.get_tracking_uri() != scratch:
             raise moved
         expect(
-            hasattr(result, "model") and hasattr(result, "metrics"),
+            all(hasattr(result, a) for a in ("model", "metrics", "history", "config")),
             f"train_and_track should return what train() returns, got {type(result).__name__}.",
             "return the training result.",
         )
@@ -116,22 +141,21 @@ def exercise_4_1(train_and_track: Any) -> None:
             + "; it should be FINISHED.",
             "end the run when the function ends, whatever happens: a `with` block does it.",
         )
-        _check_params(run, flatten_config(config))
+        _check_params(run, flatten_config(config), flatten_config(result.config))
         _check_epochs(run.info.run_id, result)
-        test = run.data.metrics.get("test_accuracy")
-        expect(
-            test == result.metrics["test_accuracy"],
-            f"the run's test_accuracy is {test}, the training gave "
-            f"{result.metrics['test_accuracy']}.",
-            "log the final metrics of the result too.",
-        )
-        expect(
-            bool(run.inputs and run.inputs.dataset_inputs),
-            "the run has no data set among its inputs.",
-            "MLflow can record which data a run trained on: log the training split as an input.",
-        )
+        for name in FINAL_METRICS:
+            logged = run.data.metrics.get(name)
+            expect(
+                logged == result.metrics[name],
+                f"the run's {name} is {logged}, the training gave {result.metrics[name]}."
+                if logged is not None
+                else f"the run has no {name}.",
+                "log the final test metrics of the result too, every one of them.",
+            )
+        data = load_data(config.data)
+        _check_training_input(run, data)
         model = _logged_model(run.info.run_id)
-        inputs = normalize(load_data(config.data).test.images[:256])
+        inputs = normalize(data.test.images[:256])
         with torch.no_grad():
             reloaded, trained = model(inputs), result.model.cpu().eval()(inputs)
         # The exported program may round differently in the last bits: scores, not argmaxes.
@@ -141,14 +165,48 @@ def exercise_4_1(train_and_track: Any) -> None:
             f"(largest difference of scores: {(reloaded - trained).abs().max():.3g}).",
             "log the model that train() returned, after training.",
         )
+        expect(
+            not inferred,
+            "MLflow had to find out the model's requirements itself, which loads the model "
+            "in another process (seconds per run).",
+            "say which packages the model needs when you log it: the torch that trained it.",
+        )
         _check_failure(train_and_track, config, experiment)
 
 
-def _check_params(run, expected: dict[str, Any]) -> None:
+@contextlib.contextmanager
+def _requirements_inference_seen() -> Iterator[list[bool]]:
+    """Notes whether MLflow infers a logged model's requirements meanwhile (it does when it
+    is given none); where MLflow has no such function, nothing is noted."""
+    import mlflow.models
+
+    seen: list[bool] = []
+    original = getattr(mlflow.models, "infer_pip_requirements", None)
+    if original is None:
+        yield seen
+        return
+
+    def infer(*args: Any, **kwargs: Any) -> Any:
+        seen.append(True)
+        return original(*args, **kwargs)
+
+    mlflow.models.infer_pip_requirements = infer
+    try:
+        yield seen
+    finally:
+        mlflow.models.infer_pip_requirements = original
+
+
+def _check_params(run, expected: dict[str, Any], resolved: dict[str, Any]) -> None:
+    """The configuration given; where the training resolved a value (the data folder it
+    read), that one is right too."""
     expected = {key: str(value) for key, value in expected.items()}
+    resolved = {key: str(value) for key, value in resolved.items()}
     logged = run.data.params
     missing = sorted(set(expected) - set(logged))
-    wrong = sorted(k for k in expected if k in logged and logged[k] != expected[k])
+    wrong = sorted(
+        k for k in expected if k in logged and logged[k] not in (expected[k], resolved.get(k))
+    )
     expect(
         not missing and not wrong,
         "the run's parameters are not the configuration that ran: "
@@ -189,6 +247,76 @@ def _check_epochs(run_id: str, result) -> None:
         )
 
 
+def _check_training_input(run, data) -> None:
+    """The data set logged with the context 'training' is the training split, labels
+    included: as many rows as it has."""
+    inputs = [
+        (
+            _profile(d.dataset.profile),
+            {t.key: t.value for t in d.tags}.get("mlflow.data.context") or "",
+        )
+        for d in (run.inputs.dataset_inputs if run.inputs else [])
+    ]
+    expect(
+        bool(inputs),
+        "the run has no data set among its inputs.",
+        "MLflow can record which data a run trained on: log the training split as an input.",
+    )
+    training = [profile for profile, context in inputs if context.lower() == "training"]
+    expect(
+        bool(training),
+        "the run's data sets are logged with the contexts "
+        f"{sorted({context or '(none)' for _, context in inputs})}: none as the training input.",
+        "say which split a logged data set is: the one the model trained on has the context "
+        "'training'.",
+    )
+    sizes = {
+        len(data.train): "the training split",
+        len(data.val): "the validation split",
+        len(data.test): "the test split",
+        len(data.train) + len(data.val): "the training and validation images together",
+    }
+    for profile in training:
+        rows = _rows(profile)
+        expect(
+            rows is None or rows == len(data.train),
+            f"the data set logged as the run's training input has {rows} rows: "
+            + sizes.get(rows, "not the training split")
+            + f", not the {len(data.train)} images of the training split the model trained on.",
+            "log the split the model trained on (the training split of the data you train "
+            "with) as the training input.",
+        )
+        expect(
+            "features_shape" not in profile or "targets_shape" in profile,
+            "the data set logged as the run's training input holds the images but not their "
+            "labels.",
+            "a data set to train on is the images and their labels: give both.",
+        )
+
+
+def _profile(profile: Any) -> dict:
+    import json
+
+    try:
+        found = json.loads(profile) if isinstance(profile, str) else profile
+    except ValueError:
+        return {}
+    return found if isinstance(found, dict) else {}
+
+
+def _rows(found: dict) -> int | None:
+    """How many examples a logged data set holds, from its profile (None: not said)."""
+    if isinstance(found.get("num_rows"), int):
+        return found["num_rows"]
+    for key in ("features_shape", "targets_shape"):
+        shape = found.get(key)
+        if isinstance(shape, dict) and shape:
+            shape = next(iter(shape.values()))
+        if isinstance(shape, list) and shape and isinstance(shape[0], int):
+            return shape[0]
+    return None
+
+
 def _logged_model(run_id: str):
     import mlflow
     from mlflow import MlflowClient
@@ -201,18 +329,71 @@ def _logged_model(run_id: str):
         "the run has no logged model.",
         "log the trained model with MLflow's PyTorch flavour, inside the run.",
     )
+    expect(
+        models[0].name == MODEL_NAME,
+        f"the run's logged model is named {models[0].name!r}, not {MODEL_NAME!r}.",
+        "give the logged model the name the exercise asks for: without one, MLflow makes "
+        "up a random name, which says nothing in the UI.",
+    )
+    _check_requirements(models[0])
     try:
         return mlflow.pytorch.load_model(models[0].model_uri, map_location="cpu")
     except Exception as error:
         raise CheckFailed(f"the logged model does not reload: {error}".splitlines()[0]) from None
 
 
-def _check_failure(train_and_track: Any, config, experiment: str) -> None:
+def _check_requirements(model) -> None:
+    """The logged model says which torch it needs, as pip can install it."""
+    import re
+    import tempfile
+
     import mlflow
+    import torch
+
+    with tempfile.TemporaryDirectory() as tmp:
+        try:
+            path = mlflow.artifacts.download_artifacts(
+                artifact_uri=f"{model.artifact_location}/requirements.txt", dst_path=tmp
+            )
+            lines = [line.strip() for line in Path(path).read_text().splitlines()]
+        except Exception:
+            lines = []
+    torches = [line for line in lines if re.match(r"torch\b(?![-_.\w])", line)]
+    expect(
+        bool(torches),
+        "the logged model's requirements do not say which torch it needs.",
+        "give the model's pip requirements: the torch that trained it.",
+    )
+    public = torch.__version__.split("+")[0]
+    pinned = re.match(r"torch\s*==\s*(\S+)", torches[0])
+    local = pinned is not None and "+" in pinned.group(1)
+    expect(
+        pinned is None or pinned.group(1) == public,
+        f"the logged model's requirements say {torches[0]!r}: "
+        + (
+            "pip cannot install a local version (the part after '+') from PyPI."
+            if local
+            else f"not the torch that trained it ({public})."
+        ),
+        "pin the torch that trained the model, as pip knows it (its version up to any '+').",
+    )
+
+
+FAILED_AS = {
+    "RUNNING": "RUNNING: in the UI it would look like a run still going on, forever",
+    "FINISHED": "FINISHED, as if it had succeeded: its numbers would pass for a result",
+    "KILLED": "KILLED, as if someone had stopped it: nothing says it crashed",
+}
+
+
+def _check_failure(train_and_track: Any, config, experiment: str) -> None:
+    """Training fails at the end of its second epoch (the first one is complete)."""
+    import mlflow
+    from mlflow import MlflowClient
 
     before = {r.info.run_id for r in _runs(experiment)}
     try:
-        train_and_track(config, callbacks=[_FailAtEpoch(1)])
+        train_and_track(config, callbacks=[_FailAtEpoch(2)])
     except TypeError as error:
         if "callbacks" in str(error):
             raise CheckFailed(
@@ -233,11 +414,27 @@ def _check_failure(train_and_track: Any, config, experiment: str) -> None:
         f"the failing call made {len(new)} runs, not one.",
         "one call, one run.",
     )
+    (run,) = new
+    status = run.info.status
+    active = " and active" if mlflow.active_run() else ""
     expect(
-        new[0].info.status == "FAILED" and mlflow.active_run() is None,
-        f"when training failed mid-run, the run was left {new[0].info.status}"
-        + (" and active" if mlflow.active_run() else "")
-        + ": in the UI it would look like a run still going on, forever. It should be FAILED.",
+        status == "FAILED" and not active,
+        "when training failed mid-run, the run was left "
+        + FAILED_AS.get(status, status)
+        + f"{active}. It should be FAILED.",
         "end the run with the status FAILED when anything inside raises; a `with "
         "mlflow.start_run():` block does it for you.",
+    )
+    client = MlflowClient()
+    lost = [
+        name
+        for name in EPOCH_METRICS
+        if 1 not in {m.step for m in client.get_metric_history(run.info.run_id, name)}
+    ]
+    expect(
+        not lost,
+        f"training failed in its second epoch, and the failed run has no {', '.join(lost)} "
+        "for the first one, which was complete.",
+        "log each epoch's metrics when the epoch ends, not after training: a crashed run "
+        "keeps its curves up to the crash.",
     )
