@@ -16,6 +16,8 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+import shutil
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -103,15 +105,29 @@ def score_exercise(
     timeout: float,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Score:
-    """Run the check on each mutant, in one kernel started for the exercise."""
+    """Run the check on each mutant, in one kernel started for the exercise, in a copy of
+    the notebook's folder outside the repository: a mutant writes where it likes (a uv
+    project made in the working folder joins the enclosing workspace, seen for real)."""
+    with tempfile.TemporaryDirectory(prefix="reproml-mutants-") as scratch:
+        folder = Path(scratch) / code.notebook.parent.name
+        shutil.copytree(code.notebook.parent, folder)
+        return _score_in(code, folder / code.notebook.name, timeout, progress)
+
+
+def _score_in(
+    code: ExerciseCode,
+    notebook: Path,
+    timeout: float,
+    progress: Callable[[str, int, int], None] | None,
+) -> Score:
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
     started = time.perf_counter()
     score = Score(code.id, digest(code))
-    nb = read_notebook(code.notebook)
+    nb = read_notebook(notebook)
     budget = EXERCISES[code.id].budget
     client = notebook_client(
-        nb, code.notebook, int(max(timeout, budget + 60)), allow_errors=True,
+        nb, notebook, int(max(timeout, budget + 60)), allow_errors=True,
         interrupt_on_timeout=True, store_widget_state=False,
     )  # fmt: skip
     part = [i for i in range(code.first, code.check + 1) if nb.cells[i].cell_type == "code"]
