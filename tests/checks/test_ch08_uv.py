@@ -1,8 +1,32 @@
-"""Chapter 08's checks against what students really do: `uv pip install` instead of a project,
-`uv init` without --no-workspace inside another project, `uv add` without the version asked,
-a pyproject.toml edited by hand and never locked (or edited after locking), a project made in
-the working folder instead of the one given; a lock diff that misses additions and removals,
-lists every package, swaps old and new, or puts "" where a package is absent."""
+"""Chapter 08's checks against what students really do.
+
+8.1 (a locked project), each drawn on a list of one requirement and on lists of several:
+- `uv pip install` into a virtual environment instead of a project;
+- `uv init` without --no-workspace inside another project (yours joins its workspace);
+- `uv add` with the package names only, dropping the versions asked for;
+- a pyproject.toml edited by hand and never locked, or edited after locking;
+- the project made in the working folder instead of the one given; a broken pyproject.toml;
+- only the first requirement added (passes on a list of one);
+- all the requirements given to uv as one word (passes on a list of one);
+- the requirements added as development dependencies (`--dev`), or with `--frozen` (no lock);
+- locked with the lowest versions (`--resolution lowest`) instead of uv's default;
+- `uv add` run in the folder around the project (the requirements go to the outer project);
+- `uv add` without check=True: requirements uv cannot satisfy leave a project without them;
+- the packages upgraded with `uv pip install --upgrade` after locking (.venv != lock);
+- delegating to the course's `reproml.uv_projects.run_uv` or to the check's own helpers.
+Correct variants accepted: one `uv add` per requirement, `uv init` with its defaults,
+`uv --directory`, a hand-edited pyproject.toml then `uv lock` (nothing installed yet).
+
+8.2 (what changed between two locks), each drawn on a change of one package, of several (an
+addition and a removal among them), each undone, and identical locks:
+- only packages in both locks (misses additions and removals); every package reported;
+- old and new swapped; "" instead of None where a package is absent;
+- a diff of the lock's lines; packages paired by position (zip) instead of by name;
+- only the names of the old lock looked at (misses additions), or of the new one (removals);
+- only the first change returned; None instead of {} for identical locks;
+- delegating to the check's `_reference_changes` / `locked_versions`, or the course's
+  `reproml.uv_projects.lock_entries`.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +35,7 @@ from solution_cells import code_cell, define, mutate
 
 MAKE = code_cell("08_environments_uv.ipynb", "def make_project")
 CHANGES = code_cell("08_environments_uv.ipynb", "def lock_changes")
+ADD = '["uv", "add", *requirements]'
 
 
 def test_the_solutions_pass(evaluate):
@@ -53,28 +78,94 @@ def make_project(folder, requirements):
     )
 """
 
+UPGRADED_AFTER_LOCKING = """
+import subprocess
+def make_project(folder, requirements):
+    subprocess.run(["uv", "init", "--app", "--no-package", "--no-workspace", str(folder)],
+                   check=True)
+    subprocess.run(["uv", "add", *requirements], cwd=folder, check=True)
+    names = [r.split("=")[0].split("<")[0].split(">")[0].split("~")[0] for r in requirements]
+    subprocess.run(["uv", "pip", "install", "--python", str(folder / ".venv"), "--upgrade",
+                    *names], check=True)
+"""
 
-@pytest.mark.parametrize(
-    ("code", "said"),
-    [
-        (mutate(MAKE, ', "--no-workspace"', ""), "member of that project's workspace"),
-        (mutate(MAKE, "*requirements]", '*[r.split("=")[0].split("<")[0].split(">")[0] '
-                "for r in requirements]]"), "not reproml-demo-"),
-        (PIP_INSTALL, "there is no project in the folder it was given"),
-        (HAND_EDITED, "the project has no uv.lock"),
-        (EDITED_AFTER_LOCKING, "uv.lock is out of date"),
-        (mutate(MAKE, "str(folder)]", "folder.name]"), "raised FileNotFoundError"),
-        (mutate(MAKE, '    subprocess.run(["uv", "add"',
-                '    (folder / "pyproject.toml").write_text("")\n'
-                '    subprocess.run(["uv", "add"'), "the command `uv add"),
-    ],
-    ids=["no --no-workspace", "no version", "uv pip install", "never locked",
-         "edited after locking", "made in the working folder", "broken pyproject"],
-)  # fmt: skip
-def test_a_wrong_project_fails_8_1(evaluate, code, said, tmp_path, monkeypatch):
+THROUGH_RUN_UV = """
+from reproml.uv_projects import run_uv
+def make_project(folder, requirements):
+    run_uv("init", "--app", "--no-package", "--no-workspace", str(folder))
+    run_uv("add", *requirements, cwd=folder)
+"""
+
+THROUGH_THE_CHECK = """
+import shutil
+from reproml.checks import ch08_uv
+def make_project(folder, requirements):
+    ch08_uv.reference_lock(folder.parent, requirements, folder.name)
+"""
+
+WRONG_PROJECTS = {
+    "no --no-workspace": (mutate(MAKE, ', "--no-workspace"', ""), "member of that project's"),
+    "no version": (
+        mutate(MAKE, "*requirements]", '*[r.split("=")[0].split("<")[0].split(">")[0]'
+               '.split("~")[0] for r in requirements]]'),
+        "not reproml-demo-",
+    ),
+    "uv pip install": (PIP_INSTALL, "there is no project in the folder it was given"),
+    "never locked": (HAND_EDITED, "the project has no uv.lock"),
+    "edited after locking": (EDITED_AFTER_LOCKING, "uv.lock is out of date"),
+    "made in the working folder": (mutate(MAKE, "str(folder)]", "folder.name]"),
+                                   "raised FileNotFoundError"),
+    "broken pyproject": (
+        mutate(MAKE, '    subprocess.run(["uv", "add"',
+               '    (folder / "pyproject.toml").write_text("")\n    subprocess.run(["uv", "add"'),
+        "the command `uv add",
+    ),
+    "only the first requirement": (mutate(MAKE, ADD, '["uv", "add", requirements[0]]'),
+                                   "does not list"),
+    "one word": (mutate(MAKE, ADD, '["uv", "add", " ".join(requirements)]'), "failed"),
+    "--dev": (mutate(MAKE, ADD, '["uv", "add", "--dev", *requirements]'), "does not list"),
+    "--frozen": (mutate(MAKE, ADD, '["uv", "add", "--frozen", *requirements]'),
+                 "the project has no uv.lock"),
+    "lowest versions": (mutate(MAKE, ADD, '["uv", "add", "--resolution", "lowest", '
+                               "*requirements]"), "resolution mode 'lowest'"),
+    "uv add outside the project": (mutate(MAKE, "cwd=folder", "cwd=folder.parent"),
+                                   "added to the project around the folder"),
+    "upgraded after locking": (UPGRADED_AFTER_LOCKING, "the project's .venv holds versions"),
+    "uv add unchecked": (mutate(MAKE, "cwd=folder, check=True", "cwd=folder"),
+                         "the failed command went unnoticed"),
+    "through run_uv": (THROUGH_RUN_UV, "course's own `reproml.uv_projects.run_uv`"),
+    "through the check": (THROUGH_THE_CHECK, "course's own `reproml.checks.ch08_uv"),
+}  # fmt: skip
+
+
+@pytest.mark.parametrize("mistake", WRONG_PROJECTS)
+def test_a_wrong_project_fails_8_1(evaluate, mistake, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)  # where a project made in the working folder lands
-    passed, message = evaluate("8.1", define(code, "make_project"))
-    assert not passed and said in message, message
+    code, said = WRONG_PROJECTS[mistake]
+    for _ in range(2):  # the cases are drawn: the mistake shows every time
+        passed, message = evaluate("8.1", define(code, "make_project"))
+        assert not passed and said in message, message
+
+
+ONE_ADD_EACH = """
+import subprocess
+def make_project(folder, requirements):
+    subprocess.run(["uv", "init", "--no-workspace", str(folder)], check=True)
+    for requirement in requirements:
+        subprocess.run(["uv", "--directory", str(folder), "add", requirement], check=True)
+"""
+
+LOCKED_BY_HAND = (
+    HAND_EDITED
+    + """
+    subprocess.run(["uv", "lock"], cwd=folder, check=True)
+"""
+)
+
+
+@pytest.mark.parametrize("code", [ONE_ADD_EACH, LOCKED_BY_HAND], ids=["one add each", "uv lock"])
+def test_correct_variants_pass_8_1(evaluate, code):
+    assert evaluate("8.1", define(code, "make_project")) == (True, "passed")
 
 
 def test_a_stub_says_it_is_not_written(evaluate):
@@ -102,20 +193,108 @@ WRONG_CHANGES = {
         '(old.get(name, ""), new.get(name, ""))',
         "with None",
     ),
+    "names of the old lock only": ("sorted(old.keys() | new.keys())", "sorted(old)", "missed"),
+    "names of the new lock only": ("sorted(old.keys() | new.keys())", "sorted(new)", "missed"),
+    "None when nothing changed": (
+        "\n    return {",
+        "\n    return None if old == new else {",
+        "not an empty dict",
+    ),
 }
 
 
 @pytest.mark.parametrize("mistake", WRONG_CHANGES)
 def test_a_wrong_lock_diff_fails_8_2(evaluate, mistake):
     old, new, said = WRONG_CHANGES[mistake]
-    passed, message = evaluate("8.2", define(mutate(CHANGES, old, new), "lock_changes"))
+    for _ in range(2):
+        passed, message = evaluate("8.2", define(mutate(CHANGES, old, new), "lock_changes"))
+        assert not passed and said in message, message
+
+
+def line_diff(old_lock, new_lock):
+    old, new = set(old_lock.splitlines()), set(new_lock.splitlines())
+    return {line: (None, line) for line in new - old}
+
+
+def paired_by_position(old_lock, new_lock):
+    import tomllib
+
+    old, new = tomllib.loads(old_lock)["package"], tomllib.loads(new_lock)["package"]
+    return {
+        a["name"]: (a["version"], b["version"])
+        for a, b in zip(old, new, strict=False)
+        if a["version"] != b["version"]
+    }
+
+
+def first_change_only(old_lock, new_lock):
+    import tomllib
+
+    old = {p["name"]: p["version"] for p in tomllib.loads(old_lock)["package"]}
+    new = {p["name"]: p["version"] for p in tomllib.loads(new_lock)["package"]}
+    for name in sorted(old.keys() | new.keys()):
+        if old.get(name) != new.get(name):
+            return {name: (old.get(name), new.get(name))}
+    return {}
+
+
+def through_the_check(old_lock, new_lock):
+    from reproml.checks.ch08_uv import _reference_changes
+
+    return _reference_changes(old_lock, new_lock)
+
+
+def through_locked_versions(old_lock, new_lock):
+    from reproml.checks import ch08_uv
+
+    old, new = ch08_uv.locked_versions(old_lock), ch08_uv.locked_versions(new_lock)
+    return {
+        n: (old.get(n), new.get(n)) for n in old.keys() | new.keys() if old.get(n) != new.get(n)
+    }
+
+
+def through_lock_entries(old_lock, new_lock):
+    import re
+
+    from reproml.uv_projects import lock_entries
+
+    def versions(text):
+        found = {}
+        for block in lock_entries(text):
+            name, version = re.search(r'name = "(.*)"\nversion = "(.*)"', block).groups()
+            found[name] = version
+        return found
+
+    old, new = versions(old_lock), versions(new_lock)
+    return {
+        n: (old.get(n), new.get(n)) for n in old.keys() | new.keys() if old.get(n) != new.get(n)
+    }
+
+
+@pytest.mark.parametrize(
+    ("answer", "said"),
+    [
+        (line_diff, "missed"),
+        (paired_by_position, "lock_changes"),
+        (first_change_only, "missed"),
+        (through_the_check, "course's own `reproml.checks.ch08_uv._reference_changes`"),
+        (through_locked_versions, "course's own `reproml.checks.ch08_uv"),
+        (through_lock_entries, "course's own `reproml.uv_projects.lock_entries`"),
+    ],
+    ids=lambda value: getattr(value, "__name__", "")[:30] or None,
+)
+def test_other_wrong_lock_diffs_fail_8_2(evaluate, answer, said):
+    passed, message = evaluate("8.2", answer)
     assert not passed and said in message, message
 
 
-def test_a_line_diff_fails_8_2(evaluate):
+def test_a_lock_diff_with_lists_passes_8_2(evaluate):
     def lock_changes(old_lock, new_lock):
-        old, new = set(old_lock.splitlines()), set(new_lock.splitlines())
-        return {line: (None, line) for line in new - old}
+        import tomllib
 
-    passed, message = evaluate("8.2", lock_changes)
-    assert not passed and "missed" in message, message
+        old = {p["name"]: p["version"] for p in tomllib.loads(old_lock)["package"]}
+        new = {p["name"]: p["version"] for p in tomllib.loads(new_lock)["package"]}
+        changed = {n for n, v in old.items() ^ new.items()}
+        return {n: [old.get(n), new.get(n)] for n in changed}
+
+    assert evaluate("8.2", lock_changes) == (True, "passed")

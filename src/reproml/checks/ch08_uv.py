@@ -1,6 +1,7 @@
 """Chapter 08's checks: a locked uv project made by the student's code (8.1), and what changed
 between two locks (8.2). Both run real uv, offline, on the course's package folder, in a
-temporary folder of their own."""
+temporary folder of their own, on several cases drawn each time (one requirement and several;
+a change of one package and of many, additions and removals, undone, and no change at all)."""
 
 from __future__ import annotations
 
@@ -25,13 +26,35 @@ from reproml.uv_projects import (
 
 INIT = ("init", "--app", "--no-package", "--no-workspace")
 
-# Requirements the check asks for: exact pins, ranges, a transitive package pinned too.
-REQUIREMENT_SETS = [
-    ["reproml-demo-greetings==1.0.0"],
-    ["reproml-demo-greetings>=1.1,<2"],
-    ["reproml-demo-greetings==2.0.0", "reproml-demo-units==0.9.0"],
-    ["reproml-demo-units<1", "reproml-demo-colors==1.1.0"],
-    ["reproml-demo-greetings<2", "reproml-demo-colors<1.2"],
+# Requirements the check asks for, by how many there are: exact pins, ranges (where uv's
+# highest resolution and the lowest differ), a transitive package pinned too. Each run of the
+# check draws one list of each size, so that an answer that adds only the first requirement,
+# or all of them as one word, fails every time.
+REQUIREMENT_SETS = {
+    1: [
+        ["reproml-demo-greetings==1.0.0"],
+        ["reproml-demo-greetings>=1.1,<2"],
+        ["reproml-demo-colors<1.2"],
+        ["reproml-demo-units>=0.9"],
+    ],
+    2: [
+        ["reproml-demo-greetings==2.0.0", "reproml-demo-units==0.9.0"],
+        ["reproml-demo-units<1", "reproml-demo-colors==1.1.0"],
+        ["reproml-demo-greetings<2", "reproml-demo-colors<1.2"],
+    ],
+    3: [
+        ["reproml-demo-colors==1.1.0", "reproml-demo-greetings<2", "reproml-demo-units>=0.9"],
+        ["reproml-demo-units==1.0.0", "reproml-demo-greetings>=1.1", "reproml-demo-colors<1.2"],
+        ["reproml-demo-greetings~=1.0", "reproml-demo-units<1", "reproml-demo-colors>=1.1"],
+    ],
+}
+
+
+# Requirements no version satisfies together (greetings 2.0 needs colors >= 1.1; units has no
+# 2.0): uv add fails on them, and make_project must say so.
+CONFLICTING = [
+    ["reproml-demo-greetings==2.0.0", "reproml-demo-colors==1.0.0"],
+    ["reproml-demo-colors<1.2", "reproml-demo-units==2.0.0"],
 ]
 
 
@@ -50,8 +73,8 @@ def locked_versions(lock_text: str) -> dict[str, str]:
     return {p["name"]: p["version"] for p in tomllib.loads(lock_text).get("package", [])}
 
 
-def reference_lock(tmp: Path, requirements: list[str]) -> str:
-    project = tmp / "reference"
+def reference_lock(tmp: Path, requirements: list[str], name: str = "reference") -> str:
+    project = tmp / name
     run_uv(*INIT, str(project), cwd=tmp)
     run_uv("add", "--no-sync", *requirements, cwd=project)
     return (project / "uv.lock").read_text()
@@ -75,119 +98,197 @@ def _specifier(requirement: str) -> tuple[str, str]:
     return parsed.name, str(parsed.specifier)
 
 
-@exercise("8.1", "a locked uv project", points=2)
+@exercise(
+    "8.1",
+    "a locked uv project",
+    points=2,
+    course_answers=("reproml.uv_projects.run_uv",),
+    budget=60,
+)
 def exercise_8_1(make_project: Any) -> None:
     """uv init --app --no-package --no-workspace FOLDER (a project that is not a package, and
     not a member of the project around it), then uv add REQUIREMENT... with cwd=FOLDER (or
     --directory FOLDER): uv add writes pyproject.toml, resolves, writes uv.lock and syncs .venv.
     subprocess.run([...], check=True) runs each command."""
     rng = random.Random()
-    requirements = rng.choice(REQUIREMENT_SETS)
+    cases = [list(rng.choice(sets)) for sets in REQUIREMENT_SETS.values()]
+    rng.shuffle(cases)
     with tempfile.TemporaryDirectory() as tmp_name, package_folder(Path(tmp_name)):
         tmp = Path(tmp_name)
         outer = tmp / "lab-project"
         run_uv(*INIT, str(outer), cwd=tmp)
         outer_pyproject = (outer / "pyproject.toml").read_text()
-        target = outer / "experiments" / f"fmnist-{rng.randrange(1000):03d}"
-        target.parent.mkdir()
-        shown = f"make_project({target.name!r}, {requirements})"
-        call(make_project, target, list(requirements), what=shown)
-        _expect_project(target, outer, outer_pyproject, requirements)
-        expected = locked_versions(reference_lock(tmp, requirements))
-        _expect_lock(target, requirements, expected)
-        _expect_runs(target, requirements, expected)
+        (outer / "experiments").mkdir()
+        for number, requirements in enumerate(cases):
+            target = outer / "experiments" / f"fmnist-{rng.randrange(1000):03d}-{number}"
+            shown = f"make_project({target.name!r}, {requirements})"
+            call(make_project, target, list(requirements), what=shown)
+            _expect_outer_untouched(outer, outer_pyproject, shown)
+            _expect_project(target, requirements, shown)
+            expected = locked_versions(reference_lock(tmp, requirements, f"reference-{number}"))
+            _expect_lock(target, requirements, expected, shown)
+            _expect_runs(target, requirements, expected, shown)
+        conflicting = list(rng.choice(CONFLICTING))
+        target = outer / "experiments" / f"fmnist-{rng.randrange(1000):03d}-conflict"
+        _expect_failure_raises(make_project, target, conflicting)
 
 
-def _expect_project(target: Path, outer: Path, outer_pyproject: str, asked: list[str]) -> None:
+def _expect_failure_raises(make_project: Any, target: Path, requirements: list[str]) -> None:
+    """Requirements no version satisfies: uv add fails, and so must make_project (a project
+    left without them, silently, is found out much later)."""
+    try:
+        make_project(target, list(requirements))
+    except (Exception, SystemExit):
+        return
+    raise CheckFailed(
+        f"make_project({target.name!r}, {requirements}) returned as if all went well, though "
+        "uv cannot add these requirements (no version satisfies them together): the failed "
+        "command went unnoticed.",
+        "subprocess.run does not raise when the command fails, unless it is told to.",
+    )
+
+
+def _expect_outer_untouched(outer: Path, outer_pyproject: str, shown: str) -> None:
+    now = (outer / "pyproject.toml").read_text()
+    if now == outer_pyproject and not (outer / "uv.lock").exists():
+        return
+    settings = tomllib.loads(now)
+    if settings.get("tool", {}).get("uv", {}).get("workspace"):
+        raise CheckFailed(
+            f"after {shown}, the folder was inside another project, and uv made yours a "
+            "member of that project's workspace (its pyproject.toml now lists yours, and the "
+            "lock went to it).",
+            "uv looks upward for a project to join; say that this one stands alone.",
+        )
+    if settings.get("project", {}).get("dependencies"):
+        raise CheckFailed(
+            f"after {shown}, the requirements were added to the project around the folder, "
+            "not to the new project: uv add ran outside it.",
+            "uv add changes the project of the folder it runs in: run it in the new project.",
+        )
+    raise CheckFailed(
+        f"after {shown}, the project around the folder changed (its pyproject.toml or lock).",
+        "make and lock the new project only: uv add in its folder, nowhere else.",
+    )
+
+
+def _expect_project(target: Path, asked: list[str], shown: str) -> None:
     expect(
         (target / "pyproject.toml").is_file(),
-        f"there is no project in the folder it was given (no {target.name}/pyproject.toml).",
+        f"after {shown}, there is no project in the folder it was given (no "
+        f"{target.name}/pyproject.toml).",
         "uv init takes the folder to create the project in; `uv pip install` makes no project.",
-    )
-    expect(
-        (outer / "pyproject.toml").read_text() == outer_pyproject
-        and not (outer / "uv.lock").exists(),
-        "the folder was inside another project, and uv made yours a member of that project's "
-        "workspace (its pyproject.toml now lists yours, and the lock went to it).",
-        "uv looks upward for a project to join; say that this one stands alone.",
     )
     dependencies = _dependencies(target / "pyproject.toml")
     for name, specifier in map(_specifier, asked):
         expect(
             name in dependencies,
-            f"pyproject.toml does not list {name} in [project] dependencies.",
-            "uv add writes the dependency there; `uv pip install` does not.",
+            f"after {shown}, pyproject.toml does not list {name} in [project] dependencies.",
+            "every requirement given is a dependency of the project, added by uv add (a "
+            "development group or `uv pip install` is not).",
         )
         expect(
             dependencies[name] == specifier,
-            f"pyproject.toml asks for {name}{dependencies[name]}, not {name}{specifier} as asked.",
+            f"after {shown}, pyproject.toml asks for {name}{dependencies[name]}, not "
+            f"{name}{specifier} as asked.",
             "give uv add the whole requirement, with its version specifier (quoted in a shell).",
         )
 
 
-def _expect_lock(target: Path, asked: list[str], expected: dict[str, str]) -> None:
+def _expect_lock(target: Path, asked: list[str], expected: dict[str, str], shown: str) -> None:
     lock = target / "uv.lock"
     expect(
         lock.is_file(),
-        "the project has no uv.lock.",
+        f"after {shown}, the project has no uv.lock.",
         "uv add locks as it adds; a pyproject.toml edited by hand needs `uv lock`.",
+    )
+    options = tomllib.loads(lock.read_text()).get("options", {})
+    expect(
+        not options.get("resolution-mode"),
+        f"after {shown}, the lock was made with resolution mode "
+        f"{options.get('resolution-mode')!r}, not uv's default (the highest versions allowed).",
+        "lock exactly the requirements given, with uv's default resolution.",
     )
     checked = subprocess.run(
         [uv_executable(), "lock", "--check"], cwd=target, capture_output=True, text=True
     )
     expect(
         checked.returncode == 0,
-        "uv.lock is out of date: pyproject.toml asks for something the lock was not made from.",
+        f"after {shown}, uv.lock is out of date: pyproject.toml asks for something the lock "
+        "was not made from.",
         "change dependencies with uv add / uv remove, or run `uv lock` after editing by hand.",
     )
     got = locked_versions(lock.read_text())
-    project = target.name
     wrong = {
         name: (got.get(name), version)
         for name, version in expected.items()
-        if name != "reference" and got.get(name) != version
+        if not name.startswith("reference") and got.get(name) != version
     }
     expect(
         not wrong,
-        "the lock pins "
+        f"after {shown}, the lock pins "
         + ", ".join(f"{n} {g or '(nothing)'} where uv resolves {v}" for n, (g, v) in wrong.items())
-        + f" for {', '.join(asked)}.",
-        "lock exactly the requirements given, nothing more, through uv itself.",
+        + ".",
+        "lock exactly the requirements given, nothing more, with uv's default resolution.",
     )
-    extra = sorted(set(got) - set(expected) - {project})
-    expect(not extra, f"the lock also pins {', '.join(extra)}, which nothing asked for.")
+    dependencies = set(_dependencies(target / "pyproject.toml"))
+    extra = sorted(dependencies - {_specifier(r)[0] for r in asked})
+    expect(
+        not extra,
+        f"after {shown}, pyproject.toml also depends on {', '.join(extra)}, which nothing asked "
+        "for.",
+    )
+    ours = {n for n in expected if not n.startswith("reference")}
+    extra = sorted(set(got) - ours - {target.name})
+    expect(
+        not extra, f"after {shown}, the lock also pins {', '.join(extra)}, which nothing asked for."
+    )
 
 
-def _expect_runs(target: Path, asked: list[str], expected: dict[str, str]) -> None:
+def _expect_runs(target: Path, asked: list[str], expected: dict[str, str], shown: str) -> None:
+    """What the project's environment imports: its own .venv as it was left (when there is
+    one: uv add installs what it locked), else the one ``uv run`` makes from the lock."""
     names = [_specifier(r)[0] for r in asked]
     code = "; ".join(f"import {module_name(n)}; print({module_name(n)}.__version__)" for n in names)
+    synced = (target / ".venv").is_dir()
+    command = [uv_executable(), "run", "--frozen", *(["--no-sync"] if synced else [])]
     done = subprocess.run(
-        [uv_executable(), "run", "--frozen", "python", "-c", code],
-        cwd=target, capture_output=True, text=True, timeout=120,
-    )  # fmt: skip
+        [*command, "python", "-c", code], cwd=target, capture_output=True, text=True, timeout=120
+    )
     last = (done.stderr.strip().splitlines() or [""])[-1]
+    where = "the project's .venv" if synced else "`uv run --frozen python` in the project"
     expect(
         done.returncode == 0,
-        f"`uv run --frozen python` in the project cannot import what it locked: {last}",
+        f"after {shown}, {where} cannot import what the project locked: {last}",
+        "let uv install what it locked (uv add does, uv sync too), not `uv pip install`.",
     )
     versions = done.stdout.split()
+    locked = [expected[n] for n in names]
     expect(
-        versions == [expected[n] for n in names],
-        f"`uv run` imports versions {versions}, the lock pins {[expected[n] for n in names]}.",
+        versions == locked,
+        f"after {shown}, {where} holds versions {versions} of {', '.join(names)}; the lock "
+        f"pins {locked}.",
+        "let uv install what it locked (uv add does, uv sync too), not `uv pip install`.",
     )
 
 
-# One change that adds or removes a package (greetings 1.1 brings console, for Windows), then
-# one or two that move versions.
-APPEARING = [("add", "reproml-demo-greetings==1.1.0"), ("remove", "reproml-demo-units")]
-MOVING = [
+# Changes to a lock: one that moves a single package's version, then several at once that
+# move versions, add a package (greetings >= 1.1 brings console, for Windows) and remove one.
+SINGLE_MOVES = [("add", "reproml-demo-colors==1.1.0"), ("add", "reproml-demo-units==1.0.0")]
+GREETINGS_MOVES = [
+    ("add", "reproml-demo-greetings==1.1.0"),
     ("add", "reproml-demo-greetings==2.0.0"),
-    ("add", "reproml-demo-colors==1.1.0"),
-    ("add", "reproml-demo-units==1.0.0"),
 ]
+REMOVAL = ("remove", "reproml-demo-units")
 
 
-@exercise("8.2", "what changed between two locks", points=2)
+@exercise(
+    "8.2",
+    "what changed between two locks",
+    points=2,
+    course_answers=("reproml.uv_projects.lock_entries", "reproml.uv_projects.lock_entry"),
+    budget=60,
+)
 def exercise_8_2(lock_changes: Any) -> None:
     """tomllib.loads(text)["package"] is a list of tables with "name" and "version"; make a
     dict name -> version for each lock, then go over the union of their names: a package only
@@ -195,13 +296,21 @@ def exercise_8_2(lock_changes: Any) -> None:
     rng = random.Random()
     with tempfile.TemporaryDirectory() as tmp_name, package_folder(Path(tmp_name)):
         tmp = Path(tmp_name)
-        old = reference_lock(tmp, ["reproml-demo-greetings==1.0.0", "reproml-demo-units==0.9.0"])
+        first = reference_lock(tmp, ["reproml-demo-greetings==1.0.0", "reproml-demo-units==0.9.0"])
         project = tmp / "reference"
-        # the package that appears or disappears last, so that no later change undoes it
-        for command, requirement in [*rng.sample(MOVING, rng.randint(1, 2)), rng.choice(APPEARING)]:
+        run_uv(*rng.choice(SINGLE_MOVES), "--no-sync", cwd=project)
+        one_moved = (project / "uv.lock").read_text()
+        for command, requirement in [rng.choice(GREETINGS_MOVES), REMOVAL]:
             run_uv(command, "--no-sync", requirement, cwd=project)
-        new = (project / "uv.lock").read_text()
-    for before, after, what in [(old, new, "the change"), (new, old, "the change undone")]:
+        many_moved = (project / "uv.lock").read_text()
+    cases = [
+        (first, one_moved, "a change of one package's version"),
+        (one_moved, first, "that change undone"),
+        (first, many_moved, "a change that moves, adds and removes packages"),
+        (many_moved, first, "that change undone"),
+        (one_moved, many_moved, "a change between the two new locks"),
+    ]
+    for before, after, what in cases:
         expected = _reference_changes(before, after)
         got = call(lock_changes, before, after, what=f"lock_changes(...) on {what}")
         expect(
@@ -213,8 +322,9 @@ def exercise_8_2(lock_changes: Any) -> None:
             name: tuple(value) if isinstance(value, list) else value for name, value in got.items()
         }
         _expect_same_changes(got, expected, what)
-    same = call(lock_changes, old, old, what="lock_changes(lock, lock)")
-    expect(same == {}, f"two identical locks gave {same!r}, not an empty dict.")
+    for lock in (first, many_moved):
+        same = call(lock_changes, lock, lock, what="lock_changes(lock, lock)")
+        expect(same == {}, f"two identical locks gave {same!r}, not an empty dict.")
 
 
 def _reference_changes(old: str, new: str) -> dict[str, tuple[str | None, str | None]]:
@@ -233,18 +343,22 @@ def _expect_same_changes(got: dict, expected: dict, what: str) -> None:
         f"on {what}, lock_changes missed "
         + ", ".join(f"{n} {_arrow(v)}" for n, v in missing.items())
         + ".",
-        "a package can also appear in or disappear from the lock: look at the names of both.",
+        "a package can also appear in or disappear from the lock: look at the names of both, "
+        "and match packages by name, not by position.",
     )
-    extra = sorted(set(got) - set(expected))
+    extra = sorted(set(got) - set(expected), key=str)
     expect(
         not extra,
-        f"on {what}, lock_changes reports {', '.join(extra)}, whose locked version did not change.",
+        f"on {what}, lock_changes reports {', '.join(map(str, extra))}, whose locked version "
+        "did not change.",
+        "report a package only when its version differs between the two locks.",
     )
     for name, value in expected.items():
         if got[name] != value:
             raise CheckFailed(
                 f"on {what}, {name} changed {_arrow(value)}; lock_changes says {got[name]!r}.",
-                "(old version, new version), with None on the side where the package is absent.",
+                "(old version, new version) as the lock writes them, with None on the side "
+                "where the package is absent.",
             )
 
 
