@@ -11,7 +11,7 @@ import pytest
 from synthetic_data import write_fashion_mnist
 
 from reproml.course.grade import grade_notebook
-from reproml.course.notebooks import read_notebook, write_notebook
+from reproml.course.notebooks import check_cells, read_notebook, write_notebook
 from reproml.paths import course_dir
 
 pytestmark = pytest.mark.slow
@@ -36,8 +36,6 @@ def filled_in(name: str, leave_out: str | None = None):
 
 def _cells_of(nb, exercise: str) -> set[int]:
     """The exercise cells between the check before ``exercise``'s and its own."""
-    from reproml.course.notebooks import check_cells
-
     checks = check_cells(nb)
     end = checks[exercise]
     start = max((i for i in checks.values() if i < end), default=-1)

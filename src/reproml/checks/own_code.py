@@ -176,11 +176,7 @@ def _is_students(obj: Any) -> bool:
 
 
 def _code_names(code: types.CodeType) -> set[str]:
-    names = set(code.co_names)
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            names |= _code_names(const)
-    return names
+    return set().union(*(nested.co_names for nested in _nested_codes(code)))
 
 
 def _sources(answer: Any) -> Iterator[str]:

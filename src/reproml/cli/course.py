@@ -63,7 +63,7 @@ def build_parser() -> argparse.ArgumentParser:
     binder.add_argument("--check", action="store_true", help="only check it matches uv.lock")
 
     add_classroom_commands(commands, _positive)
-    add_mutants_command(commands)
+    add_mutants_command(commands, _positive)
     return parser
 
 

@@ -10,10 +10,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 
 
-def add_mutants_command(commands: argparse._SubParsersAction) -> None:
+def add_mutants_command(
+    commands: argparse._SubParsersAction, positive: Callable[[str], int]
+) -> None:
     mutants = commands.add_parser(
         "mutants", help="score each exercise's check by the mutants of its solution it kills"
     )
@@ -24,7 +27,9 @@ def add_mutants_command(commands: argparse._SubParsersAction) -> None:
         "--check", action="store_true", help="rescore the exercises whose check or solution changed"
     )
     mutants.add_argument("--timeout", type=int, default=300, help="seconds per cell, at least")
-    mutants.add_argument("--jobs", type=int, default=1, help="exercises at a time (a kernel each)")
+    mutants.add_argument(
+        "--jobs", type=positive, default=1, help="exercises at a time, a kernel each"
+    )
 
 
 def run_mutants(args: argparse.Namespace) -> int:
