@@ -27,7 +27,10 @@ before it):
 - failures marked FINISHED, or KILLED; the status not reset after a failure;
 - the parent ended with the last set's status; the parent left RUNNING;
 - executed notebooks of the successes only, or on the parent; one output file for all;
-- the child's id returned; the set's values not passed; the failing child never ended.
+- the child's id returned; the set's values not passed; the failing child never ended;
+- another notebook executed than the one given (a path written in the function);
+- the output folder made without the folders above it (`mkdir(exist_ok=True)`), or made only
+  when new (`mkdir(parents=True)`: the sweep run again into it fails).
 """
 
 from __future__ import annotations
@@ -324,6 +327,19 @@ SWEEP_MISTAKES = {
           '                mlflow.log_artifact(str(executed), "notebook")\n'
           "                try:\n")],
         "a notebook papermill did not execute"),
+    "another notebook executed": (
+        [("    output_dir.mkdir(parents=True, exist_ok=True)\n",
+          "    output_dir.mkdir(parents=True, exist_ok=True)\n"
+          '    report = output_dir.parent / "report.ipynb"\n'
+          "    report.write_text(Path(notebook).read_text())\n"),
+         ("str(notebook), str(executed)", "str(report), str(executed)")],
+        "an execution of 'report.ipynb', not of the notebook run_sweep was given"),
+    "the folder made without its parents": (
+        [("output_dir.mkdir(parents=True, exist_ok=True)", "output_dir.mkdir(exist_ok=True)")],
+        "nor the folder above it"),
+    "the folder made only when new": (
+        [("output_dir.mkdir(parents=True, exist_ok=True)", "output_dir.mkdir(parents=True)")],
+        "run again into the same output_dir"),
 }  # fmt: skip
 
 

@@ -88,7 +88,7 @@ def test_a_wrong_answer_does_not_pass(course):
     wrong.cells[3].source = "def same_weights(a, b):\n    return True"
     grade = course(wrong)
     assert scores(grade) == [("0.1", 1, 1), ("6.1", 0, 2)]
-    assert "identical although" in grade.scores[1].message
+    assert "differs in one element are identical" in grade.scores[1].message
 
 
 def test_editing_or_deleting_a_check_cell_does_not_help(course):

@@ -8,7 +8,9 @@ notebook's run (the kernel's MLflow then marks it FAILED, and the sweep's own ``
 would turn it back to FINISHED), the other before the notebook touches its run (only the sweep
 can mark that one). Everything the sweep leaves is read back: every run of the store and its
 status, what each child logged, the executed notebook each holds, the files in the output
-folder, the store and run left active.
+folder, the store and run left active. The output folder does not exist yet, nor the folder
+above it; then the sweep runs again (no parameter set: no kernel) into that folder, which
+now exists, as a notebook's cell run twice does.
 """
 
 from __future__ import annotations
@@ -69,7 +71,8 @@ def exercise_5_3(run_sweep: Any) -> None:
     sets, failing = _parameter_sets(rng)
     with scratch_store(EXPERIMENT) as tmp:
         uri = mlflow.get_tracking_uri()
-        notebook, output_dir = tmp / "step.ipynb", tmp / "executed"
+        # Neither the output folder nor the folder above it exists yet.
+        notebook, output_dir = tmp / "step.ipynb", tmp / "sweeps" / "executed"
         _sweep_notebook(notebook)
         given = [dict(s) for s in sets]  # the student's code may change its own copy
         try:
@@ -80,6 +83,12 @@ def exercise_5_3(run_sweep: Any) -> None:
                     f"your sweep stopped at the failing parameter set {sets[0]} (the first of "
                     f"{len(sets)}).",
                     "catch papermill's execution error, record it, go on with the next set.",
+                ) from None
+            if "FileNotFoundError" in failure.problem and not output_dir.is_dir():
+                raise CheckFailed(
+                    f"{failure.problem} (output_dir did not exist yet, nor the folder above it).",
+                    "output_dir may be new, and so may the folders above it: create every "
+                    "missing one before writing into it.",
                 ) from None
             raise
         expect(
@@ -92,11 +101,36 @@ def exercise_5_3(run_sweep: Any) -> None:
             "a run is still active after run_sweep returned.",
             "end every run you start; a `with` block does it for you.",
         )
-        children = _check_sweep_runs(uri, parent_id, sets, failing)
+        children = _check_sweep_runs(uri, parent_id, sets, failing, notebook)
         _check_output_folder(Path(output_dir), children, len(sets))
+        _check_run_again(run_sweep, notebook, output_dir)
 
 
-def _check_sweep_runs(uri: str, parent_id: Any, sets: list[dict], failing: set[int]) -> dict:
+def _check_run_again(run_sweep: Any, notebook: Path, output_dir: Path) -> None:
+    """The sweep run again into the same output folder (it exists now), with no parameter
+    set: a cell run twice must not fail because its folder is already there."""
+    import mlflow
+
+    try:
+        call(run_sweep, notebook, [], output_dir, what="run_sweep(notebook, [], output_dir)")
+    except CheckFailed as failure:
+        if "FileExistsError" in failure.problem:
+            raise CheckFailed(
+                "run_sweep fails when run again into the same output_dir (it exists after the "
+                f"first sweep, as when a cell runs twice): {failure.problem}",
+                "create output_dir only when it is missing: a folder already there is fine.",
+            ) from None
+        raise
+    expect(
+        mlflow.active_run() is None,
+        "a run is still active after run_sweep returned (a sweep of no parameter set).",
+        "end every run you start; a `with` block does it for you.",
+    )
+
+
+def _check_sweep_runs(
+    uri: str, parent_id: Any, sets: list[dict], failing: set[int], notebook: Path
+) -> dict:
     """The parent and its children; returns {child run id: index of its parameter set}."""
     from mlflow import MlflowClient
     from mlflow.entities import ViewType
@@ -145,7 +179,7 @@ def _check_sweep_runs(uri: str, parent_id: Any, sets: list[dict], failing: set[i
     )
     owner = {}
     for child in children:
-        index = _check_child_notebook(client, child, sets, uri)
+        index = _check_child_notebook(client, child, sets, uri, notebook)
         expect(
             index not in owner.values(),
             f"two child runs hold the notebook of the parameter set {sets[index]}.",
@@ -183,8 +217,9 @@ def _check_child(child, parameters: dict, fails: bool) -> None:
     )
 
 
-def _check_child_notebook(client, child, sets: list[dict], uri: str) -> int:
-    """The executed notebook attached to ``child``; returns the index of its parameter set."""
+def _check_child_notebook(client, child, sets: list[dict], uri: str, notebook: Path) -> int:
+    """The executed notebook attached to ``child`` (an execution of ``notebook``); returns the
+    index of its parameter set."""
     import nbformat
 
     paths = [a.path for a in client.list_artifacts(child.info.run_id, "notebook")]
@@ -204,6 +239,13 @@ def _check_child_notebook(client, child, sets: list[dict], uri: str) -> int:
         bool(ran.get("end_time")),
         "a child run holds a notebook papermill did not execute.",
         "attach the executed copy (papermill's output), after the execution.",
+    )
+    source = str(ran.get("input_path") or "")
+    expect(
+        bool(source) and Path(source).resolve() == notebook.resolve(),
+        f"a child run holds an execution of {repr(Path(source).name) if source else 'a notebook'}"
+        ", not of the notebook run_sweep was given.",
+        "execute the notebook passed as run_sweep's first argument, whatever its name.",
     )
     expect(
         passed.pop("run_id", None) == child.info.run_id,
