@@ -8,6 +8,12 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import pytest
+from catalogs import (  # noqa: F401 (hooks: the catalogs run in CI when they changed)
+    pytest_addoption,
+    pytest_collection_modifyitems,
+    pytest_configure,
+    pytest_report_header,
+)
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig
 from synthetic_data import SyntheticData, write_fashion_mnist

@@ -85,3 +85,17 @@ def test_two_arguments_swapped_and_one_mutant_per_string():
     assert "`os.link(tmp, path)` -> `os.link(path)`" in found
     strings = [c for c in found if c.startswith('`name = "val_accuracy"` -> `name = "')]
     assert strings == ['`name = "val_accuracy"` -> `name = "XXval_accuracyXX"`']
+
+
+def test_labels_for_people_are_left_alone_but_the_call_is_not():
+    cell = """import mlflow
+### BEGIN SOLUTION: a named run
+with mlflow.start_run(run_name="sweep", nested=True) as run:
+    papermill.execute_notebook("a.ipynb", "b.ipynb", progress_bar=False)
+### END SOLUTION"""
+    after = [c.split(" -> ")[1] for c in changes(cell) if c.split(" -> ")[1] != "`pass`"]
+    assert all("sweep" in c for c in after if "start_run" in c)  # the name is kept
+    assert all("progress_bar=False" in c for c in after if "execute_notebook" in c)
+    found = changes(cell)
+    assert any("nested=False" in c for c in found)
+    assert any('execute_notebook("b.ipynb", "a.ipynb"' in c for c in found)

@@ -1,6 +1,7 @@
-"""The student's path: the student notebook (the one a student opens, launch cells and all),
-filled in with the solution's code, earns every point when graded; with one exercise left
-unwritten, it loses exactly that exercise's points. Slow: every chapter runs in a kernel."""
+"""The student's path: the student notebook (launch cells and all) filled in with the solution's
+code. CI executes every chapter so filled in with nbval (``reproml-course student-path``), each
+check cell expected to print what the solution prints; here, how they are filled in, and one
+chapter graded with one exercise left unwritten: it loses exactly that exercise's points."""
 
 from __future__ import annotations
 
@@ -10,64 +11,70 @@ from pathlib import Path
 import pytest
 from synthetic_data import write_fashion_mnist
 
+from reproml.cli.course import main
 from reproml.course.grade import grade_notebook
 from reproml.course.notebooks import check_cells, read_notebook, write_notebook
+from reproml.course.student_path import fill_in
 from reproml.paths import course_dir
-
-pytestmark = pytest.mark.slow
 
 SOLUTIONS = course_dir("solutions")
 NOTEBOOKS = course_dir("notebooks")
 CHAPTERS = sorted(p.name for p in NOTEBOOKS.glob("[01][0-9]_*.ipynb"))
 
 
-def filled_in(name: str, leave_out: str | None = None):
-    """The student notebook with each exercise cell holding the solution's code (matched by
-    cell id), except the cells of exercise ``leave_out``, left as the stub."""
-    solution = {cell.id: cell for cell in read_notebook(SOLUTIONS / name).cells}
-    nb = read_notebook(NOTEBOOKS / name)
-    skipped = _cells_of(nb, leave_out) if leave_out else set()
-    for index, cell in enumerate(nb.cells):
-        answer = solution.get(cell.get("id"))
-        if answer is not None and "### BEGIN SOLUTION" in answer.source and index not in skipped:
-            cell.source = answer.source
-    return nb
+def code_cells(nb) -> list[str]:
+    return [cell.source for cell in nb.cells if cell.cell_type == "code"]
 
 
-def _cells_of(nb, exercise: str) -> set[int]:
-    """The exercise cells between the check before ``exercise``'s and its own."""
-    checks = check_cells(nb)
-    end = checks[exercise]
-    start = max((i for i in checks.values() if i < end), default=-1)
-    return set(range(start + 1, end))
+@pytest.mark.parametrize("name", CHAPTERS)
+def test_the_filled_in_notebook_runs_every_solution_cell_and_expects_every_point(name):
+    solution = read_notebook(SOLUTIONS / name)
+    student = read_notebook(NOTEBOOKS / name)
+    filled = fill_in(read_notebook(NOTEBOOKS / name), solution)
+    # Every cell of the solution, in order, and the student's own cells (the Colab one) besides.
+    extra = [source for source in code_cells(filled) if source not in code_cells(solution)]
+    assert [s for s in code_cells(filled) if s not in extra] == code_cells(solution)
+    assert len(extra) == 1 and "google.colab" in extra[0]
+    assert code_cells(student) != code_cells(filled)
+    expected = {cell.id: cell.get("outputs") for cell in solution.cells}
+    for index in check_cells(filled).values():
+        cell = filled.cells[index]
+        assert cell.outputs and cell.outputs == expected[cell.id]
+        assert "nbval-check-output" in cell.metadata.get("tags", [])
 
 
-@pytest.fixture
-def student_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of notebooks/ (chapter 05 runs experiment.ipynb beside it) and data of its own."""
+def test_a_left_out_exercise_keeps_its_stub_and_expects_nothing():
+    name = "01_results_in_txt_files.ipynb"
+    student = read_notebook(NOTEBOOKS / name)
+    filled = fill_in(read_notebook(NOTEBOOKS / name), read_notebook(SOLUTIONS / name), "1.1")
+    checks = check_cells(filled)
+    assert filled.cells[checks["1.1"]].outputs == []
+    assert filled.cells[checks["1.2"]].outputs
+    before = range(checks["1.1"])
+    assert [filled.cells[i].source for i in before] == [student.cells[i].source for i in before]
+
+
+def test_the_command_writes_a_folder_of_its_own(tmp_path: Path, capsys):
+    assert main(["student-path", str(tmp_path / "path")]) == 0
+    written = sorted(p.name for p in (tmp_path / "path").glob("*.ipynb"))
+    assert written == sorted([*CHAPTERS, "experiment.ipynb"])
+    assert "Wrote 11 filled-in student notebooks" in capsys.readouterr().out
+    assert main(["student-path", str(NOTEBOOKS)]) == 1
+    assert "would replace the course's own notebooks" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_one_exercise_left_unwritten_loses_exactly_its_points(tmp_path, monkeypatch):
     data = write_fashion_mnist(tmp_path / "data", n_train=1000, n_test=500)
     monkeypatch.setenv("REPROML_DATA_DIR", str(data.root))
     monkeypatch.chdir(tmp_path)
     folder = tmp_path / "notebooks"
     shutil.copytree(NOTEBOOKS, folder)
-    return folder
-
-
-@pytest.mark.parametrize("name", CHAPTERS)
-def test_the_solutions_written_into_the_student_notebook_earn_every_point(name, student_folder):
-    path = student_folder / name
-    write_notebook(filled_in(name), path)
-    grade = grade_notebook(path, solutions=SOLUTIONS, timeout=900)
-    wrong = [f"{s.exercise}: {s.message}" for s in grade.scores if s.points < s.max_points]
-    assert grade.problem is None and not wrong, wrong or grade.problem
-    assert grade.points == grade.max_points > 0
-
-
-def test_one_exercise_left_unwritten_loses_exactly_its_points(student_folder):
     name = "01_results_in_txt_files.ipynb"
-    path = student_folder / name
-    write_notebook(filled_in(name, leave_out="1.1"), path)
-    grade = grade_notebook(path, solutions=SOLUTIONS, timeout=900)
+    filled = fill_in(read_notebook(folder / name), read_notebook(SOLUTIONS / name), "1.1")
+    write_notebook(filled, folder / name)
+    grade = grade_notebook(folder / name, solutions=SOLUTIONS, timeout=900)
     lost = {s.exercise: s.message for s in grade.scores if s.points < s.max_points}
     assert list(lost) == ["1.1"], lost
     assert "is not written yet" in lost["1.1"]
+    assert grade.points == grade.max_points - 1 > 0

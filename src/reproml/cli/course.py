@@ -5,6 +5,7 @@ uv run reproml-course build --check    # fail when notebooks/ is out of date (CI
 uv run reproml-course grade notebooks/01_results_in_txt_files.ipynb
 uv run reproml-course grade submissions/ --json > grades.json
 uv run reproml-course execute --quick  # run the solutions in place, with their outputs
+uv run reproml-course student-path DIR # the student notebooks filled in, for nbval (CI)
 uv run reproml-course binder           # binder/ from uv.lock (--check: fail when it drifted)
 uv run reproml-course server --host 0.0.0.0         # the class MLflow server, with accounts
 uv run reproml-course accounts students.csv         # users and team experiments (as admin)
@@ -58,6 +59,14 @@ def build_parser() -> argparse.ArgumentParser:
     execute.add_argument("paths", type=Path, nargs="*", help="default: every solution")
     execute.add_argument("--quick", action="store_true", help="quick mode")
     execute.add_argument("--jobs", type=_positive, default=1, help="notebooks at a time")
+
+    student = commands.add_parser(
+        "student-path",
+        help="copy the student notebooks filled in with the solutions' code (for nbval)",
+    )
+    student.add_argument("destination", type=Path, help="a folder (replaced)")
+    student.add_argument("--solutions", type=Path, default=None, help="default: solutions/")
+    student.add_argument("--notebooks", type=Path, default=None, help="default: notebooks/")
 
     binder = commands.add_parser("binder", help="write binder/ from uv.lock, with CPU torch")
     binder.add_argument("--check", action="store_true", help="only check it matches uv.lock")
@@ -173,6 +182,19 @@ def _execute(args: argparse.Namespace) -> int:
     return 1 if any(report.startswith("Error") for report in reports) else 0
 
 
+def _student_path(args: argparse.Namespace) -> int:
+    from reproml.course.student_path import write_student_path
+    from reproml.paths import course_dir
+
+    solutions = args.solutions or course_dir("solutions")
+    notebooks = args.notebooks or course_dir("notebooks")
+    if args.destination.resolve() in (solutions.resolve(), notebooks.resolve()):
+        raise ReproMLError(f"{args.destination} would replace the course's own notebooks.")
+    written = write_student_path(notebooks, solutions, args.destination)
+    print(f"Wrote {len(written)} filled-in student notebooks to {args.destination}")
+    return 0
+
+
 def _binder(args: argparse.Namespace) -> int:
     from reproml.course.binder import write_binder
     from reproml.paths import course_dir
@@ -198,6 +220,7 @@ COMMANDS = {
     "build": _build,
     "grade": _grade,
     "execute": _execute,
+    "student-path": _student_path,
     "binder": _binder,
     "mutants": run_mutants,
     **CLASSROOM_COMMANDS,

@@ -2,9 +2,10 @@
 
 A check is judged by the wrong answers it rejects. The mistakes we think of are tested in
 ``tests/checks/``; mutants (``course.mutation``) are the mistakes we did not think of. For an
-exercise, one kernel runs its solution notebook up to the exercise (quick mode), then, for
-each mutant, the exercise's cells with that one mutant in place and the check cell: a mutant
-is killed when the check does not pass (or the cell itself fails), and survives when it does.
+exercise and each of its mutants, a fresh kernel in a fresh copy of the folder runs the
+solution notebook up to the exercise (quick mode), then the exercise's cells with that one
+mutant in place and the check cell: a mutant is killed when the check does not pass (or a cell
+of the exercise fails), and survives when it does.
 
 ``tests/checks/mutants/<id>.yaml`` keeps, per exercise, a digest of what the score depends on (the
 check's module, the solution's cells), the counts, and each survivor with why it is
@@ -105,25 +106,43 @@ def score_exercise(
     timeout: float,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Score:
-    """Run the check on each mutant, in one kernel started for the exercise, in a copy of
-    the notebook's folder outside the repository: a mutant writes where it likes (a uv
-    project made in the working folder joins the enclosing workspace, seen for real)."""
-    with tempfile.TemporaryDirectory(prefix="reproml-mutants-") as scratch:
-        folder = Path(scratch) / code.notebook.parent.name
-        shutil.copytree(code.notebook.parent, folder)
-        return _score_in(code, folder / code.notebook.name, timeout, progress)
-
-
-def _score_in(
-    code: ExerciseCode,
-    notebook: Path,
-    timeout: float,
-    progress: Callable[[str, int, int], None] | None,
-) -> Score:
-    from nbclient.exceptions import CellTimeoutError, DeadKernelError
-
+    """Run the check on the solution, then on each mutant, each in a notebook of its own: a
+    fresh copy of the notebook's folder and a fresh kernel that runs the solution up to the
+    exercise. Nothing an earlier mutant left (files, runs in the store, names in the kernel)
+    can then help or hurt the next one; one kernel for all of them once let a mutant pass on
+    the runs its predecessors had logged. The copies live outside the repository: a mutant
+    writes where it likes (a uv project made in the working folder joins the enclosing
+    workspace, seen for real)."""
     started = time.perf_counter()
     score = Score(code.id, digest(code))
+    with tempfile.TemporaryDirectory(prefix="reproml-mutants-") as scratch:
+        if not _passes_alone(code, Path(scratch), timeout, {}):
+            score.problem = "the solution itself does not pass its check"
+            return score
+        for done, mutant in enumerate(code.mutants):
+            if progress:
+                progress(code.id, done, len(code.mutants))
+            score.mutants += 1
+            if _passes_alone(code, Path(scratch), timeout, {mutant.cell: mutant.source}):
+                score.survivors.append(mutant.key)
+            else:
+                score.killed += 1
+    score.seconds = time.perf_counter() - started
+    return score
+
+
+def _passes_alone(
+    code: ExerciseCode, scratch: Path, timeout: float, changed: dict[int, str]
+) -> bool:
+    """The solution notebook up to the exercise (without the earlier checks), the exercise's
+    cells (one of them changed) and its check, in a fresh copy of the folder and a fresh
+    kernel: did the check pass?"""
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    home = Path(tempfile.mkdtemp(dir=scratch))
+    folder = home / code.notebook.parent.name
+    shutil.copytree(code.notebook.parent, folder)
+    notebook = folder / code.notebook.name
     nb = read_notebook(notebook)
     budget = EXERCISES[code.id].budget
     client = notebook_client(
@@ -131,27 +150,19 @@ def _score_in(
         interrupt_on_timeout=True, store_widget_state=False,
     )  # fmt: skip
     part = [i for i in range(code.first, code.check + 1) if nb.cells[i].cell_type == "code"]
-    with client.setup_kernel(env=kernel_environment(quick=True)):
-        for index in range(code.first):
-            if nb.cells[index].cell_type == "code":
-                client.execute_cell(nb.cells[index], index)
-        if not _passes(client, nb, part, code.id, {}):
-            score.problem = "the solution itself does not pass its check"
-            return score
-        for done, mutant in enumerate(code.mutants):
-            if progress:
-                progress(code.id, done, len(code.mutants))
-            try:
-                survived = _passes(client, nb, part, code.id, {mutant.cell: mutant.source})
-            except (CellTimeoutError, DeadKernelError):
-                survived = False
-            score.mutants += 1
-            if survived:
-                score.survivors.append(mutant.key)
-            else:
-                score.killed += 1
-    score.seconds = time.perf_counter() - started
-    return score
+    try:
+        # Earlier exercises' checks are skipped: a check leaves the notebook's state as it
+        # found it (scratch stores and folders), and they are half the time of a setup.
+        earlier_checks = set(check_cells(nb).values())
+        with client.setup_kernel(env=kernel_environment(quick=True)):
+            for index in range(code.first):
+                if nb.cells[index].cell_type == "code" and index not in earlier_checks:
+                    client.execute_cell(nb.cells[index], index)
+            return _passes(client, nb, part, code.id, changed)
+    except (CellTimeoutError, DeadKernelError):
+        return False
+    finally:
+        shutil.rmtree(home, ignore_errors=True)
 
 
 def _passes(client, nb: NotebookNode, part: list[int], id: str, changed: dict[int, str]) -> bool:

@@ -9,8 +9,8 @@ removed. Only the lines between ``### BEGIN SOLUTION`` and ``### END SOLUTION`` 
 since that is what the student writes.
 
 Not mutated, because a check cannot and should not judge them: messages for people (strings
-given to ``print``, to an exception, to argparse's ``help=``), docstrings, annotations and
-``print`` calls themselves.
+given to ``print``, to an exception, to argparse's ``help=``, a run's ``run_name=``, whether
+papermill draws a ``progress_bar=``), docstrings, annotations and ``print`` calls themselves.
 """
 
 from __future__ import annotations
@@ -23,7 +23,11 @@ from dataclasses import dataclass
 MAGIC_LINE = re.compile(r"^(\s*)([!%].*)$")
 PLACEHOLDER = "pass  # reproml-magic-{}"
 MESSAGE_CALLS = {"print", "display", "error", "warn", "warning", "info", "debug", "exit"}
-MESSAGE_KEYWORDS = {"help", "description", "epilog", "usage", "metavar", "desc"}
+# What people read (argparse's help, a progress bar, a run's name in the MLflow UI): a check
+# cannot require one wording, so these arguments are neither changed nor dropped.
+MESSAGE_KEYWORDS = {
+    "help", "description", "epilog", "usage", "metavar", "desc", "progress_bar", "run_name",
+}  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -179,8 +183,10 @@ def _wanted(node, mutated) -> bool:
     after = {a.keyword.value for a in mutated.args if a.keyword is not None}
     if before - after:
         return not (before - after) <= MESSAGE_KEYWORDS
-    if len(node.args) > 1 and len(mutated.args) == len(node.args):
+    if len(mutated.args) == len(node.args):
         changed = [a for a, b in zip(node.args, mutated.args, strict=True) if a is not b]
+        if any(a.keyword is not None and a.keyword.value in MESSAGE_KEYWORDS for a in changed):
+            return False
         return not (changed and changed[0].keyword is None and len(node.args) > 1)
     return True
 
