@@ -253,7 +253,9 @@ TRAINING_MISTAKES = {
     "shuffled once for all epochs": ([(SHUFFLE, ""), (EPOCHS, "        shuffler.shuffle(order)\n"
                                       + EPOCHS)], "each epoch should see a new order"),
     "the dropout dropped": ([("F.dropout(images[batch].flatten(1), p=0.2)",
-                              "images[batch].flatten(1)")], "no longer drops"),
+                              "images[batch].flatten(1)")],
+                            # Without the dropout's scaling, some drawn sets do not train.
+                            ("no longer drops", "no longer learns")),
     "seed 0 taken for no seed": ([("random.Random(seed)", "random.Random(seed or None)")],
                                  "seed 0 gave different weights"),
     "the shuffle's global generator": ([("shuffler.shuffle(order)", "random.shuffle(order)")],
@@ -270,9 +272,10 @@ TRAINING_MISTAKES = {
 
 @pytest.mark.parametrize("mistake", TRAINING_MISTAKES)
 def test_a_wrong_fix_fails_6_3(evaluate, mistake):
-    changes, message = TRAINING_MISTAKES[mistake]
+    changes, messages = TRAINING_MISTAKES[mistake]
     passed, said = evaluate("6.3", train_small(*changes))
-    assert not passed and message in said, said
+    messages = (messages,) if isinstance(messages, str) else messages
+    assert not passed and any(message in said for message in messages), said
 
 
 def with_a_data_loader(images, labels, seed, epochs=3, batch_size=32):
