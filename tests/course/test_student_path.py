@@ -32,10 +32,11 @@ def test_the_filled_in_notebook_runs_every_solution_cell_and_expects_every_point
     student = read_notebook(NOTEBOOKS / name)
     filled = fill_in(read_notebook(NOTEBOOKS / name), solution)
     # Every cell of the solution, in order, and the student's own cells (the Colab one) besides.
-    extra = [source for source in code_cells(filled) if source not in code_cells(solution)]
-    assert [s for s in code_cells(filled) if s not in extra] == code_cells(solution)
+    filled_code, solution_code = code_cells(filled), code_cells(solution)
+    extra = [source for source in filled_code if source not in solution_code]
+    assert [s for s in filled_code if s not in extra] == solution_code
     assert len(extra) == 1 and "google.colab" in extra[0]
-    assert code_cells(student) != code_cells(filled)
+    assert code_cells(student) != filled_code
     expected = {cell.id: cell.get("outputs") for cell in solution.cells}
     for index in check_cells(filled).values():
         cell = filled.cells[index]

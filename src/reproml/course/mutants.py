@@ -27,6 +27,7 @@ from pathlib import Path
 from nbformat import NotebookNode
 
 from reproml.checks.base import EXERCISES, MIME_TYPE
+from reproml.course.build import BEGIN
 from reproml.course.mutation import Mutant, cell_mutants
 from reproml.course.notebooks import (
     check_cells,
@@ -81,11 +82,7 @@ def exercise_code(solutions: Path) -> dict[str, ExerciseCode]:
                         seen.add(change)
                         mutants.append(mutant)
             first = next(
-                (
-                    i
-                    for i in range(previous + 1, check)
-                    if "### BEGIN SOLUTION" in nb.cells[i].source
-                ),
+                (i for i in range(previous + 1, check) if BEGIN in nb.cells[i].source),
                 check,
             )
             found[id] = ExerciseCode(id, path, first, check, mutants)

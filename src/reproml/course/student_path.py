@@ -15,9 +15,8 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
+from reproml.course.build import BEGIN
 from reproml.course.notebooks import check_cells, list_notebooks, read_notebook, write_notebook
-
-SOLUTION_MARK = "### BEGIN SOLUTION"
 
 
 def fill_in(
@@ -32,7 +31,7 @@ def fill_in(
         answer = by_id.get(cell.get("id"))
         if answer is None or index in skipped:
             continue
-        if SOLUTION_MARK in answer.source:
+        if BEGIN in answer.source:
             cell.source = answer.source
         elif index in checks:  # with its count: nbval refuses outputs of a cell never run
             cell.outputs = copy.deepcopy(answer.get("outputs", []))
@@ -58,8 +57,9 @@ def write_student_path(notebooks: Path, solutions: Path, destination: Path) -> l
     written = []
     for path in list_notebooks(destination):
         reference = solutions / path.name
-        if not reference.is_file() or not check_cells(read_notebook(reference)):
+        solution = read_notebook(reference) if reference.is_file() else None
+        if solution is None or not check_cells(solution):
             continue
-        write_notebook(fill_in(read_notebook(path), read_notebook(reference)), path)
+        write_notebook(fill_in(read_notebook(path), solution), path)
         written.append(path)
     return written
