@@ -1,8 +1,9 @@
 """The checks' catalogs of wrong answers (``tests/checks/test_chNN_*.py``), run when they changed.
 
-Their slow tests run the students' scripts, kernels and papermill sweeps, a quarter of an hour
-for all chapters on two cores: more than CI's budget. So, like the mutation record, CI runs a
-chapter's slow catalog tests only when something they depend on changed since they last passed:
+Their slow tests run the students' scripts, kernels and papermill sweeps: 188 tests in 696 s for
+all chapters with two workers on two cores, too much for CI's budget. So, like the mutation
+record, CI runs a chapter's slow catalog tests only when something they depend on changed since
+they last passed:
 
     uv run pytest -m slow tests/checks --record-catalogs   # all of them; records what passed
     uv run pytest -m slow --catalogs=changed               # CI: the others are deselected

@@ -149,7 +149,7 @@ def _passes_alone(
     part = [i for i in range(code.first, code.check + 1) if nb.cells[i].cell_type == "code"]
     try:
         # Earlier exercises' checks are skipped: a check leaves the notebook's state as it
-        # found it (scratch stores and folders), and they are half the time of a setup.
+        # found it (scratch stores and folders), and they take about half of 5.3's setup.
         earlier_checks = set(check_cells(nb).values())
         with client.setup_kernel(env=kernel_environment(quick=True)):
             for index in range(code.first):
