@@ -4,7 +4,9 @@ answer is the solution's cell with one plausible mistake in it:
 - the result written straight to its final name (a crash leaves half a file);
 - the whole text built first, then written to the final name (a full disk leaves half a file);
 - a temporary file never removed when writing fails, or flushed only at close, outside the
-  clean-up (the full disk shows there);
+  clean-up (the full disk shows there); a clean-up that closes the file before removing it,
+  unguarded: on a full disk the close fails too (it writes what the buffer holds) and the
+  removal never runs (seen in the course's own solution until a reviewer filled a disk);
 - ``os.replace`` / ``os.rename`` (they overwrite an earlier result), with or without a look
   first whether the name is free (another run can take it between the look and the write);
 - errors swallowed, the path returned as if all went well, or the interruption swallowed after
@@ -103,11 +105,20 @@ MISTAKES = {
         "when the disk filled up in the middle of the file",
     ),
     "temporary file never cleaned": (
-        [("        except BaseException:\n            tmp.close()\n"
+        [("        except BaseException:\n            with contextlib.suppress(OSError):\n"
+          "                tmp.close()  # on a full disk closing fails too: "
+          "it flushes what is left\n"
           "            os.unlink(tmp.name)  # a crash mid-write leaves nothing\n"
           "            raise\n",
           "        finally:\n            pass\n")],
         "write_result left [",
+    ),
+    "clean-up stopped by a close that fails": (
+        [("            with contextlib.suppress(OSError):\n"
+          "                tmp.close()  # on a full disk closing fails too: "
+          "it flushes what is left\n",
+          "            tmp.close()\n")],
+        "bytes, the disk full after 100), write_result left [",
     ),
     "flushed only at close": (
         [("            tmp.flush()  # inside the try: a full disk shows here, not at close\n", "")],

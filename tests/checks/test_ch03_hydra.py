@@ -11,8 +11,8 @@ The mistakes, each written below as a change to the solution's files:
 - the defaults list: no `_self_`, `_self_` first, no empty `experiment` slot or one before
   `_self_`, the wrong default option, a group left out; config.yaml changing a group's values,
   or the seed forgotten.
-Correct variants: the course's own options copied (SGD's `weight_decay: 0.0` and
-`nesterov: false` added).
+- the course's own options copied (SGD's `weight_decay: 0.0` and `nesterov: false` added:
+  neutral, but the exercise lists the keys and says "nothing else").
 
 3.2 (the app)
 - the configuration changed or ignored (`cfg.seed = 0`; the default configuration composed
@@ -162,12 +162,15 @@ def test_wrong_config_groups_fail_3_1(evaluate, app, mistake):
     assert not passed and message in said, said
 
 
-def test_the_course_options_copied_pass_3_1(evaluate, app):
+def test_the_course_options_copied_fail_3_1(evaluate, app):
+    """The course's conf/ adds neutral keys (weight_decay: 0.0, nesterov: false): the exercise
+    lists the keys and says "nothing else", and an outside reviewer counted the copy wrong."""
     changes = {
         SGD: [("momentum: 0.9", "momentum: 0.9\nweight_decay: 0.0\nnesterov: false")],
         ADAM: [("betas: [0.9, 0.999]", "betas: [0.9, 0.999]\nweight_decay: 0.0")],
     }
-    assert evaluate("3.1", app(changes)) == (True, "passed")
+    passed, said = evaluate("3.1", app(changes))
+    assert not passed and "weight_decay is not a parameter the exercise gives" in said
 
 
 @pytest.mark.slow

@@ -4,8 +4,9 @@
 without a step, one step off, train_accuracy left out or given another value, or logged from
 the history after training (a crashed run then keeps no curve); test_macro_f1 left out; no
 model, or one without its name (MLflow makes one up) or its requirements (MLflow infers them,
-seconds per run); a second run opened; no data set, or the test or validation split (or training and
-validation together) logged as the training input, or the training split under another
+seconds per run), or with an input example of one image (the exported model then takes
+batches of one only); a second run opened; no data set, or the test or validation split (or
+training and validation together) logged as the training input, or the training split under another
 context or none, or without its labels; the model's torch pinned to a local version (``+cu121``,
 which pip cannot install) or to another version; a run left RUNNING, or ended FINISHED, when
 training crashes; the failure swallowed; callbacks not passed on; a store of its own; the
@@ -158,6 +159,10 @@ TRACKING_MISTAKES = {
         ("        mlflow.pytorch.log_model(",
          "        mlflow.end_run()\n        mlflow.pytorch.log_model("),
         "the run has no logged model",
+    ),
+    "an input example of one image": (
+        ("normalize(data.test.images[:2])", "normalize(data.test.images[:1])"),
+        "cannot score a batch of",
     ),
     "a second run, nested": (
         ("        mlflow.pytorch.log_model(",

@@ -8,7 +8,12 @@ install cell, the solution's does not: both are tried):
 - a new cell of its own with half the defaults;
 - a default set again after the tagged cell: lr, model, or the store (`tracking_uri`, the
   run then logged elsewhere: "logged no run"), or `run_id`;
-- the tagging never saved to the file.
+- the tagging never saved to the file;
+- a tagging right on this report only: the defaults cell's index written in (`cells[1]`), or
+  the course's own tagged notebook copied over the report (both passed an outside reviewer's
+  try when the check read the report only: the check now also gives the function copies of
+  the report laid out otherwise);
+- the report passed where the function goes.
 
 5.2, the papermill command (one execution with every kind of value at once):
 - -p for every value (text that looks like a number arrives as one); -r for every value;
@@ -48,8 +53,8 @@ from reproml.sweeps import write_untagged_copy
 STUDENT_NOTEBOOKS = SOLUTIONS.parent / "notebooks"
 COMMAND = code_cell("05_papermill_sweeps.ipynb", "def papermill_command")
 SWEEP = code_cell("05_papermill_sweeps.ipynb", "def run_sweep")
-TAGGING = code_cell("05_papermill_sweeps.ipynb", "nbformat.read(report")
-TAGGING = TAGGING[: TAGGING.index("{name: found")]  # the last line only shows what it found
+TAGGING = code_cell("05_papermill_sweeps.ipynb", "def tag_defaults")
+TAGGING = TAGGING[: TAGGING.index("tag_defaults(report)")]  # the function, not its use
 
 
 @pytest.fixture(params=["solution", "student"])
@@ -61,10 +66,16 @@ def report(request, tmp_path, hard_synthetic, monkeypatch) -> Path:
     return write_untagged_copy(folder / "experiment.ipynb", tmp_path / "report.ipynb")
 
 
-def solution_tagging(report: Path, source: str = TAGGING) -> Path:
-    """The solution's own tagging cell, run on ``report``."""
-    exec(compile(source, "<tagging>", "exec"), {"report": report})
-    return report
+def tagger(source: str = TAGGING):
+    """The solution's ``tag_defaults`` (``source`` changed as a mistake would)."""
+    return define(source, "tag_defaults")
+
+
+def solution_tagging(report: Path, source: str = TAGGING) -> tuple:
+    """The check's arguments after the cell ran: the function, and the report it tagged."""
+    function = tagger(source)
+    function(report)
+    return function, report
 
 
 def defaults_index(nb) -> int:
@@ -86,7 +97,7 @@ def tag(report: Path, *, cell: int | None = None, tags=("parameters",), edit=Non
 
 
 def test_an_untagged_notebook_fails_5_1(evaluate, report):
-    passed, said = evaluate("5.1", report)
+    passed, said = evaluate("5.1", tagger(), report)
     assert not passed and "no cell of the saved notebook is tagged `parameters`" in said
 
 
@@ -142,7 +153,7 @@ def _tagged(source: str):
 @pytest.mark.parametrize("mistake", TAGGING_MISTAKES)
 def test_a_wrong_tag_fails_5_1(evaluate, report, mistake):
     how, message = TAGGING_MISTAKES[mistake]
-    passed, said = evaluate("5.1", tag(report, **how))
+    passed, said = evaluate("5.1", tagger(), tag(report, **how))
     assert not passed and message in said, said
 
 
@@ -151,21 +162,62 @@ def test_the_first_code_cell_of_the_student_notebook_fails_5_1(evaluate, tmp_pat
     report = write_untagged_copy(STUDENT_NOTEBOOKS / "experiment.ipynb", tmp_path / "r.ipynb")
     first = mutate(TAGGING, 'cell.cell_type == "code" and "model =" in cell.source',
                    'cell.cell_type == "code"')  # fmt: skip
-    passed, said = evaluate("5.1", solution_tagging(report, first))
+    passed, said = evaluate("5.1", *solution_tagging(report, first))
     assert not passed and "the Colab install cell" in said, said
     assert "by what it holds" in said
 
 
+def by_position(report: Path) -> str:
+    """The solution's tagging with the defaults cell's index in ``report`` written in."""
+    nb = nbformat.read(report, as_version=4)
+    index = nb.cells.index([c for c in nb.cells if c.cell_type == "code"][defaults_index(nb)])
+    return mutate(
+        TAGGING,
+        """next(
+        cell for cell in notebook.cells if cell.cell_type == "code" and "model =" in cell.source
+    )""",
+        f"notebook.cells[{index}]",
+    )
+
+
+COPY_THE_ORIGINAL = f"""
+import shutil
+def tag_defaults(path):
+    shutil.copyfile({str(SOLUTIONS / "experiment.ipynb")!r}, path)  # already tagged
+"""
+
+
+@pytest.mark.slow  # the report itself passes: the check then runs it with papermill
+@pytest.mark.parametrize(
+    ("make", "said"),
+    [(by_position, "not the defaults cell"),
+     (lambda report: COPY_THE_ORIGINAL, "changed the notebook's cells, not only a tag")],
+    ids=["by position", "the course's tagged notebook copied"],
+)  # fmt: skip
+def test_a_tagging_right_only_on_this_report_fails_5_1(evaluate, report, make, said):
+    """Right on the report it was written for, wrong on another layout of it (an outside
+    reviewer's two answers that passed when the check read the report only)."""
+    function = define(make(report), "tag_defaults")
+    function(report)
+    passed, message = evaluate("5.1", function, report)
+    assert not passed and said in message, message
+
+
+def test_the_report_instead_of_the_function_fails_5_1(evaluate, report):
+    passed, said = evaluate("5.1", report, report)
+    assert not passed and "checks.exercise_5_1(tag_defaults, report)" in said, said
+
+
 def test_a_tagging_never_saved_fails_5_1(evaluate, report):
-    unsaved = mutate(TAGGING, "nbformat.write(notebook, report)\n", "")
-    passed, said = evaluate("5.1", solution_tagging(report, unsaved))
+    unsaved = mutate(TAGGING, "    nbformat.write(notebook, path)\n", "")
+    passed, said = evaluate("5.1", *solution_tagging(report, unsaved))
     assert not passed and "no cell of the saved notebook" in said, said
 
 
 @pytest.mark.slow
 def test_the_solution_passes_5_1_in_both_versions(evaluate, report):
     """The solution's own cell, on the solution's report and on the student notebook's."""
-    assert evaluate("5.1", solution_tagging(report)) == (True, "passed")
+    assert evaluate("5.1", *solution_tagging(report)) == (True, "passed")
 
 
 SET_AGAIN = {
@@ -181,7 +233,7 @@ SET_AGAIN = {
 def test_a_default_set_again_later_fails_5_1(evaluate, report, name):
     """The tag is right, but a later cell sets a value again: papermill's value is lost."""
     source, message = SET_AGAIN[name]
-    passed, said = evaluate("5.1", tag(report, edit=add_cell(source)))
+    passed, said = evaluate("5.1", tagger(), tag(report, edit=add_cell(source)))
     assert not passed and message in said, said
     assert "Hint:" in said
 

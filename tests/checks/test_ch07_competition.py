@@ -4,7 +4,8 @@ The check runs ``submission(experiment)`` on experiments of its own first; the m
 student's function makes there:
 - no status filter (a FAILED run wins); FAILED filtered out but not KILLED or RUNNING;
 - deleted runs searched too (ViewType.ALL);
-- the best on the test set; the most recent run; the worst (ascending order);
+- the best on the test set; the most recent run; the worst (ascending order, or no order
+  given: ascending is MLflow's default); the chosen run tagged `submitted` (a write);
 - the experiment argument ignored (the active experiment searched);
 - the best epoch's validation accuracy (the metric's history) instead of the last;
 - a run object returned instead of its id;
@@ -60,6 +61,13 @@ def failing_the_better_runs(experiment):
     return chosen.info.run_id
 
 
+def tagging_the_choice(experiment):
+    """The right run, marked `submitted=true`: a write to the store all the same."""
+    chosen = submission()(experiment)
+    mlflow.MlflowClient().set_tag(chosen, "submitted", "true")
+    return chosen
+
+
 def best_epoch(experiment):
     client = mlflow.MlflowClient()
     runs = mlflow.search_runs(experiment_names=[experiment], output_format="list",
@@ -87,7 +95,8 @@ CHOICE_MISTAKES = {
                                "the best test accuracy"),
     "the most recent run": (submission((ORDER, "attributes.start_time DESC")),
                             "submission chose a finished run with validation accuracy"),
-    "the worst": (submission((ORDER, "metrics.val_accuracy ASC")), "submission chose"),
+    "the worst": (submission((ORDER, "metrics.val_accuracy ASC")), "the lowest validation"),
+    "no order given": (submission((ORDER, "metrics.val_accuracy")), "the lowest validation"),
     "the experiment ignored": (submission(("        experiment_names=[experiment],\n", "")),
                                "a run of another experiment"),
     "the best epoch": (best_epoch, "best epoch"),
@@ -95,6 +104,7 @@ CHOICE_MISTAKES = {
                           "not a run id"),
     "the better runs deleted": (deleting_the_better_runs, "changed the store"),
     "the better runs marked FAILED": (failing_the_better_runs, "changed the store"),
+    "the chosen run tagged": (tagging_the_choice, "changed the store"),
 }  # fmt: skip
 
 

@@ -12,10 +12,16 @@
 - locked with the lowest versions (`--resolution lowest`) instead of uv's default;
 - `uv add` run in the folder around the project (the requirements go to the outer project);
 - `uv add` without check=True: requirements uv cannot satisfy leave a project without them;
+- `uv init` without check=True: on a folder that already holds a project, uv init refuses and
+  the requirements go to that project;
 - the packages upgraded with `uv pip install --upgrade` after locking (.venv != lock);
 - delegating to the course's `reproml.uv_projects.run_uv` or to the check's own helpers.
-Correct variants accepted: one `uv add` per requirement, `uv init` with its defaults,
-`uv --directory`, a hand-edited pyproject.toml then `uv lock` (nothing installed yet).
+- a package instead of an application: `uv init` with its defaults, or `--app` alone (this
+  uv makes a package unless told --no-package: a [build-system] to build and install);
+- nothing installed: `uv add --no-sync`, or a hand-edited pyproject.toml then `uv lock` only
+  (the project has no .venv);
+Correct variants accepted: one `uv add` per requirement, `uv init --no-package`,
+`uv --directory`, a hand-edited pyproject.toml then `uv lock` and `uv sync`.
 
 8.2 (what changed between two locks), each drawn on a change of one package, of several (an
 addition and a removal among them), each undone, and identical locks:
@@ -103,6 +109,18 @@ def make_project(folder, requirements):
     ch08_uv.reference_lock(folder.parent, requirements, folder.name)
 """
 
+LOCKED_BY_HAND = (
+    HAND_EDITED
+    + """
+    subprocess.run(["uv", "lock"], cwd=folder, check=True)
+"""
+)
+SYNCED_BY_HAND = (
+    LOCKED_BY_HAND
+    + """    subprocess.run(["uv", "sync"], cwd=folder, check=True)
+"""
+)
+
 WRONG_PROJECTS = {
     "no --no-workspace": (mutate(MAKE, ', "--no-workspace"', ""), "member of that project's"),
     "no version": (
@@ -133,6 +151,15 @@ WRONG_PROJECTS = {
     "upgraded after locking": (UPGRADED_AFTER_LOCKING, "the project's .venv holds versions"),
     "uv add unchecked": (mutate(MAKE, "cwd=folder, check=True", "cwd=folder"),
                          "the failed command went unnoticed"),
+    "uv init unchecked": (mutate(MAKE, "str(folder)], check=True", "str(folder)]"),
+                          "returned as if all went well, after adding the requirements to that"),
+    "a package (uv init's defaults)": (mutate(MAKE, '"--app", "--no-package", ', ""),
+                                        "pyproject.toml has a [build-system]"),
+    "--app without --no-package": (mutate(MAKE, '"--no-package", ', ""),
+                                   "pyproject.toml has a [build-system]"),
+    "--no-sync": (mutate(MAKE, ADD, '["uv", "add", "--no-sync", *requirements]'),
+                  "the project has no .venv"),
+    "locked by hand, never installed": (LOCKED_BY_HAND, "the project has no .venv"),
     "through run_uv": (THROUGH_RUN_UV, "course's own `reproml.uv_projects.run_uv`"),
     "through the check": (THROUGH_THE_CHECK, "course's own `reproml.checks.ch08_uv"),
 }  # fmt: skip
@@ -150,20 +177,15 @@ def test_a_wrong_project_fails_8_1(evaluate, mistake, tmp_path, monkeypatch):
 ONE_ADD_EACH = """
 import subprocess
 def make_project(folder, requirements):
-    subprocess.run(["uv", "init", "--no-workspace", str(folder)], check=True)
+    subprocess.run(["uv", "init", "--no-package", "--no-workspace", str(folder)], check=True)
     for requirement in requirements:
         subprocess.run(["uv", "--directory", str(folder), "add", requirement], check=True)
 """
 
-LOCKED_BY_HAND = (
-    HAND_EDITED
-    + """
-    subprocess.run(["uv", "lock"], cwd=folder, check=True)
-"""
+
+@pytest.mark.parametrize(
+    "code", [ONE_ADD_EACH, SYNCED_BY_HAND], ids=["one add each", "uv lock then uv sync"]
 )
-
-
-@pytest.mark.parametrize("code", [ONE_ADD_EACH, LOCKED_BY_HAND], ids=["one add each", "uv lock"])
 def test_correct_variants_pass_8_1(evaluate, code):
     assert evaluate("8.1", define(code, "make_project")) == (True, "passed")
 

@@ -26,7 +26,8 @@ KILLED; a fresh study instead of the given one; a pruned trial swallowed; one ep
 trial; the batch size drawn but never applied; the trial's run not named after it; the
 experiment's id returned instead of the run's; the course's pruning callback or search loop;
 the default configuration trained (a CNN: stopped before it trains); a search with no number
-of trials (cut short after one trial too many).
+of trials (cut short after one trial too many); the data left out of run_experiment (every
+trial reads the images from disk again).
 """
 
 from __future__ import annotations
@@ -289,11 +290,12 @@ TRAIN = "    result = run_experiment(config, data=data, callbacks=[PruneOnValida
          "not a point of the search space"),
         ("study.optimize(objective, n_trials=n_trials)", "study.optimize(objective)",
          "holds 5 trials"),
+        ("data=data, callbacks", "callbacks", "read the images from disk 4 times"),
     ],
     ids=["test accuracy", "best epoch", "no pruning", "no parent", "parent never ended",
          "parent killed", "new study", "swallowed", "one epoch", "batch size dropped",
          "no run name", "experiment id", "course's callback", "course's loop",
-         "default configuration", "never stops"],
+         "default configuration", "never stops", "data read per trial"],
 )  # fmt: skip
 def test_a_wrong_search_fails_9_4(evaluate, search_namespace, old, new, said):
     if "SEARCH_EPOCHS" in old:  # the epochs live in SEARCH, outside the exercise's code

@@ -45,6 +45,33 @@ def test_a_crash_while_writing_leaves_no_file(tmp_path):
     assert os.listdir(tmp_path) == []
 
 
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork and file-size limits")
+@pytest.mark.parametrize("count, limit", [(200, 300), (40, 100)])
+def test_a_full_disk_leaves_no_file(tmp_path, count, limit):
+    """The disk fills up mid-file (a file-size limit, in a child). With 40 metrics everything
+    sits in the buffer until the flush, and the clean-up's close() fails again on it: an
+    unguarded close() there once left the temporary file behind."""
+    import resource
+    import signal
+
+    pid = os.fork()
+    if pid == 0:
+        code = 0
+        try:
+            signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+            metrics = {f"metric_{i:03d}": 1 / (i + 3) for i in range(count)}
+            write_result_file(tmp_path, PARAMS, metrics, WHEN)
+        except ResultFileError:
+            code = 3
+        except BaseException:
+            code = 1
+        os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 3  # refused with the course's message
+    assert os.listdir(tmp_path) == []
+
+
 def test_two_runs_in_the_same_second_cannot_both_be_kept(tmp_path):
     first = write_result_file(tmp_path, PARAMS, METRICS, WHEN)
     with pytest.raises(ResultFileError, match="finished in the same second"):

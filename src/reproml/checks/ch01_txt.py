@@ -315,20 +315,30 @@ def _check_interrupted_value(write_result: Any, folder: Path, params: dict, metr
 
 
 def _check_disk_full(write_result: Any, folder: Path, params: dict) -> None:
-    """The disk fills up after 300 bytes of a 5 kB result (RLIMIT_FSIZE in a child process)."""
+    """The disk fills up in the middle of the file (RLIMIT_FSIZE in a child process), twice:
+    a 5 kB result stopped after 300 bytes, and a 1 kB result stopped after 100 bytes. The
+    small one stays in the file's buffer until ``flush()``, and a ``close()`` in the clean-up
+    then fails again, on what the buffer still holds: the large one does not show that."""
     if sys.platform == "win32" or not hasattr(os, "fork"):
         return  # no fork or file-size limits: the interruption above has to do
+    for count, limit in ((200, 300), (40, 100)):
+        metrics = {f"metric_{i:03d}": 1 / (i + 3) for i in range(count)}
+        _check_one_disk_full(write_result, folder / str(count), params, metrics, limit)
+
+
+def _check_one_disk_full(
+    write_result: Any, folder: Path, params: dict, metrics: dict, limit: int
+) -> None:
     import resource
     import signal
 
-    metrics = {f"metric_{i:03d}": 1 / (i + 3) for i in range(200)}
     folder.mkdir(parents=True, exist_ok=True)
     pid = os.fork()
     if pid == 0:  # the child: write with a tiny disk, then leave without cleaning anything up
         code = 0
         try:
             signal.signal(signal.SIGXFSZ, signal.SIG_IGN)  # an error, not a killed process
-            resource.setrlimit(resource.RLIMIT_FSIZE, (300, 300))
+            resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
             write_result(folder, params, metrics)
         except BaseException:
             code = 1
@@ -336,12 +346,15 @@ def _check_disk_full(write_result: Any, folder: Path, params: dict) -> None:
     _, status = os.waitpid(pid, 0)
     files = sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
     returned = os.waitstatus_to_exitcode(status) == 0
+    size = sum(len(f"{name}={value!r}\n") for name, value in metrics.items())
     expect(
         not files,
-        f"when the disk filled up in the middle of the file, write_result left {files} behind"
+        f"when the disk filled up in the middle of the file ({size:,} bytes, the disk full "
+        f"after {limit}), write_result left {files} behind"
         + (", and returned as if it had succeeded." if returned else "."),
         "write everything under a temporary name first, give the file its real name only once "
-        "it is complete, and remove the temporary file when writing fails.",
+        "it is complete, and remove the temporary file when writing fails, even when closing "
+        "it fails too (closing writes what the file still holds).",
     )
 
 

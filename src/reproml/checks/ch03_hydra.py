@@ -195,19 +195,10 @@ def _check_defaults_list(conf: Path) -> None:
     )
 
 
-def _course_option(group: str, option: str) -> dict[str, Any]:
-    """The course's own option file: what it may add to the exercise's keys, and with what."""
-    from omegaconf import OmegaConf
-
-    from reproml.paths import config_dir
-
-    path = config_dir() / group / f"{option}.yaml"
-    return OmegaConf.to_container(OmegaConf.load(path)) if path.is_file() else {}
-
-
 def _check_option(group: str, option: str, got: Any) -> None:
-    """An option composes to exactly its own keys and the exercise's values (the course's
-    option may add neutral ones, e.g. SGD's weight_decay: 0.0)."""
+    """An option composes to exactly the keys and values the exercise lists: not even a
+    neutral extra one (SGD's weight_decay: 0.0, copied from the course's conf/), since the
+    exercise says "nothing else"."""
     wanted = OPTIONS[group, option]
     what = f"{group}={option}"
     expect(
@@ -243,13 +234,15 @@ def _check_option(group: str, option: str, got: Any) -> None:
         f"conf/{group}/{option}.yaml holds each parameter of its option, with the value the "
         "exercise gives.",
     )
-    course = _course_option(group, option)
-    unknown = [k for k in got if k not in wanted and (k not in course or got[k] != course[k])]
+    unknown = [k for k in got if k not in wanted]
     expect(
         not unknown,
-        f"{what} composes to {got}: {', '.join(unknown)} is not a parameter the exercise gives it.",
-        "an option holds exactly its own parameters; a key the optimizer or model does not "
-        "take fails when the run starts.",
+        f"{what} composes to {got}: {', '.join(unknown)} "
+        + ("is not a parameter" if len(unknown) == 1 else "are not parameters")
+        + " the exercise gives it.",
+        f"conf/{group}/{option}.yaml holds exactly {', '.join(wanted)}, nothing else: a key "
+        "the optimizer or model does not take fails when the run starts, and one that it "
+        "takes belongs on the command line (or in a preset) when a run needs it.",
     )
     for key, value in wanted.items():
         have = got[key]

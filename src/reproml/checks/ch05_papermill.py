@@ -1,13 +1,14 @@
 """Chapter 05: a notebook made a program, run from the command line and swept.
 
-5.1 reads the student's notebook (one code cell tagged ``parameters``, only default values in
-it, not the Colab install cell the student notebooks start with) and runs it once with
-papermill, every value unlike its default: the run it logs, into the run and the store the check
-passes, must have used them all. 5.2 runs the student's papermill command line on a small
-notebook of the check's own, with values of every kind; each must arrive with its type. 5.3
-runs the student's sweep on a small notebook that logs into the run it is given, the first and
-last parameter sets failing: one parent run, a child per set holding its own executed notebook,
-the failing children FAILED and the sweep gone on.
+5.1 reads the report the student's ``tag_defaults`` tagged (one code cell tagged ``parameters``,
+only default values in it, not the Colab install cell the student notebooks start with), gives
+the function copies of the report laid out otherwise (only their defaults cell may get the tag),
+and runs the report once with papermill, every value unlike its default: the run it logs, into
+the run and the store the check passes, must have used them all. 5.2 runs the student's
+papermill command line on a small notebook of the check's own, with values of every kind; each
+must arrive with its type. 5.3 runs the student's sweep on a small notebook that logs into the
+run it is given, the first and last parameter sets failing: one parent run, a child per set
+holding its own executed notebook, the failing children FAILED and the sweep gone on.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from reproml.checks.base import CheckFailed, exercise, expect
+from reproml.checks.base import CheckFailed, call, exercise, expect
 from reproml.checks.stores import scratch_store
 
 # The defaults cell of chapter 05's report (a copy of experiment.ipynb): what papermill sets.
@@ -54,10 +55,15 @@ def _read_notebook(path: Any):
 # One papermill execution: a kernel, the course imported, two epochs in quick mode (about
 # 15 s alone, 35 s on 2 busy cores).
 @exercise("5.1", "make a notebook parameterizable", points=1, budget=300)
-def exercise_5_1(notebook: Any) -> None:
+def exercise_5_1(tag_defaults: Any, notebook: Any) -> None:
     """nbformat.read, cell.metadata.setdefault('tags', []).append('parameters'), nbformat.write; or
     in JupyterLab: the cell's Property Inspector (the gear icon), 'Add Tag', then save.
     papermill.inspect_notebook(path) shows what papermill found."""
+    expect(
+        callable(tag_defaults),
+        f"checks.exercise_5_1 was given {type(tag_defaults).__name__} where your function goes.",
+        "call it as checks.exercise_5_1(tag_defaults, report): your function, then the report.",
+    )
     nb = _read_notebook(notebook)
     tagged = _parameters_cells(nb)
     if not tagged:
@@ -85,7 +91,111 @@ def exercise_5_1(notebook: Any) -> None:
         "needs its default in the tagged cell.",
         "tag the cell where the notebook's defaults are, without changing it.",
     )
+    _check_other_layouts(tag_defaults, nb)
     _run_with_fresh_values(Path(str(notebook)))
+
+
+def _check_other_layouts(tag_defaults: Any, report) -> None:
+    """The student's function on copies of the report, untagged, laid out otherwise: with the
+    student notebooks' Colab install cell or without it, and with two cells added before the
+    defaults. It must tag the defaults cell, and change nothing else: a tagging by position
+    (``cells[1]``) or a copy of the course's own tagged notebook fails here."""
+    import tempfile
+
+    import nbformat
+
+    base = nbformat.from_dict(json.loads(json.dumps(report)))
+    for cell in base.cells:
+        tags = [t for t in _tags(cell) if t != "parameters"]
+        cell.metadata.pop("tags", None)
+        if tags:
+            cell.metadata["tags"] = tags
+    colab = [i for i, c in enumerate(base.cells) if _is_colab(c)]
+    layouts = {"the report's own layout": base}
+    other = nbformat.from_dict(json.loads(json.dumps(base)))
+    if colab:
+        other.cells = [c for i, c in enumerate(other.cells) if i not in colab]
+        layouts["no Colab install cell"] = other
+    else:
+        first = next(i for i, c in enumerate(other.cells) if c.cell_type == "code")
+        other.cells.insert(first, _colab_like_cell())
+        layouts["the Colab install cell of the student notebooks"] = other
+    added = nbformat.from_dict(json.loads(json.dumps(base)))
+    where = _defaults_index(added)
+    added.cells[where:where] = [
+        nbformat.v4.new_markdown_cell("## What this run uses"),
+        nbformat.v4.new_code_cell("import math  # added by the check"),
+    ]
+    layouts["two cells added before the defaults"] = added
+    with tempfile.TemporaryDirectory(prefix="check-5.1-") as tmp:
+        for number, (layout, nb) in enumerate(layouts.items()):
+            path = Path(tmp) / f"report-{number}.ipynb"
+            nbformat.write(nb, str(path))
+            call(tag_defaults, path, what=f"tag_defaults(<a copy of the report: {layout}>)")
+            _expect_only_the_defaults_tagged(nb, _read_notebook(path), layout)
+
+
+def _expect_only_the_defaults_tagged(before, after, layout: str) -> None:
+    shown = f"on a copy of the report with {layout}, tag_defaults"
+    same = len(before.cells) == len(after.cells) and all(
+        (a.cell_type, a.source) == (b.cell_type, b.source)
+        for a, b in zip(before.cells, after.cells, strict=True)
+    )
+    expect(
+        same,
+        f"{shown} changed the notebook's cells, not only a tag: {len(before.cells)} cells "
+        f"given, {len(after.cells)} saved"
+        + ("." if len(before.cells) != len(after.cells) else ", some of them with other code."),
+        "read the notebook at the path given, tag one of its cells, write it back to that path.",
+    )
+    tagged = [i for i, c in enumerate(after.cells) if "parameters" in _tags(c)]
+    expect(
+        bool(tagged),
+        f"{shown} saved no cell tagged `parameters`.",
+        "tag the cell, then write the notebook back to the path given.",
+    )
+    wanted = _defaults_index(before)
+    first_line = after.cells[tagged[0]].source.strip().splitlines()[:1] or [""]
+    expect(
+        tagged == [wanted],
+        f"{shown} tagged "
+        + (f"{len(tagged)} cells" if len(tagged) > 1 else f"the cell {first_line[0]!r}")
+        + f", not the defaults cell (cell {wanted}).",
+        "find the cell by what it holds (the `name = value` lines of the defaults), not by its "
+        "position: another notebook, or the same one with a cell added, has it elsewhere.",
+    )
+
+
+def _defaults_index(nb) -> int:
+    """The first code cell that sets every parameter of the report (as its defaults)."""
+    for index, cell in enumerate(nb.cells):
+        if cell.cell_type == "code" and not _is_colab(cell):
+            with contextlib.suppress(CheckFailed):
+                if set(REPORT_PARAMETERS) <= _default_values(cell.source):
+                    return index
+    raise CheckFailed(
+        "the report has no cell of defaults any more (`model = ...`, `lr = ...`).",
+        "tag the defaults cell without changing it; to start again, rerun the cell that "
+        "writes a fresh copy of the report.",
+    )
+
+
+def _is_colab(cell) -> bool:
+    return COLAB_TAG in _tags(cell) or "google.colab" in cell.source
+
+
+def _colab_like_cell():
+    import nbformat
+
+    cell = nbformat.v4.new_code_cell(
+        "# On Google Colab: fetch the course, install it and get the data.\n"
+        "# Anywhere else this cell does nothing.\n"
+        "import sys\n\n"
+        'if "google.colab" in sys.modules:\n'
+        '    print("Colab")'
+    )
+    cell.metadata["tags"] = [COLAB_TAG]
+    return cell
 
 
 def _no_tagged_cell(nb) -> None:

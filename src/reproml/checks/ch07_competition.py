@@ -84,10 +84,11 @@ def _cases(rng: random.Random) -> list[Case]:
     """Three experiments, each with its edges; the values drawn, the best's place varied.
     (Better than all of them, a run of another experiment: the active one.)"""
     base = rng.uniform(0.70, 0.80)
-    tops = sorted(rng.sample(range(1, 90), 3))  # the finished runs differ from the 4th digit
+    tops = sorted(rng.sample(range(1, 90), 4))  # the finished runs differ from the 4th digit
     finished = [Planted(val=[base - 0.05, base + t / 10_000]) for t in tops]
-    # The best on test is never the best on validation.
-    for run, test in zip(finished, (0.90, 0.88, 0.84), strict=True):
+    # The best on validation (finished[3]), the worst (0), the best on test (1) and the latest
+    # (2) are four runs: each wrong choice shows as what it is.
+    for run, test in zip(finished, (0.88, 0.90, 0.84, 0.86), strict=True):
         run.test = test
     best = base + tops[-1] / 10_000
     beaters = [
@@ -96,11 +97,11 @@ def _cases(rng: random.Random) -> list[Case]:
         Planted(status="RUNNING", val=[best + 0.03], test=0.93, note="still RUNNING"),
         Planted(val=[best + 0.06, best + 0.02], test=0.96, deleted=True, note="deleted"),
     ]
-    between = [*beaters, finished[0]]
+    between = [*beaters, finished[0], finished[1]]
     rng.shuffle(between)
     # The best finished run created first, the latest neither the best on validation nor on
     # test: choosing the most recent run, or on test, shows as what it is.
-    first = [finished[2], *between, finished[1]]
+    first = [finished[3], *between, finished[2]]
     second_base = rng.uniform(0.6, 0.9)
     second = [  # a single finished run with a validation accuracy
         Planted(status="FAILED", val=[second_base + 0.05], test=0.9, note="FAILED"),
@@ -168,7 +169,20 @@ def _snapshot(client) -> dict:
 
     experiments = [e.experiment_id for e in client.search_experiments(view_type=ViewType.ALL)]
     runs = client.search_runs(experiments, run_view_type=ViewType.ALL, max_results=50_000)
-    return {r.info.run_id: (r.info.status, r.info.lifecycle_stage) for r in runs}
+    return {r.info.run_id: _state(r) for r in runs}
+
+
+def _state(run) -> tuple:
+    """What choosing a run must leave as it was: its status, whether deleted, its tags,
+    parameters and metrics (a tag such as `submitted=true` is a write too)."""
+    data = run.data
+    return (
+        run.info.status,
+        run.info.lifecycle_stage,
+        tuple(sorted(data.tags.items())),
+        tuple(sorted(data.params.items())),
+        tuple(sorted(data.metrics.items())),
+    )
 
 
 def _check_unchanged(client, before: dict) -> None:
@@ -176,7 +190,7 @@ def _check_unchanged(client, before: dict) -> None:
     changed = [run for run, state in before.items() if after.get(run) != state]
     expect(
         not changed and after.keys() == before.keys(),
-        "submission changed the store: it deleted, ended or created runs"
+        "submission changed the store: it deleted, ended, created or wrote to runs"
         + (f" ({len(changed)} runs changed)." if changed else "."),
         "choosing a run only reads the store; every run stays as its training left it.",
     )
@@ -231,6 +245,14 @@ def _judge(got: Any, case: Case, elsewhere: list[Planted], experiment: str) -> N
             "submission chose the finished run with the best test accuracy: the test set chose it.",
             "choose on validation; the leaderboard's test set judges once.",
         )
+    if len(finished) > 1 and chosen.val[-1] == min(r.val[-1] for r in finished):
+        raise CheckFailed(
+            "submission chose the finished run with the lowest validation accuracy "
+            f"({chosen.val[-1]:.4f}), where another has {max(r.val[-1] for r in finished):.4f}: "
+            "the worst first.",
+            "runs are sorted in ascending order unless you say otherwise: "
+            "order_by=['metrics.val_accuracy DESC'].",
+        )
     raise CheckFailed(
         f"submission chose a finished run with validation accuracy {chosen.val[-1]:.4f}, where "
         f"another has {max(r.val[-1] for r in finished):.4f}.",
@@ -257,7 +279,7 @@ def _check_the_real_submission(submission: Any, experiment: str) -> None:
     run_id = call(submission, experiment, what=f"submission({experiment!r})")
     expect(
         _experiment_snapshot(client, found.experiment_id) == before,
-        "submission changed your experiment: it deleted, ended or created runs.",
+        "submission changed your experiment: it deleted, ended, created or wrote to runs.",
         "choosing a run only reads the store; every run stays as its training left it.",
     )
     expect(isinstance(run_id, str), f"submission returned {run_id!r}, not a run id (text).")
@@ -280,7 +302,7 @@ def _experiment_snapshot(client, experiment_id: str) -> dict:
     from mlflow.entities import ViewType
 
     runs = client.search_runs([experiment_id], run_view_type=ViewType.ALL, max_results=50_000)
-    return {r.info.run_id: (r.info.status, r.info.lifecycle_stage) for r in runs}
+    return {r.info.run_id: _state(r) for r in runs}
 
 
 def _check_submitted_run(client, run, uri: str) -> None:

@@ -131,6 +131,9 @@ def exercise_8_1(make_project: Any) -> None:
         conflicting = list(rng.choice(CONFLICTING))
         target = outer / "experiments" / f"fmnist-{rng.randrange(1000):03d}-conflict"
         _expect_failure_raises(make_project, target, conflicting)
+        taken = outer / "experiments" / f"fmnist-{rng.randrange(1000):03d}-taken"
+        run_uv(*INIT, str(taken), cwd=tmp)
+        _expect_init_failure_raises(make_project, taken, list(rng.choice(REQUIREMENT_SETS[1])))
 
 
 def _expect_failure_raises(make_project: Any, target: Path, requirements: list[str]) -> None:
@@ -145,6 +148,30 @@ def _expect_failure_raises(make_project: Any, target: Path, requirements: list[s
         "uv cannot add these requirements (no version satisfies them together): the failed "
         "command went unnoticed.",
         "subprocess.run does not raise when the command fails, unless it is told to.",
+    )
+
+
+def _expect_init_failure_raises(make_project: Any, target: Path, requirements: list[str]) -> None:
+    """A folder that already holds a project: uv init refuses it, and make_project must stop
+    there, not go on and add the requirements to a project it did not make."""
+    before = (target / "pyproject.toml").read_text()
+    try:
+        make_project(target, list(requirements))
+    except (Exception, SystemExit):
+        raised = True
+    else:
+        raised = False
+    changed = (target / "pyproject.toml").read_text() != before
+    expect(
+        raised and not changed,
+        f"make_project({target.name!r}, {requirements}), on a folder that already holds a uv "
+        "project, "
+        + ("returned as if all went well" if not raised else "failed")
+        + (", after adding the requirements to that project" if changed else "")
+        + ": uv init refused the folder (pyproject.toml already exists), and the failed "
+        "command went unnoticed.",
+        "subprocess.run does not raise when the command fails, unless it is told to: "
+        "check=True on every command, uv init included.",
     )
 
 
@@ -178,6 +205,13 @@ def _expect_project(target: Path, asked: list[str], shown: str) -> None:
         f"after {shown}, there is no project in the folder it was given (no "
         f"{target.name}/pyproject.toml).",
         "uv init takes the folder to create the project in; `uv pip install` makes no project.",
+    )
+    expect(
+        "build-system" not in tomllib.loads((target / "pyproject.toml").read_text()),
+        f"after {shown}, pyproject.toml has a [build-system]: uv made a package, to be built "
+        "and installed with its requirements, where the exercise asks for an application.",
+        "uv init --app --no-package: an application has nothing to build, so nothing to "
+        "download to build it (this uv makes a package unless told otherwise).",
     )
     dependencies = _dependencies(target / "pyproject.toml")
     for name, specifier in map(_specifier, asked):
@@ -246,17 +280,24 @@ def _expect_lock(target: Path, asked: list[str], expected: dict[str, str], shown
 
 
 def _expect_runs(target: Path, asked: list[str], expected: dict[str, str], shown: str) -> None:
-    """What the project's environment imports: its own .venv as it was left (when there is
-    one: uv add installs what it locked), else the one ``uv run`` makes from the lock."""
+    """What the project's own .venv imports, as make_project left it: uv add installs what it
+    locked, and the project is then ready to run (``uv add --no-sync``, or ``uv lock`` alone,
+    leaves it without an environment)."""
     names = [_specifier(r)[0] for r in asked]
     code = "; ".join(f"import {module_name(n)}; print({module_name(n)}.__version__)" for n in names)
-    synced = (target / ".venv").is_dir()
-    command = [uv_executable(), "run", "--frozen", *(["--no-sync"] if synced else [])]
+    expect(
+        (target / ".venv").is_dir(),
+        f"after {shown}, the project has no .venv: its requirements are locked but installed "
+        "nowhere, so the project is not ready to run.",
+        "uv add installs what it locks into the project's .venv (unless told --no-sync); after "
+        "uv lock alone, uv sync does it.",
+    )
+    command = [uv_executable(), "run", "--frozen", "--no-sync"]
     done = subprocess.run(
         [*command, "python", "-c", code], cwd=target, capture_output=True, text=True, timeout=120
     )
     last = (done.stderr.strip().splitlines() or [""])[-1]
-    where = "the project's .venv" if synced else "`uv run --frozen python` in the project"
+    where = "the project's .venv"
     expect(
         done.returncode == 0,
         f"after {shown}, {where} cannot import what the project locked: {last}",

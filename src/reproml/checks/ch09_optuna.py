@@ -487,6 +487,7 @@ def exercise_9_4(run_search: Any, objective: Any) -> None:
         scratch_store("check-9.4") as tmp,
         environment({"MLFLOW_TRACKING_URI": f"sqlite:///{tmp}/mlflow.db"}),
         _planted_validation(planted),
+        _counted_data_reads() as reads,
     ):
         study = optuna.create_study(
             direction="maximize",
@@ -501,6 +502,13 @@ def exercise_9_4(run_search: Any, objective: Any) -> None:
             f"the study it was given holds {len(study.trials)} trials after "
             f"run_search(study, objective, {n_trials}), not {n_trials}.",
             "optimise the study passed in, with the number of trials passed in.",
+        )
+        expect(
+            not reads,
+            f"the search read the images from disk {len(reads)} times, once per trial: each "
+            "trial loaded the data again instead of training on the notebook's `data`.",
+            "pass the data read once in the setup: run_experiment(config, data=data, ...). At "
+            "full size, reading 60,000 images again costs every trial seconds.",
         )
         _expect_parent(parent_id)
         children = mlflow.search_runs(
@@ -520,6 +528,26 @@ def _planted_value(cfg: Any, epoch: int, shift: float) -> float:
             curve = planted
     value = curve[epoch - 1] if epoch <= len(curve) else curve[-1] - 0.005 * (epoch - len(curve))
     return round(min(1.0, max(0.0, value + shift)), 4)
+
+
+@contextlib.contextmanager
+def _counted_data_reads() -> Iterator[list[Any]]:
+    """While the block runs, each time the training loop reads the data from disk (it does
+    when it is given none) is noted in the list it yields."""
+    from reproml import training
+
+    original = training.load_data
+    reads: list[Any] = []
+
+    def counted(*args: Any, **kwargs: Any) -> Any:
+        reads.append(args)
+        return original(*args, **kwargs)
+
+    training.load_data = counted
+    try:
+        yield reads
+    finally:
+        training.load_data = original
 
 
 @contextlib.contextmanager

@@ -103,13 +103,13 @@ def score_exercise(
     timeout: float,
     progress: Callable[[str, int, int], None] | None = None,
 ) -> Score:
-    """Run the check on the solution, then on each mutant, each in a notebook of its own: a
-    fresh copy of the notebook's folder and a fresh kernel that runs the solution up to the
-    exercise. Nothing an earlier mutant left (files, runs in the store, names in the kernel)
-    can then help or hurt the next one; one kernel for all of them once let a mutant pass on
-    the runs its predecessors had logged. The copies live outside the repository: a mutant
-    writes where it likes (a uv project made in the working folder joins the enclosing
-    workspace, seen for real)."""
+    """Run the check on the solution, then on each mutant, each in a notebook of its own: a fresh
+    copy of the notebook's folder and a fresh kernel that runs the solution up to the
+    exercise, logging to an MLflow store of its own. Nothing an earlier mutant left (files,
+    runs in the store, names in the kernel) can then help or hurt the next one; one kernel
+    for all of them once let a mutant pass on the runs its predecessors had logged. The
+    copies live outside the repository: a mutant writes where it likes (a uv project made in
+    the working folder joins the enclosing workspace, seen for real)."""
     started = time.perf_counter()
     score = Score(code.id, digest(code))
     with tempfile.TemporaryDirectory(prefix="reproml-mutants-") as scratch:
@@ -151,7 +151,11 @@ def _passes_alone(
         # Earlier exercises' checks are skipped: a check leaves the notebook's state as it
         # found it (scratch stores and folders), and they take about half of 5.3's setup.
         earlier_checks = set(check_cells(nb).values())
-        with client.setup_kernel(env=kernel_environment(quick=True)):
+        # A store of its own too: the course's store is shared by every run from this
+        # repository, and a mutant run beside another (a second harness, a test) once
+        # found the other's runs deleted under it.
+        store = {"MLFLOW_TRACKING_URI": f"sqlite:///{home / 'mlflow.db'}"}
+        with client.setup_kernel(env={**kernel_environment(quick=True), **store}):
             for index in range(code.first):
                 if nb.cells[index].cell_type == "code" and index not in earlier_checks:
                     client.execute_cell(nb.cells[index], index)

@@ -18,6 +18,7 @@ Writing, at least, is safe: a file appears complete or not at all, even after a 
 
 from __future__ import annotations
 
+import contextlib
 import os
 import tempfile
 from collections.abc import Mapping
@@ -87,7 +88,8 @@ def write_result_file(
                 tmp.flush()
                 os.fsync(tmp.fileno())
             except BaseException:
-                tmp.close()
+                with contextlib.suppress(OSError):
+                    tmp.close()  # on a full disk, closing fails too: it flushes what is left
                 os.unlink(tmp.name)
                 raise
         try:
