@@ -2,6 +2,12 @@
 
     uv run python benchmarks/course_time.py [--mode quick|full|both] [--jobs 2] [NOTEBOOK ...]
     uv run python benchmarks/course_time.py --mode full --full-size    # what students wait
+    uv run python benchmarks/course_time.py --mode full --full-size --memory 2048 --cpus 1
+
+With ``--memory`` (MiB) and ``--cpus``, each notebook's kernel and everything it starts run in
+a cgroup of their own with that memory limit and CPU quota, as in a Binder pod
+(``cgroup_limits.py``, needs root): the table adds the pod's peak (page cache included, as the
+limit counts it) and the processes the out-of-memory killer ended.
 
 For each notebook: wall time, the kernel's peak resident memory, and the peak of the kernel
 together with the processes it starts (``!reproml-train`` cells, papermill's kernels), which is
@@ -27,6 +33,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
+from cgroup_limits import pod
 
 from reproml.course.notebooks import (
     in_parallel,
@@ -46,6 +53,8 @@ class Measurement:
     kernel_peak: int = 0  # bytes
     tree_peak: int = 0
     error: str = ""
+    pod_peak: int | None = None  # bytes charged to the Binder-like pod, when there is one
+    oom_kills: int = 0
 
 
 class MemoryWatch:
@@ -78,37 +87,52 @@ class MemoryWatch:
         self._thread.join()
 
 
-def measure(path: Path, quick: bool) -> Measurement:
+def measure(path: Path, quick: bool, limits: tuple[int, float] | None = None) -> Measurement:
     result = Measurement(path.name, "quick" if quick else "full")
     watches: list[MemoryWatch] = []
+    with contextlib.ExitStack() as stack:
+        box = stack.enter_context(pod(*limits)) if limits else None
 
-    def watch_kernel(**_: object) -> None:
-        watches.append(MemoryWatch(client.km.provisioner.process.pid))
+        def watch_kernel(**_: object) -> None:
+            pid = client.km.provisioner.process.pid
+            if box is not None:
+                box.join(pid)  # before its first cell: what it starts is in the pod too
+            watches.append(MemoryWatch(pid))
 
-    client = notebook_client(read_notebook(path), path, 3600, on_notebook_start=watch_kernel)
-    start = time.perf_counter()
-    try:
-        client.execute(env=kernel_environment(quick))
-    except Exception as error:  # report it in the table and go on with the others
-        result.error = f"{type(error).__name__}: {str(error).strip().splitlines()[-1][:80]}"
-    result.seconds = time.perf_counter() - start
-    for watch in watches:
-        watch.stop()
-        result.kernel_peak, result.tree_peak = watch.kernel_peak, watch.tree_peak
+        client = notebook_client(read_notebook(path), path, 3600, on_notebook_start=watch_kernel)
+        env = kernel_environment(quick)
+        if box is not None:  # inside Binder nothing names a thread count: the quota decides
+            env.pop("OMP_NUM_THREADS", None)
+        start = time.perf_counter()
+        try:
+            client.execute(env=env)
+        except Exception as error:  # report it in the table and go on with the others
+            lines = str(error).strip().splitlines() or [""]
+            result.error = f"{type(error).__name__}: {lines[-1][:80]}"
+        result.seconds = time.perf_counter() - start
+        for watch in watches:
+            watch.stop()
+            result.kernel_peak, result.tree_peak = watch.kernel_peak, watch.tree_peak
+        if box is not None:
+            result.pod_peak, result.oom_kills = box.peak_bytes(), box.oom_kills()
     return result
 
 
 def table(results: list[Measurement], wall: dict[str, float]) -> str:
     mib = 2**20
+    pods = any(r.pod_peak is not None for r in results)
+    extra = " pod peak MiB | out-of-memory kills |" if pods else ""
     lines = [
-        "| notebook | mode | seconds | kernel peak MiB | with children MiB |",
-        "|----------|------|---------|-----------------|-------------------|",
+        "| notebook | mode | seconds | kernel peak MiB | with children MiB |" + extra,
+        "|----------|------|---------|-----------------|-------------------|"
+        + ("---|---|" if pods else ""),
     ]
     for r in results:
         name = r.notebook + (f" (failed: {r.error})" if r.error else "")
         lines.append(
             f"| {name} | {r.mode} | {r.seconds:.0f} | {r.kernel_peak / mib:,.0f} | "
             f"{r.tree_peak / mib:,.0f} |"
+            + (f" {(r.pod_peak or 0) / mib:,.0f} | {r.oom_kills} |" if pods else "")
         )
     for mode, seconds in wall.items():
         mine = [r for r in results if r.mode == mode]
@@ -129,7 +153,10 @@ def main() -> None:
     parser.add_argument(
         "--full-size", action="store_true", help="a synthetic set of 60,000 + 10,000 images"
     )
+    parser.add_argument("--memory", type=int, help="MiB: each notebook in a Binder-like pod")
+    parser.add_argument("--cpus", type=float, default=1.0, help="the pod's CPU quota")
     args = parser.parse_args()
+    limits = (args.memory << 20, args.cpus) if args.memory else None
 
     shared = Path(__file__).resolve().parents[2] / "shared" / "data"
     if args.full_size:
@@ -152,7 +179,10 @@ def main() -> None:
     for mode in modes:
         start = time.perf_counter()
         results += in_parallel(
-            lambda path, mode=mode: measure(path, mode == "quick"), paths, args.jobs, desc=mode
+            lambda path, mode=mode: measure(path, mode == "quick", limits),
+            paths,
+            args.jobs,
+            desc=mode,
         )
         wall[mode] = time.perf_counter() - start
     print(table(results, wall))

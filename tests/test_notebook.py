@@ -3,6 +3,7 @@ import os
 import pytest
 from synthetic_data import write_fashion_mnist
 
+from reproml.config import load_config
 from reproml.notebook import QUICK_ENV, course_data_root, course_folder, quick_mode, setup_course
 
 
@@ -36,7 +37,30 @@ def test_setup_passes_the_mode_and_data_to_configs_and_child_processes(
     assert "quick mode" in capsys.readouterr().out
     assert os.environ.pop("MLFLOW_TRACKING_URI").startswith("sqlite:///")
     full = setup_course(quick=False)
-    assert full.config().trainer.epochs == 40 and os.environ[QUICK_ENV] == "0"
+    assert os.environ[QUICK_ENV] == "0"
+    assert full.config().trainer.epochs == load_config(["experiment=subset"]).trainer.epochs
+
+
+def test_a_small_training_set_gets_the_subset_recipe_and_says_so(tmp_path, monkeypatch, capsys):
+    monkeypatch.setenv(QUICK_ENV, "0")
+    small = write_fashion_mnist(tmp_path / "small", n_train=30, n_test=10).root
+    monkeypatch.setenv("REPROML_DATA_DIR", str(small))
+    setup = setup_course()
+    assert setup.subset and setup.training_images == 30
+    assert "full mode on 30 training images: experiment=subset" in capsys.readouterr().out
+    assert setup.app_overrides() == "trainer.epochs=40 trainer.batch_size=32"
+    assert (setup.config().trainer.epochs, setup.config().trainer.batch_size) == (40, 32)
+    # the full set (only its header is read): the default, tuned to 60,000 images
+    raw = tmp_path / "full" / "FashionMNIST" / "raw"
+    raw.mkdir(parents=True)
+    (raw / "train-images-idx3-ubyte").write_bytes(bytes([0, 0, 8, 3]) + (60_000).to_bytes(4, "big"))
+    monkeypatch.setenv("REPROML_DATA_DIR", str(tmp_path / "full"))
+    full = setup_course()
+    assert not full.subset and full.training_images == 60_000 and full.app_overrides() == ""
+    assert full.config().trainer.epochs == load_config([]).trainer.epochs
+    assert capsys.readouterr().out.rstrip().endswith("| full mode")
+    # quick mode wins over both
+    assert not setup_course(quick=True).subset
 
 
 def test_a_fresh_course_folder_is_empty():

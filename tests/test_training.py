@@ -44,6 +44,19 @@ def test_same_config_and_seed_give_identical_results(make_config, data):
         assert torch.equal(tensor, second.model.state_dict()[name]), name
 
 
+def test_the_run_uses_the_configured_threads(make_config, data):
+    """A convolution splits its sums by thread: the count is set once, for the whole run."""
+    before = torch.get_num_threads()
+    try:
+        overrides = ["model=cnn", "trainer.epochs=2", "trainer.threads=1"]
+        one = train(make_config(overrides), data=data)
+        assert torch.get_num_threads() == 1
+        again = train(make_config(overrides), data=data)
+        assert one.metrics == again.metrics
+    finally:
+        torch.set_num_threads(before)
+
+
 def test_another_seed_gives_another_model(make_config, data):
     first = train(make_config(["model=cnn", "seed=1"]), data=data)
     second = train(make_config(["model=cnn", "seed=2"]), data=data)

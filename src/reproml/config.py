@@ -38,9 +38,13 @@ def default_config(quick: bool = False) -> dict[str, Any]:
 def quick_overrides() -> list[str]:
     """Quick mode as plain overrides (``data.train_size=500`` ...), read from
     ``conf/experiment/quick.yaml``: for an app with its own ``conf/`` and no such preset."""
-    preset = OmegaConf.load(config_dir() / "experiment" / "quick.yaml")
-    flat = flatten_config(preset)
-    return [f"{key}={value}" for key, value in flat.items()] + ["trainer.progress=false"]
+    return [*preset_overrides("quick"), "trainer.progress=false"]
+
+
+def preset_overrides(name: str) -> list[str]:
+    """``conf/experiment/<name>.yaml`` as plain overrides (``trainer.epochs=40`` ...)."""
+    preset = OmegaConf.load(config_dir() / "experiment" / f"{name}.yaml")
+    return [f"{key}={value}" for key, value in flatten_config(preset).items()]
 
 
 def as_config(config: DictConfig | Mapping[str, Any]) -> DictConfig:
@@ -147,6 +151,7 @@ RULES: list[tuple[str, Callable[[Any], bool], str]] = [
     ("trainer.batch_size", _positive_int, "an integer >= 1"),
     ("trainer.eval_batch_size", _positive_int, "an integer >= 1"),
     ("trainer.lr_schedule", lambda v: v in ("cosine", "constant"), "cosine or constant"),
+    ("trainer.threads", _optional_positive_int, "null or an integer >= 1"),
     ("trainer.device", _device, "auto, cpu, cuda, cuda:<index> or mps"),
     ("trainer.deterministic", _boolean, "true or false"),
     ("trainer.progress", _boolean, "true or false"),

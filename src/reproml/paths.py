@@ -45,6 +45,17 @@ def raw_folder(root: Path) -> Path:
     return root / "FashionMNIST" / "raw"
 
 
+def count_training_images(root: Path) -> int | None:
+    """The number of images the training file holds, read from its IDX header (bytes 4-8),
+    or None where there is no such file yet (torchvision downloads it at the first run)."""
+    try:
+        with open(raw_folder(root) / TRAIN_FILES[0], "rb") as images:
+            header = images.read(8)
+    except OSError:
+        return None
+    return int.from_bytes(header[4:8], "big") if len(header) == 8 else None
+
+
 def course_lock() -> Path:
     """The course's ``uv.lock``: the repository's, or the copy inside an installed package."""
     root = repository_root()

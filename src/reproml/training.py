@@ -25,6 +25,7 @@ from reproml.metrics import accuracy, confusion_matrix, macro_f1
 from reproml.models import NUM_CLASSES, count_parameters, model_factory
 from reproml.optimizers import OptimizerFactory, build_lr_schedule, optimizer_factory
 from reproml.runtime import place_model, seed_everything, select_device
+from reproml.threads import training_threads
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +63,7 @@ class RunSetup:
     make_model: Callable[[], nn.Module]  # called after seeding, which sets the first weights
     make_optimizer: OptimizerFactory
     augment: Augmentation | None
+    threads: int  # CPU threads for the whole run (reproml.threads): part of what it computes
 
 
 class Callback:
@@ -93,7 +95,8 @@ def prepare_run(config: DictConfig, data: FashionMNISTData | None = None) -> Run
     if data is None:
         data = load_data(config.data)  # its split has its own generator: no global RNG is used
     config.data.root = str(data.root)
-    return RunSetup(config, data, device, make_model, make_optimizer, augment)
+    threads = training_threads(config.trainer.get("threads"))
+    return RunSetup(config, data, device, make_model, make_optimizer, augment, threads)
 
 
 def train(
@@ -114,14 +117,16 @@ def fit(setup: RunSetup, callbacks: Sequence[Callback] = ()) -> TrainingResult:
     """Train and test as ``setup`` says: the loop every way of running ends in."""
     cfg, data, device = setup.config, setup.data, setup.device
     trainer = cfg.trainer
+    torch.set_num_threads(setup.threads)
     seed_everything(cfg.seed, deterministic=trainer.deterministic)
     model = place_model(setup.make_model(), device)
     optimizer = setup.make_optimizer(model.parameters())
     steps_per_epoch = math.ceil(len(data.train) / trainer.batch_size)
     schedule = build_lr_schedule(optimizer, trainer.lr_schedule, trainer.epochs * steps_per_epoch)
     log.info(
-        "Training %s (%s parameters) with %s on %s: %s train / %s val / %s test images from %s",
-        cfg.model.name, f"{count_parameters(model):,}", cfg.optimizer.name, device,
+        "Training %s (%s parameters) with %s on %s (%d threads): %s train / %s val / %s test "
+        "images from %s",
+        cfg.model.name, f"{count_parameters(model):,}", cfg.optimizer.name, device, setup.threads,
         *(f"{n:,}" for n in data.sizes().values()), data.root,
     )  # fmt: skip
 

@@ -239,11 +239,11 @@ SECOND_MISTAKES = {
         "has no batch_size",
     ),
     "a default other than the course's": (
-        [("type=positive(int), default=32,", "type=positive(int), default=64,")],
-        "not the course's default 32",
+        [("type=positive(int), default=64,", "type=positive(int), default=32,")],
+        "not the course's default 64",
     ),
     "no help text": (
-        [('default=32, help="images per step")', "default=32)")],
+        [('default=64, help="images per step")', "default=64)")],
         "--batch-size with no help text",
     ),
 }  # fmt: skip

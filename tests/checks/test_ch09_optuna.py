@@ -88,7 +88,7 @@ RETURN = '    return [f"model={model}", f"optimizer.lr={lr}", f"trainer.batch_si
         ('f"trainer.batch_size={batch_size}"', '"trainer.batch_size=64"',
          "trainer.batch_size=64"),
         ('f"trainer.batch_size={batch_size}"]', 'f"trainer.batch_size={batch_size}", '
-         '"trainer.epochs=3"]', "also change trainer.epochs"),
+         '"trainer.epochs=5"]', "also change trainer.epochs"),
         (MODEL, MODEL + '\n    trial.suggest_categorical("optimizer", ["adam", "sgd"])',
          "also asked for optimizer"),
         (RETURN, "    from reproml.search import as_overrides\n\n    return as_overrides("

@@ -74,6 +74,7 @@ def test_tags_trace_code_environment_and_data(logged):
     assert tags["torch"] == package_version("torch")
     assert tags["python"] == ".".join(map(str, sys.version_info[:3]))
     assert tags["device"] == "cpu"
+    assert tags["threads"] == str(torch.get_num_threads())  # what the run used (fit sets it)
     assert tags["data_digest"] == result.data_digest
 
 

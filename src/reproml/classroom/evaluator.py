@@ -4,18 +4,21 @@ The worker is started with a clean environment (no MLflow or admin credentials, 
 off for torch and MLflow), reads the instructor's whole test set once, then answers one request
 per model on its standard input: build the course model the run's parameters name, copy the
 weights into it (raw tensors, see ``model_files``), count the test images it gets right. Its
-memory is capped (``RLIMIT_AS``) and each request has a time limit: a model that is too big,
-too slow or crashes the worker is flagged, the worker is started again, and the leaderboard
-goes on.
+memory is capped (``RLIMIT_AS``) and each request has a limit of CPU time (``RLIMIT_CPU``: the
+same verdict on a busy server as on a quiet one, where a wall-clock limit would flag honest
+models whenever the machine is loaded): a model that is too big, too slow or crashes the worker
+is flagged, the worker is started again, and the leaderboard goes on.
 
-    python -m reproml.classroom.evaluator DATA_ROOT MEMORY_BYTES   # the worker (not by hand)
+    python -m reproml.classroom.evaluator DATA_ROOT MEMORY_BYTES CPU_SECONDS   # not by hand
 """
 
 from __future__ import annotations
 
 import json
+import math
 import os
 import selectors
+import signal
 import subprocess
 import sys
 import time
@@ -38,7 +41,7 @@ BATCH = 1000
 
 @dataclass(frozen=True)
 class Limits:
-    seconds: float = 60.0  # to build, load and evaluate one model
+    seconds: float = 60.0  # CPU time (all threads) to build, load and evaluate one model
     memory_bytes: int = 1 << 30  # above what the worker holds with torch and the test set
     model_bytes: int = 100_000_000  # the size of the model file
 
@@ -51,6 +54,7 @@ class Evaluator:
         self.process: subprocess.Popen | None = None
         self.test_images = 0
         self.test_set_sha256 = ""
+        self.exit_signal: int | None = None  # what ended the last worker, if a signal did
 
     def __enter__(self) -> Evaluator:
         return self
@@ -68,7 +72,8 @@ class Evaluator:
         env = {k: v for k, v in os.environ.items() if k in KEPT_ENV} | SAFE_ENV
         env["HOME"] = os.environ.get("TMPDIR", "/tmp")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", __name__, root, str(self.limits.memory_bytes)],
+            [sys.executable, "-m", __name__, root, str(self.limits.memory_bytes),
+             str(self.limits.seconds)],
             env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             text=True, start_new_session=True,
         )  # fmt: skip
@@ -84,18 +89,29 @@ class Evaluator:
         request = {**weights.as_request(), "model": model}
         self.process.stdin.write(json.dumps(request) + "\n")
         self.process.stdin.flush()
-        answer = self._answer(timeout=self.limits.seconds)
+        answer = self._answer(timeout=self.wall_seconds)
         if answer is None:
-            crashed = self.process.poll() is not None
-            self.close()
-            if crashed:
+            self.close()  # kills a worker that is still running, and reaps it
+            if self.exit_signal == signal.SIGXCPU:
+                raise Rejected(
+                    f"evaluating it took more than the {self.limits.seconds:g} s limit of CPU time"
+                )
+            if self.exit_signal is None or self.exit_signal != signal.SIGKILL:
                 raise Rejected("evaluating it crashed the worker (over the memory limit?)")
-            raise Rejected(f"evaluating it took longer than the {self.limits.seconds:g} s limit")
+            raise Rejected(
+                f"evaluating it took longer than {self.wall_seconds:g} s of wall time "
+                "(the machine is far too busy, or the model too slow)"
+            )
         if "problem" in answer:
             if answer.get("restart"):
                 self.close()
             raise Rejected(answer["problem"])
         return int(answer["correct"])
+
+    @property
+    def wall_seconds(self) -> float:
+        """A backstop only: the CPU-time limit decides, unless the machine is starved."""
+        return max(300.0, 10 * self.limits.seconds)
 
     def _answer(self, timeout: float) -> dict | None:
         """The worker's next line, or None if it said nothing in time or died."""
@@ -107,10 +123,12 @@ class Evaluator:
         return json.loads(line) if line else None
 
     def close(self) -> None:
+        self.exit_signal = None
         if self.process is not None:
             if self.process.poll() is None:
                 self.process.kill()
-            self.process.wait()
+            code = self.process.wait()
+            self.exit_signal = -code if code < 0 else None
             for stream in (self.process.stdin, self.process.stdout):
                 stream.close()
             self.process = None
@@ -125,6 +143,16 @@ def _limit_memory(extra_bytes: int) -> None:
     with open("/proc/self/status") as status:
         size = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize"))
     resource.setrlimit(resource.RLIMIT_AS, (size + extra_bytes, size + extra_bytes))
+
+
+def _limit_cpu_time(seconds: float) -> None:
+    """From now on, ``seconds`` more of CPU time: then the kernel ends the worker (SIGXCPU)."""
+    import resource
+
+    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # SIGXCPU would otherwise dump a core
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    soft = math.ceil(usage.ru_utime + usage.ru_stime + seconds)
+    resource.setrlimit(resource.RLIMIT_CPU, (soft, resource.getrlimit(resource.RLIMIT_CPU)[1]))
 
 
 def _state_dict(request: dict) -> dict:
@@ -178,7 +206,7 @@ def _count_correct(request: dict, test) -> dict:
     return {"correct": correct}
 
 
-def worker(data_root: str, memory_bytes: int) -> None:
+def worker(data_root: str, memory_bytes: int, cpu_seconds: float) -> None:
     """Answer requests, one JSON line each, until standard input closes."""
     os.chdir(os.environ["HOME"])
     try:
@@ -196,6 +224,7 @@ def worker(data_root: str, memory_bytes: int) -> None:
         return
     _limit_memory(memory_bytes)
     for line in sys.stdin:
+        _limit_cpu_time(cpu_seconds)
         started = time.perf_counter()
         try:
             answer = _count_correct(json.loads(line), test)
@@ -210,4 +239,4 @@ def worker(data_root: str, memory_bytes: int) -> None:
 
 
 if __name__ == "__main__":
-    worker(sys.argv[1], int(sys.argv[2]))
+    worker(sys.argv[1], int(sys.argv[2]), float(sys.argv[3]))

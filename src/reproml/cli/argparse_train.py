@@ -91,8 +91,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
 
     training = parser.add_argument_group("training")
-    training.add_argument("--epochs", type=positive_int, default=40, help="passes over the data")
-    training.add_argument("--batch-size", type=positive_int, default=32, help="images per step")
+    training.add_argument("--epochs", type=positive_int, default=3, help="passes over the data")
+    training.add_argument("--batch-size", type=positive_int, default=64, help="images per step")
     training.add_argument(
         "--label-smoothing", type=fraction, default=0.1, help="share of each target spread out"
     )

@@ -40,7 +40,9 @@ def add_classroom_commands(commands, positive: Callable[[str], int]) -> None:
     board.add_argument(
         "--data-root", default=None, help="your copy of the test set (default: as training)"
     )
-    board.add_argument("--time-limit", type=positive, default=60, help="seconds per model")
+    board.add_argument(
+        "--time-limit", type=positive, default=60, help="CPU seconds per model (all threads)"
+    )
     board.add_argument(
         "--memory-limit", type=positive, default=1024, help="MiB per model evaluation"
     )

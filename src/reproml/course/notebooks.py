@@ -115,12 +115,19 @@ def in_parallel(
     work: Callable[[Path], T], notebooks: Sequence[Path], jobs: int = 1, desc: str = ""
 ) -> list[T]:
     """``work`` on each notebook, ``jobs`` at a time (each has its own kernel process, so
-    threads are enough), with a progress bar; results in the order of ``notebooks``."""
+    threads are enough), with a progress bar; results in the order of ``notebooks``.
+
+    The kernels share this process's CPUs (``OMP_NUM_THREADS``, reproml.threads): two kernels
+    that each took every core would make each other's training several times slower."""
     from concurrent.futures import ThreadPoolExecutor
 
     from tqdm.auto import tqdm
 
+    from reproml.logs import environment
+    from reproml.threads import shared_threads_env
+
     with (
+        environment(shared_threads_env(jobs) if jobs > 1 else {}),  # one: nothing to share
         ThreadPoolExecutor(max(1, jobs)) as pool,
         tqdm(total=len(notebooks), desc=desc, unit="notebook", disable=len(notebooks) < 2) as bar,
     ):
