@@ -51,6 +51,8 @@ class Pod:
             memory.mkdir()
             cpu.mkdir()
             (memory / "memory.limit_in_bytes").write_text(str(self.memory_bytes))
+            with contextlib.suppress(OSError):  # what the process held before it joined, too
+                (memory / "memory.move_charge_at_immigrate").write_text("3")
             with contextlib.suppress(OSError):  # where swap is accounted
                 (memory / "memory.memsw.limit_in_bytes").write_text(str(self.memory_bytes))
             (cpu / "cpu.cfs_period_us").write_text(str(period))

@@ -38,7 +38,7 @@ LIGHT = [
 # Lower layers first. A module may import from its own layer and the ones before it, never from
 # a later one (deferred imports inside functions included).
 LAYERS = [
-    {"errors", "paths", "logs", "registry", "processes", "threads"},
+    {"errors", "paths", "logs", "registry", "processes", "threads", "cgroups"},
     {"config", "data", "metrics", "models", "optimizers", "runtime", "provenance", "augment",
      "data_versions",
      "plots", "uv_projects"},

@@ -5,7 +5,8 @@ import sys
 import pytest
 
 from reproml import threads
-from reproml.threads import _cgroup_cpu_quota, shared_threads_env, training_threads
+from reproml.cgroups import cpu_quota, memory_limit
+from reproml.threads import shared_threads_env, training_threads
 
 
 def write(path, text):
@@ -18,9 +19,9 @@ def test_a_cgroup_v2_quota_is_read_from_the_processs_group_and_those_above(tmp_p
     write(membership, "0::/hub/user-ada\n")
     write(tmp_path / "fs" / "hub" / "user-ada" / "cpu.max", "max 100000\n")
     write(tmp_path / "fs" / "hub" / "cpu.max", "150000 100000\n")  # the JupyterHub slice
-    assert _cgroup_cpu_quota(tmp_path / "fs", membership) == 1.5
+    assert cpu_quota(tmp_path / "fs", membership) == 1.5
     write(tmp_path / "fs" / "hub" / "user-ada" / "cpu.max", "50000 100000\n")
-    assert _cgroup_cpu_quota(tmp_path / "fs", membership) == 0.5  # the smallest one counts
+    assert cpu_quota(tmp_path / "fs", membership) == 0.5  # the smallest one counts
 
 
 def test_a_cgroup_v1_quota_and_no_quota_at_all(tmp_path):
@@ -29,19 +30,19 @@ def test_a_cgroup_v1_quota_and_no_quota_at_all(tmp_path):
     group = tmp_path / "fs" / "cpu,cpuacct" / "pod"
     write(group / "cpu.cfs_quota_us", "-1\n")
     write(group / "cpu.cfs_period_us", "100000\n")
-    assert _cgroup_cpu_quota(tmp_path / "fs", membership) is None  # -1: no limit
+    assert cpu_quota(tmp_path / "fs", membership) is None  # -1: no limit
     write(group / "cpu.cfs_quota_us", "200000\n")
-    assert _cgroup_cpu_quota(tmp_path / "fs", membership) == 2.0
-    assert _cgroup_cpu_quota(tmp_path / "nothing", tmp_path / "no-such-file") is None
+    assert cpu_quota(tmp_path / "fs", membership) == 2.0
+    assert cpu_quota(tmp_path / "nothing", tmp_path / "no-such-file") is None
 
 
 def test_the_quota_caps_the_cpus_and_rounds_up(monkeypatch):
     monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1, 2, 3}, raising=False)
-    monkeypatch.setattr(threads, "_cgroup_cpu_quota", lambda: 1.5)
+    monkeypatch.setattr(threads, "cpu_quota", lambda: 1.5)
     assert threads.usable_cpus() == 2
-    monkeypatch.setattr(threads, "_cgroup_cpu_quota", lambda: 0.1)
+    monkeypatch.setattr(threads, "cpu_quota", lambda: 0.1)
     assert threads.usable_cpus() == 1  # never 0
-    monkeypatch.setattr(threads, "_cgroup_cpu_quota", lambda: None)
+    monkeypatch.setattr(threads, "cpu_quota", lambda: None)
     assert threads.usable_cpus() == 4
 
 
@@ -75,3 +76,19 @@ def test_processes_started_together_share_the_cpus(monkeypatch):
     assert shared_threads_env(4) == {"OMP_NUM_THREADS": "1"}  # at least one each
     monkeypatch.setenv("OMP_NUM_THREADS", "6")  # the share this process was given
     assert shared_threads_env(3) == {"OMP_NUM_THREADS": "2"}
+
+
+def test_the_memory_limit_of_the_processs_own_group(tmp_path):
+    """A pod's limit where the process is in a sub-group: the root says nothing."""
+    membership = tmp_path / "cgroup"
+    write(membership, "4:memory:/pod/kernel\n0::/\n")
+    base = tmp_path / "fs" / "memory"
+    write(base / "memory.limit_in_bytes", str(2**63 - 4096))  # the root: no limit
+    write(base / "pod" / "memory.limit_in_bytes", str(2 << 30))
+    write(base / "pod" / "kernel" / "memory.limit_in_bytes", str(2**63 - 4096))
+    assert memory_limit(tmp_path / "fs", membership) == 2 << 30
+    write(membership, "0::/pod\n")
+    write(tmp_path / "v2" / "pod" / "memory.max", "max\n")
+    write(tmp_path / "v2" / "memory.max", "1073741824\n")
+    assert memory_limit(tmp_path / "v2", membership) == 1 << 30
+    assert memory_limit(tmp_path / "none", tmp_path / "no-such-file") is None

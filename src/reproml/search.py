@@ -136,17 +136,14 @@ def workers_that_fit(wanted: int, per_worker_gib: float = 1.1, notebook_gib: flo
 
 
 def memory_limit_bytes() -> int | None:
-    """The container's memory limit (cgroup v2, then v1), else the machine's memory."""
+    """The memory limit of this process's cgroups (reproml.cgroups), else the machine's."""
     import os
-    from pathlib import Path
 
-    for path in ("/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"):
-        try:
-            text = Path(path).read_text().strip()
-        except OSError:
-            continue
-        if text.isdigit() and int(text) < 2**60:
-            return int(text)
+    from reproml.cgroups import memory_limit
+
+    limit = memory_limit()
+    if limit is not None:
+        return limit
     try:
         return os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):
