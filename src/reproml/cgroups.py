@@ -11,45 +11,46 @@ from __future__ import annotations
 
 from pathlib import Path
 
+ROOT = Path("/sys/fs/cgroup")
+MEMBERSHIP = Path("/proc/self/cgroup")
 
-def cpu_quota(
-    root: Path = Path("/sys/fs/cgroup"), membership: Path = Path("/proc/self/cgroup")
-) -> float | None:
-    """The smallest CPU quota (in CPUs) on the path from this process's cgroup to the root."""
-    quotas = []
+
+def cpu_quota(root: Path = ROOT, membership: Path = MEMBERSHIP) -> float | None:
+    """The smallest CPU quota (in CPUs) on the path from this process's cgroup to the root.
+
+    cgroup v2's ``cpu.max`` holds "quota period" or "max period"; v1's ``cpu.cfs_quota_us``
+    is -1 where there is none."""
+    return _smallest(root, membership, "cpu", _read_cpu_max, _read_cfs_quota)
+
+
+def memory_limit(root: Path = ROOT, membership: Path = MEMBERSHIP) -> int | None:
+    """The smallest memory limit (bytes) on the path from this process's cgroup to the root.
+
+    cgroup v2's ``memory.max`` says "max" where there is none, v1 a huge number."""
+    return _smallest(
+        root, membership, "memory",
+        lambda folder: _read_bytes(folder / "memory.max"),
+        lambda folder: _read_bytes(folder / "memory.limit_in_bytes"),
+    )  # fmt: skip
+
+
+def _smallest(root: Path, membership: Path, controller: str, read_v2, read_v1):
+    """The smallest value ``read_v2`` (cgroup v2) or ``read_v1`` (the v1 hierarchy that holds
+    ``controller``) finds in the process's groups and those above them; None if none."""
     try:
         lines = membership.read_text().splitlines()
     except OSError:
         return None
+    found = []
     for line in lines:
         _, controllers, path = line.split(":", 2)
-        if controllers == "":  # cgroup v2: cpu.max holds "quota period" or "max period"
+        if controllers == "":
             for base in _v2_roots(root):
-                quotas += _limits_up(base, path, _read_cpu_max)
-        elif "cpu" in controllers.split(","):  # cgroup v1: cpu.cfs_quota_us, -1 for none
-            base = root / controllers if (root / controllers).is_dir() else root / "cpu"
-            quotas += _limits_up(base, path, _read_cfs_quota)
-    return min(quotas) if quotas else None
-
-
-def memory_limit(
-    root: Path = Path("/sys/fs/cgroup"), membership: Path = Path("/proc/self/cgroup")
-) -> int | None:
-    """The smallest memory limit (bytes) on the path from this process's cgroup to the root."""
-    limits = []
-    try:
-        lines = membership.read_text().splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        _, controllers, path = line.split(":", 2)
-        if controllers == "":  # cgroup v2: memory.max, "max" for none
-            for base in _v2_roots(root):
-                limits += _limits_up(base, path, lambda f: _read_bytes(f / "memory.max"))
-        elif "memory" in controllers.split(","):  # cgroup v1: a huge number for none
-            base = root / controllers if (root / controllers).is_dir() else root / "memory"
-            limits += _limits_up(base, path, lambda f: _read_bytes(f / "memory.limit_in_bytes"))
-    return min(limits) if limits else None
+                found += _limits_up(base, path, read_v2)
+        elif controller in controllers.split(","):
+            base = root / controllers if (root / controllers).is_dir() else root / controller
+            found += _limits_up(base, path, read_v1)
+    return min(found) if found else None
 
 
 def _v2_roots(root: Path) -> list[Path]:
