@@ -4,11 +4,13 @@ the processes that the course starts side by side.
 torch sizes its thread pool from the host's cores. In a Binder or JupyterHub pod the container
 may use far fewer (a CPU quota), and a kernel that starts trainings beside itself (papermill,
 search workers, notebooks run two at a time) multiplies the threads again: more threads than
-CPUs make torch's threads wait on each other, and a run takes 4 times as long or worse
-(benchmarks/README.md). Standard library only: launchers call it without importing torch.
+CPUs make torch's threads wait on each other: four CNN trainings at once on 2 cores, each
+with every core, took 2.75 times as long as one after the other (benchmarks/README.md).
+Standard library only: launchers call it without importing torch.
 
 The thread count changes a CNN's results in their last bits (oneDNN splits its sums by thread),
-so it is fixed for the whole run and recorded with it (the ``threads`` tag, ``trainer.threads``).
+so it is fixed for the whole run and recorded in its ``threads`` tag (``trainer.threads`` sets
+it; null, the default, leaves it to ``OMP_NUM_THREADS`` or the CPUs).
 """
 
 from __future__ import annotations

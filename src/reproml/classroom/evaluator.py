@@ -54,7 +54,6 @@ class Evaluator:
         self.process: subprocess.Popen | None = None
         self.test_images = 0
         self.test_set_sha256 = ""
-        self.exit_signal: int | None = None  # what ended the last worker, if a signal did
 
     def __enter__(self) -> Evaluator:
         return self
@@ -91,12 +90,13 @@ class Evaluator:
         self.process.stdin.flush()
         answer = self._answer(timeout=self.wall_seconds)
         if answer is None:
-            self.close()  # kills a worker that is still running, and reaps it
-            if self.exit_signal == signal.SIGXCPU:
+            ended = self._exit_code()  # None: alive, past the wall-clock backstop
+            self.close()
+            if ended == -signal.SIGXCPU:
                 raise Rejected(
                     f"evaluating it took more than the {self.limits.seconds:g} s limit of CPU time"
                 )
-            if self.exit_signal is None or self.exit_signal != signal.SIGKILL:
+            if ended is not None:  # the out-of-memory killer's SIGKILL included
                 raise Rejected("evaluating it crashed the worker (over the memory limit?)")
             raise Rejected(
                 f"evaluating it took longer than {self.wall_seconds:g} s of wall time "
@@ -122,13 +122,18 @@ class Evaluator:
         line = self.process.stdout.readline()
         return json.loads(line) if line else None
 
+    def _exit_code(self) -> int | None:
+        """The worker's exit code; a worker whose output just ended gets a second to be reaped."""
+        try:
+            return self.process.wait(timeout=1)
+        except subprocess.TimeoutExpired:
+            return None
+
     def close(self) -> None:
-        self.exit_signal = None
         if self.process is not None:
             if self.process.poll() is None:
                 self.process.kill()
-            code = self.process.wait()
-            self.exit_signal = -code if code < 0 else None
+            self.process.wait()
             for stream in (self.process.stdin, self.process.stdout):
                 stream.close()
             self.process = None
