@@ -171,14 +171,27 @@ def fresh_experiment(name: str) -> str:
     ``mlflow gc`` deletes them for good), so that tables and figures show this execution's
     runs only. Returns its id."""
     import mlflow
-    from mlflow import MlflowClient
 
     from reproml.tracking.stores import experiment_id
 
-    uri = mlflow.get_tracking_uri()
-    found = experiment_id(uri, name)  # created beside the store's file if new, not in ./mlruns
-    client = MlflowClient(uri)
-    for run in client.search_runs([found], max_results=50_000):
-        client.delete_run(run.info.run_id)
+    found = experiment_id(mlflow.get_tracking_uri(), name)  # its files beside the store's
+    trash_earlier_runs(found)
     mlflow.set_experiment(experiment_id=found)
     return found
+
+
+def trash_earlier_runs(experiment_id: str) -> int:
+    """Move the experiment's runs to MLflow's trash, and say how many: a notebook executed
+    again then shows its own runs only, and nothing disappears without a word."""
+    from mlflow import MlflowClient
+
+    client = MlflowClient()
+    runs = client.search_runs([experiment_id], max_results=50_000)
+    for run in runs:
+        client.delete_run(run.info.run_id)
+    if runs:
+        print(
+            f"{len(runs)} run(s) of an earlier execution moved to MLflow's trash (`mlflow gc` "
+            "deletes them for good; `mlflow runs restore --run-id ID` brings one back)."
+        )
+    return len(runs)

@@ -42,7 +42,7 @@ def write_untagged_copy(notebook: str | Path, target: str | Path) -> Path:
 
 def sweep_table(parent_run_id: str, tracking_uri: str | None = None):
     """The child runs of a sweep as a pandas DataFrame, in the order they started: their
-    parameters (as logged by the notebook: model, optimizer.lr, ...), status, validation and
+    parameters (as the notebook logged them, else as the sweep did), status, validation and
     test metrics, and the executed notebook each holds."""
     import pandas as pd
     from mlflow import MlflowClient
@@ -65,11 +65,13 @@ def sweep_table(parent_run_id: str, tracking_uri: str | None = None):
             for k, v in child.data.metrics.items()
             if k.startswith(("val_", "test_")) and k != "test_loss"
         }
+        params = child.data.params
         rows.append(
             {
                 "run": child.info.run_name,
-                "model": child.data.params.get("model.name", ""),
-                "lr": float(child.data.params.get("optimizer.lr", "nan")),
+                # The notebook's record, else the values the sweep logged before running it.
+                "model": params.get("model.name", params.get("model", "")),
+                "lr": float(params.get("optimizer.lr", params.get("lr", "nan"))),
                 "status": child.info.status,
                 **metrics,
                 "notebook": ", ".join(notebooks),

@@ -7,7 +7,9 @@ model, or one without its name (MLflow makes one up) or its requirements (MLflow
 seconds per run), or with an input example of one image (the exported model then takes
 batches of one only); a second run opened; no data set, or the test or validation split (or
 training and validation together) logged as the training input, or the training split under another
-context or none, or without its labels; the model's torch pinned to a local version (``+cu121``,
+context or none, or without its labels; no data_digest tag, the digest logged as a parameter
+or of the training split only; no config.yaml, the configuration as config.json, flattened, or
+typed by hand; the model's torch pinned to a local version (``+cu121``,
 which pip cannot install) or to another version; a run left RUNNING, or ended FINISHED, when
 training crashes; the failure swallowed; callbacks not passed on; a store of its own; the
 course's own run_experiment called.
@@ -128,6 +130,40 @@ TRACKING_MISTAKES = {
     "the training split without a context": (
         ('mlflow.log_input(train_set, context="training")', "mlflow.log_input(train_set)"),
         "none as the training input",
+    ),
+    "no digest tag": (
+        ('        mlflow.set_tag("data_digest", data.digest)\n', ""),
+        "the run has no tag data_digest",
+    ),
+    "the digest as a parameter": (
+        ('mlflow.set_tag("data_digest", data.digest)',
+         'mlflow.log_param("data_digest", data.digest)'),
+        "the run has no tag data_digest",
+    ),
+    "the digest of the training split only": (
+        ('mlflow.set_tag("data_digest", data.digest)',
+         'mlflow.set_tag("data_digest", __import__("reproml.data").data.sha256_of('
+         "data.train.images, data.train.labels))"),
+        "the run's data_digest is",
+    ),
+    "no configuration file": (
+        ('        mlflow.log_dict(OmegaConf.to_container(config, resolve=True), "config.yaml")\n',
+         ""),
+        "the run has no config.yaml among its artifacts",
+    ),
+    "the configuration as JSON": (
+        ('"config.yaml")', '"config.json")'),
+        "the run has no config.yaml among its artifacts (it has config.json",
+    ),
+    "the configuration flattened": (
+        ("mlflow.log_dict(OmegaConf.to_container(config, resolve=True),",
+         "mlflow.log_dict(flatten_config(config),"),
+        "the run's config.yaml is not the configuration that ran: augment is missing",
+    ),
+    "the parameters typed by hand in the file": (
+        ("mlflow.log_dict(OmegaConf.to_container(config, resolve=True),",
+         'mlflow.log_dict({"model": dict(config.model), "optimizer": dict(config.optimizer)},'),
+        "the run's config.yaml is not the configuration that ran: augment is missing",
     ),
     "the images without their labels": (
         ("data.train.images.numpy(), targets=data.train.labels.numpy()",

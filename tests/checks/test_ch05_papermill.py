@@ -27,8 +27,8 @@ Correct variants: -r/-y/-p by type (the solution); one -y of yaml.safe_dump for 
 
 5.3, the tracked sweep (the first and the last sets fail, one inside the notebook's run, one
 before it):
-- children not nested; the run id, or the store, not passed to the notebook; stops at the
-  first failure;
+- children not nested; the set's values not logged on its child before it runs; the run id, or
+  the store, not passed to the notebook; stops at the first failure;
 - failures marked FINISHED, or KILLED; the status not reset after a failure;
 - the parent ended with the last set's status; the parent left RUNNING;
 - executed notebooks of the successes only, or on the parent; one output file for all;
@@ -337,6 +337,10 @@ FAILED_LINE = (
 
 SWEEP_MISTAKES = {
     "children not nested": ([("nested=True", "nested=False")], "To start a nested run"),
+    "the values not logged on the child": (
+        [("                mlflow.log_params(parameters)"
+          "  # a set that fails early still says what it tried\n", "")],
+        "failed and its parameters say nothing of what it tried"),
     "no run id passed": ([('"run_id": child.info.run_id,', "")], "runs are not children"),
     "the store not passed": ([('"tracking_uri": mlflow.get_tracking_uri(),', "")],
                              "address of the store"),

@@ -65,3 +65,11 @@ def test_answers_that_are_not_answers(answers, said):
 def test_letters_may_be_written_loosely():
     right = next(x for x in LETTERS if EXERCISES["4.Q1"].evaluate({1: x}).passed)
     assert EXERCISES["4.Q1"].evaluate({"1": f" {right.upper()})"}).passed
+
+
+@pytest.mark.parametrize("question", QUESTIONS, ids=lambda q: q.id)
+def test_every_text_of_a_question_is_a_text(question):
+    """A YAML option like `- they cannot: Optuna runs...` reads as a mapping and renders as one."""
+    texts = [question.prompt, question.explanation, *question.options]
+    assert all(isinstance(text, str) for text in texts)
+    assert len(question.options) == len(LETTERS)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import contextlib
 import math
 import random
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -94,7 +95,8 @@ def exercise_4_1(train_and_track: Any) -> None:
     mlflow.log_params(reproml.config.flatten_config(config)); mlflow.log_metrics({...},
     step=record.epoch) in on_epoch_end; mlflow.pytorch.log_model(result.model, name='model',
     input_example=..., pip_requirements=[...]); mlflow.log_input(mlflow.data.from_numpy(images,
-    targets=labels), context='training')."""
+    targets=labels), context='training'); mlflow.set_tag('data_digest', data.digest);
+    mlflow.log_dict(OmegaConf.to_container(config, resolve=True), 'config.yaml')."""
     import mlflow
     import torch
 
@@ -154,6 +156,7 @@ def exercise_4_1(train_and_track: Any) -> None:
             )
         data = load_data(config.data)
         _check_training_input(run, data)
+        _check_record(run, data, config, result.config)
         model = _logged_model(run.info.run_id)
         inputs = normalize(data.test.images[:256])
         with torch.no_grad():
@@ -246,6 +249,67 @@ def _check_epochs(run_id: str, result) -> None:
             f"reported {[round(v, 4) for v in wanted]}.",
             "log the values of the epoch record the training loop passes to the callback.",
         )
+
+
+def _check_record(run, data, config, resolved) -> None:
+    """The tag ``data_digest`` (the data that trained, every split) and the configuration as
+    the file ``config.yaml``: the given one, or the one the training resolved."""
+    import yaml
+    from mlflow import MlflowClient
+    from omegaconf import OmegaConf
+
+    tag = run.data.tags.get("data_digest")
+    expect(
+        tag == data.digest,
+        "the run has no tag data_digest."
+        if tag is None
+        else f"the run's data_digest is {tag[:16]}..., the data that trained has "
+        f"{data.digest[:16]}... (data.digest: every split's images and labels).",
+        "tag the run with the digest of the data it used: mlflow.set_tag('data_digest', "
+        "data.digest).",
+    )
+    client = MlflowClient()
+    files = {a.path for a in client.list_artifacts(run.info.run_id)}
+    expect(
+        "config.yaml" in files,
+        "the run has no config.yaml among its artifacts"
+        + (f" (it has {', '.join(sorted(files))})." if files else "."),
+        "log the configuration as a file of the run: mlflow.log_dict(..., 'config.yaml').",
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        path = client.download_artifacts(run.info.run_id, "config.yaml", folder)
+        try:
+            logged = yaml.safe_load(Path(path).read_text())
+        except yaml.YAMLError:
+            logged = None
+    wanted = [OmegaConf.to_container(c, resolve=True) for c in (config, resolved)]
+    expect(
+        logged in wanted,
+        "the run's config.yaml is not the configuration that ran"
+        + (
+            f": {_first_difference(logged, wanted[0])}."
+            if isinstance(logged, dict)
+            else " (it is not a YAML mapping)."
+        ),
+        "log the whole configuration, nested as it is, with its values resolved: "
+        "OmegaConf.to_container(config, resolve=True).",
+    )
+
+
+def _first_difference(logged: dict, wanted: dict, prefix: str = "") -> str:
+    for key in sorted(set(logged) | set(wanted), key=str):
+        name = f"{prefix}{key}"
+        if key not in logged:
+            return f"{name} is missing"
+        if key not in wanted:
+            return f"{name} is not in the configuration"
+        if isinstance(logged[key], dict) and isinstance(wanted[key], dict):
+            found = _first_difference(logged[key], wanted[key], f"{name}.")
+            if found:
+                return found
+        elif logged[key] != wanted[key]:
+            return f"{name} is {logged[key]!r}, the configuration says {wanted[key]!r}"
+    return ""
 
 
 def _check_training_input(run, data) -> None:

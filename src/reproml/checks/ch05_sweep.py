@@ -61,7 +61,8 @@ def _parameter_sets(rng: random.Random) -> tuple[list[dict], set[int]]:
 @exercise("5.3", "a tracked sweep that survives a failure", points=2, budget=300)  # 4 kernels
 def exercise_5_3(run_sweep: Any) -> None:
     """mlflow.start_run(nested=True) opens a child inside an active run; a run's id is
-    run.info.run_id, the store's address mlflow.get_tracking_uri();
+    run.info.run_id, the store's address mlflow.get_tracking_uri(); mlflow.log_params(values)
+    on the child before the execution;
     papermill.execute_notebook(input, output, parameters=...) raises
     papermill.PapermillExecutionError; mlflow.log_artifact(path, artifact_path);
     mlflow.end_run(status) ends the active run with the status you give."""
@@ -205,13 +206,19 @@ def _check_child(child, parameters: dict, fails: bool) -> None:
         else "end each child run with the status of its own execution, whatever happened to "
         "the sets before it.",
     )
-    if fails:
-        return
     logged = child.data.params
     wanted = {"x": str(parameters["x"]), "label": parameters["label"]}
+    found = {k: logged.get(k) for k in wanted}
     expect(
-        {k: logged.get(k) for k in wanted} == wanted,
-        f"{name} holds what the notebook logged for { {k: logged.get(k) for k in wanted} }.",
+        found == wanted or not fails,
+        f"{name} failed and its parameters say "
+        + (f"{found}." if any(found.values()) else "nothing of what it tried."),
+        "log the set's values as the child run's parameters before executing the notebook "
+        "(mlflow.log_params): a run that fails early then still says what it tried.",
+    )
+    expect(
+        found == wanted,
+        f"{name} holds what the notebook logged for {found}.",
         "pass the set's values, its child run's id and the tracking URI to the notebook: it "
         "logs into the run it is given.",
     )

@@ -42,6 +42,10 @@ def _read_questions() -> list[Question]:
     import yaml
 
     entries = yaml.safe_load(Path(__file__).with_name("quiz.yaml").read_text(encoding="utf-8"))
+    for entry in entries:  # an unquoted "a: b" in YAML is a mapping, not a text
+        texts = [entry["prompt"], entry["explanation"], *entry["options"]]
+        if not all(isinstance(text, str) for text in texts):
+            raise ValueError(f"quiz.yaml, {entry['id']}: quote the texts that hold ': '")
     return [Question(**{**entry, "options": tuple(entry["options"])}) for entry in entries]
 
 

@@ -183,6 +183,17 @@ def _check_writable(folder: Path, uri: str) -> None:
         raise TrackingError(f"Cannot write the MLflow store {uri}: {error.strerror}.") from None
 
 
+def artifact_location(uri: str) -> str | None:
+    """Where a new experiment of a SQLite store should keep its files: beside the database.
+
+    Left to itself, MLflow puts them in ``./mlruns`` of the current folder, wherever the
+    database is; a server (None here) decides for itself."""
+    if uri.startswith("sqlite:"):
+        # A plain path: MLflow mangles a file:/// URI here (file:////...).
+        return str(sqlite_path(uri).parent / ARTIFACTS_DIR)
+    return None
+
+
 def experiment_id(uri: str, name: str) -> str:
     """The experiment's id, creating it (artifacts next to a local database) if needed."""
     from mlflow import MlflowClient
@@ -192,12 +203,8 @@ def experiment_id(uri: str, name: str) -> str:
     experiment = client.get_experiment_by_name(name)
     if experiment is not None:
         return experiment.experiment_id
-    location = None
-    if uri.startswith("sqlite:"):
-        # A plain path: MLflow mangles a file:/// URI here (file:////...).
-        location = str(sqlite_path(uri).parent / ARTIFACTS_DIR)
     try:
-        return client.create_experiment(name, artifact_location=location)
+        return client.create_experiment(name, artifact_location=artifact_location(uri))
     except MlflowException:  # created meanwhile by a parallel job of the same sweep
         experiment = client.get_experiment_by_name(name)
         if experiment is None:
