@@ -37,7 +37,7 @@ from pathlib import Path
 
 import nbformat
 import psutil
-from course_time import Measurement, MemoryWatch, table
+from course_time import Measurement, MemoryWatch, run_measured, table
 
 from reproml.course.launch import GitHubRepository, add_launch_cells, colab_setup_source
 from reproml.course.notebooks import list_notebooks
@@ -124,16 +124,7 @@ def run_as_colab(path: Path, home: Path) -> tuple[Measurement, float]:
         resources={"metadata": {"path": str(home.parent)}},  # Colab starts in /content
         on_notebook_start=watch_kernel,
     )
-    start = time.perf_counter()
-    try:
-        client.execute(env=colab_environment())
-    except Exception as error:
-        lines = str(error).strip().splitlines() or [""]
-        result.error = f"{type(error).__name__}: {lines[-1][:80]}"
-    result.seconds = time.perf_counter() - start
-    for watch in watches:
-        watch.stop()
-        result.kernel_peak, result.tree_peak = watch.kernel_peak, watch.tree_peak
+    run_measured(client, colab_environment(), result, watches)
     timing = setup.metadata.get("execution", {})
     began, ended = timing.get("iopub.execute_input"), timing.get("shell.execute_reply")
     setup_seconds = _seconds_between(began, ended) if began and ended else float("nan")

@@ -103,19 +103,24 @@ def measure(path: Path, quick: bool, limits: tuple[int, float] | None = None) ->
         env = kernel_environment(quick)
         if box is not None:  # inside Binder nothing names a thread count: the quota decides
             env.pop("OMP_NUM_THREADS", None)
-        start = time.perf_counter()
-        try:
-            client.execute(env=env)
-        except Exception as error:  # report it in the table and go on with the others
-            lines = str(error).strip().splitlines() or [""]
-            result.error = f"{type(error).__name__}: {lines[-1][:80]}"
-        result.seconds = time.perf_counter() - start
-        for watch in watches:
-            watch.stop()
-            result.kernel_peak, result.tree_peak = watch.kernel_peak, watch.tree_peak
+        run_measured(client, env, result, watches)
         if box is not None:
             result.pod_peak, result.oom_kills = box.peak_bytes(), box.oom_kills()
     return result
+
+
+def run_measured(client, env: dict, result: Measurement, watches: list[MemoryWatch]) -> None:
+    """Execute the client's notebook; its time, peaks and error (if any) into ``result``."""
+    start = time.perf_counter()
+    try:
+        client.execute(env=env)
+    except Exception as error:  # report it in the table and go on with the others
+        lines = str(error).strip().splitlines() or [""]
+        result.error = f"{type(error).__name__}: {lines[-1][:80]}"
+    result.seconds = time.perf_counter() - start
+    for watch in watches:
+        watch.stop()
+        result.kernel_peak, result.tree_peak = watch.kernel_peak, watch.tree_peak
 
 
 def table(results: list[Measurement], wall: dict[str, float]) -> str:

@@ -81,6 +81,7 @@ def store(tmp_path_factory, synthetic):
             metrics={"test_accuracy": honest.metrics["test_accuracy"]},
         ),
         "broken-params": dict(files={MODEL_FILE: pt2}, params={"model.channels": "[1, 2"}),
+        "nudged": dict(files={"MLmodel": MLMODEL, MODEL_FILE: rewrite_archive(pt2, one_ulp)}),
     }
     ids = {
         name: forged_run(uri, "yellow", run_name=name, **{"copy_from": honest.run_id, **kwargs})
@@ -100,6 +101,13 @@ def store(tmp_path_factory, synthetic):
     report = verify_competition(uri, data_root=str(synthetic.root))
     verdicts = {v.run_name: v for v in report.verdicts}
     return uri, marker, honest, twin, subset, ids, report, verdicts
+
+
+def one_ulp(entries: dict) -> None:
+    """The first float of the first weight file, one unit in the last place higher."""
+    name = next(n for n in entries if n.endswith("data/weights/weight_0"))
+    first = int.from_bytes(entries[name][:4], "little") + 1
+    entries[name] = first.to_bytes(4, "little") + entries[name][4:]
 
 
 def _write(path, content: bytes) -> str:
@@ -127,6 +135,9 @@ def test_the_same_weights_in_another_team_are_ranked_and_pointed_out(store):
     twin = verdicts["twin"]
     assert twin.ranked and twin.verified == verdicts["honest"].verified
     assert twin.note == f"same weights as red's {verdicts['honest'].run_id}"
+    nudged = verdicts["nudged"]  # a copy with one weight changed by a rounding error
+    assert nudged.ranked and nudged.weights_sha256 != verdicts["honest"].weights_sha256
+    assert nudged.note == f"same answer on every test image as red's {verdicts['honest'].run_id}"
 
 
 @pytest.mark.parametrize(
@@ -276,3 +287,34 @@ def test_a_missing_test_set_is_the_instructors_problem(mlflow_uri, synthetic, tm
     train(synthetic.root, mlflow_uri, "red")
     with pytest.raises(ReproMLError, match="Fashion-MNIST not found"):
         verify_competition(mlflow_uri, data_root=str(tmp_path / "empty"))
+
+
+def test_a_name_cannot_write_to_the_instructor_s_terminal():
+    """An ANSI sequence in a run name erased the rows above it; a right-to-left override
+    reordered them. Both are printed as escapes."""
+    from reproml.classroom.records import Verdict
+
+    forged = Verdict(
+        run_id="r1", team="red\x1b[31m", team_id="1", run_name="a\x1b[1A\x1b[2Kwin\u202e",
+        user="mallory", logged=0.9, verified=0.9, problem="",
+    )  # fmt: skip
+    table = format_leaderboard([forged])
+    assert not any(c in table for c in ("\x1b", "\u202e", "\r"))
+    assert "a\\x1b[1A\\x1b[2Kwin" in table and "red\\x1b[31m" in table
+
+
+def test_verdict_tags_forged_on_a_run_never_verified_are_removed(tmp_path, synthetic):
+    """A FAILED (or still RUNNING) run is never verified: its "ranked" tag, typed by its team,
+    used to stay in the MLflow UI for good."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(uri)
+    team = client.create_experiment("competition/red")
+    forged = {VERDICT_TAG: "ranked", VERIFIED_TAG: "0.9990"}
+    failed = client.create_run(team, run_name="crashed", tags=forged)
+    client.set_terminated(failed.info.run_id, "FAILED")
+    running = client.create_run(team, run_name="still running", tags=forged)
+    report = verify_competition(uri, data_root=str(synthetic.root))
+    assert report.restored == 2 and report.verdicts == []
+    for run in (failed, running):
+        tags = client.get_run(run.info.run_id).data.tags
+        assert VERDICT_TAG not in tags and VERIFIED_TAG not in tags

@@ -141,3 +141,38 @@ def test_the_model_folder_holds_a_pt2_model_and_nothing_else():
         check_model_folder({"MLmodel": 900}, max_bytes=10**8)
     with pytest.raises(Rejected, match="is 2 MB, over the 1 MB limit"):
         check_model_folder(plain, max_bytes=1_000_000)
+
+
+def many_views_of_one_file(count: int):
+    """The index lists ``count`` weights, all pointing at the same stored file."""
+
+    def change(entries):
+        name = next(n for n in entries if n.endswith(WEIGHTS_CONFIG))
+        config = json.loads(entries[name])
+        meta = config["config"]["features.0.weight"]
+        config["config"] = {f"w{i}": meta for i in range(count)}
+        entries[name] = json.dumps(config).encode()
+
+    return change
+
+
+def test_an_index_pointing_many_weights_at_one_file_reads_it_once(tmp_path, pt2, monkeypatch):
+    """A 30 MB archive whose index listed 40,000 weights on one 20 MB file held the leaderboard
+    for an hour: the file was read and hashed once per weight."""
+    import zipfile
+
+    read = []
+    original = zipfile.ZipFile.read
+
+    def counted(self, name, pwd=None):
+        data = original(self, name, pwd)
+        read.append(len(data))
+        return data
+
+    monkeypatch.setattr(zipfile.ZipFile, "read", counted)
+    content = rewrite_archive(pt2, many_views_of_one_file(500))
+    weights = weights_of(tmp_path, content)
+    assert len(weights.tensors) == 500
+    assert sum(read) <= 2 * len(content)  # the archive's size, not 500 times a file
+    with pytest.raises(Rejected, match="lists 40,000 weights"):
+        weights_of(tmp_path, rewrite_archive(pt2, many_views_of_one_file(40_000)))

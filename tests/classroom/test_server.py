@@ -3,6 +3,7 @@ mid-run. One server (started through the CLI) serves the module; every test is s
 
 from __future__ import annotations
 
+import contextlib
 import os
 import signal
 import stat
@@ -237,7 +238,10 @@ def test_a_squatted_or_renamed_team_fools_nobody(server, as_user, make_config, s
     client = MlflowClient(cls.url)
     client.create_experiment("competition/purple")  # before the instructor adds that team
     csv = cls.folder / "late.csv"
-    csv.write_text("username,password,team\ndave,dave-secret-password,purple\n")
+    csv.write_text(
+        "username,password,team\ndave,dave-secret-password,purple\n"
+        "erin,erin-secret-password,orange\n"
+    )
     admin = {"MLFLOW_TRACKING_USERNAME": "admin", "MLFLOW_TRACKING_PASSWORD": ADMIN_PASSWORD}
     done = subprocess.run(
         [sys.executable, "-m", "reproml.cli.course", "accounts", str(csv), "--server", cls.url],
@@ -245,10 +249,13 @@ def test_a_squatted_or_renamed_team_fools_nobody(server, as_user, make_config, s
     )  # fmt: skip
     assert done.returncode == 1
     assert "'competition/purple' was made by someone else: carol (MANAGE)" in done.stderr
-    assert "Nothing was created." in done.stderr
+    assert "Not created: dave." in done.stderr
+    assert "erin: created, logs to experiment 'competition/orange'" in done.stderr
     as_user("dave", "dave-secret-password")
     with pytest.raises(TrackingError, match="HTTP 401"):  # no account was made for dave
         check_tracking_uri(cls.url)
+    as_user("erin", "erin-secret-password")  # the squatted team held nobody else back
+    check_tracking_uri(cls.url)
 
     as_user("alice")  # red renames itself as another team
     red = client.get_experiment_by_name("competition/red").experiment_id
@@ -360,3 +367,31 @@ def test_a_server_killed_mid_run_loses_nothing_after_sync(
         assert sync_runs(fallback) == []  # nothing twice
     finally:
         stop(process)
+
+
+def test_sigterm_stops_the_whole_server(tmp_path, free_port):
+    """systemd, a container or `kill PID` stop a service with SIGTERM to its main process; the
+    MLflow server and its workers, in a session of their own, used to run on."""
+    port = free_port()
+    env = {**os.environ, "REPROML_ADMIN_PASSWORD": ADMIN_PASSWORD}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "reproml.cli.course", "server", "--port", str(port),
+         "--folder", str(tmp_path)],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    started: list[int] = []
+    try:
+        wait_until_up(f"http://127.0.0.1:{port}", process)
+        started = descendants(process.pid)
+        assert started, "the server runs in processes of its own"
+        process.send_signal(signal.SIGTERM)
+        out, _ = process.communicate(timeout=120)
+        deadline = time.monotonic() + 30
+        while (left := [p for p in started if _cmdline(p)]) and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert not left, f"still running after SIGTERM: {[_cmdline(p)[:80] for p in left]}"
+        assert process.returncode == 0 and "Server stopped." in out
+    finally:
+        for pid in [process.pid, *started]:  # what a failure left behind
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)

@@ -75,7 +75,9 @@ def create_accounts(
     """Create the users, their teams' experiments and permissions (as the admin, whose name
     and password come from ``MLFLOW_TRACKING_USERNAME`` / ``MLFLOW_TRACKING_PASSWORD``).
     Existing users get the password of the file. Every team is checked before anything is
-    created. Returns one line per account."""
+    created. A team whose experiment someone else made is refused, with its members, and the
+    others are created: a student cannot hold the whole class's accounts back by squatting one
+    name. Returns one line per account; raises after creating the others if any was refused."""
     from mlflow import MlflowClient
     from mlflow.exceptions import MlflowException
     from mlflow.server.auth.client import AuthServiceClient
@@ -97,9 +99,11 @@ def create_accounts(
         records = Records(client, competition)
         records.check_owner(admin)
         records.create()  # before any student exists: nobody else can have made it
-        plan = _team_experiments(client, admin, records, members, competition)
+        plan, refused = _team_experiments(client, admin, records, members, competition)
         report = []
         for account in accounts:
+            if account.team in refused:
+                continue
             if _new(auth.create_user, account.username, account.password):
                 status = "created"
             else:
@@ -118,13 +122,26 @@ def create_accounts(
             report.append(f"{account.username}: {status}, logs to experiment {name!r}")
     except MlflowException as error:
         raise ReproMLError(f"The server refused: {error.message.splitlines()[0]}") from None
+    if refused:
+        left_out = sorted(a.username for a in accounts if a.team in refused)
+        raise ReproMLError(
+            "\n".join(report)
+            + ("\n" if report else "")
+            + "These experiments exist but were not made by `reproml-course accounts`: "
+            + "; ".join(refused.values())
+            + f". Not created: {', '.join(left_out)}. Delete those experiments as the admin "
+            "(or choose another --competition), then run again: the others are done."
+        )
     return report
 
 
-def _team_experiments(client, admin, records, members, competition) -> dict[str, str | None]:
-    """{team: its experiment id, or None to create}; raise if a team's name is taken."""
+def _team_experiments(
+    client, admin, records, members, competition
+) -> tuple[dict[str, str | None], dict[str, str]]:
+    """{team: its experiment id, or None to create}, and {team: why it is refused} for the
+    teams whose name someone else took."""
     recorded = {name: experiment_id for experiment_id, name in records.teams().items()}
-    plan, problems = {}, []
+    plan, problems = {}, {}
     for team, usernames in members.items():
         if team in recorded:
             plan[team] = recorded[team]
@@ -141,23 +158,16 @@ def _team_experiments(client, admin, records, members, competition) -> dict[str,
             if grant.permission == "MANAGE" or grant.username not in usernames
         ]
         if experiment_id in records.teams():
-            problems.append(f"{name!r} is team {records.teams()[experiment_id]!r}'s, renamed")
+            problems[team] = f"{name!r} is team {records.teams()[experiment_id]!r}'s, renamed"
         elif existing.lifecycle_stage != "active":
-            problems.append(f"{name!r} is a deleted experiment (restore it or `mlflow gc` it)")
+            problems[team] = f"{name!r} is a deleted experiment (restore it or `mlflow gc` it)"
         elif strangers:
-            problems.append(f"{name!r} was made by someone else: {', '.join(strangers)} may write")
+            problems[team] = f"{name!r} was made by someone else: {', '.join(strangers)} may write"
         elif client.search_runs([experiment_id], max_results=1, run_view_type=3):
-            problems.append(f"{name!r} already holds runs, logged before the team existed")
+            problems[team] = f"{name!r} already holds runs, logged before the team existed"
         else:  # empty, and only the admin may write: made by an interrupted earlier call
             plan[team] = experiment_id
-    if problems:
-        raise ReproMLError(
-            "These experiments exist but were not made by `reproml-course accounts`: "
-            + "; ".join(problems)
-            + ". Delete them as the admin (or choose another --competition), then run again. "
-            "Nothing was created."
-        )
-    return plan
+    return plan, problems
 
 
 def _new(create, *args: str) -> bool:

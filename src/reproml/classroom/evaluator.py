@@ -14,6 +14,7 @@ is flagged, the worker is started again, and the leaderboard goes on.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import os
@@ -82,8 +83,9 @@ class Evaluator:
             raise ReproMLError((ready or {}).get("error") or "The evaluation worker did not start.")
         self.test_images, self.test_set_sha256 = ready["test_images"], ready["sha256"]
 
-    def evaluate(self, weights: Weights, model: dict) -> int:
-        """How many test images the model gets right; Rejected when it cannot tell."""
+    def evaluate(self, weights: Weights, model: dict) -> tuple[int, str]:
+        """How many test images the model gets right, and a digest of its answers (the class
+        it gives each image); Rejected when it cannot tell."""
         self.start()
         request = {**weights.as_request(), "model": model}
         self.process.stdin.write(json.dumps(request) + "\n")
@@ -106,7 +108,7 @@ class Evaluator:
             if answer.get("restart"):
                 self.close()
             raise Rejected(answer["problem"])
-        return int(answer["correct"])
+        return int(answer["correct"]), str(answer["predictions_sha256"])
 
     @property
     def wall_seconds(self) -> float:
@@ -200,15 +202,17 @@ def _count_correct(request: dict, test) -> dict:
             "problem": f"its weights do not fit the course's {spec.get('name')!r} model: {reason}"
         }
     model.eval()
-    correct = 0
+    correct, predictions = 0, hashlib.sha256()
     with torch.inference_mode():
         for start in range(0, len(test), BATCH):
             logits = model(normalize(test.images[start : start + BATCH]))
             n = len(test.labels[start : start + BATCH])
             if tuple(logits.shape) != (n, 10) or not logits.dtype.is_floating_point:
                 return {"problem": f"its model returns {tuple(logits.shape)}, not ({n}, 10) scores"}
-            correct += int((logits.argmax(1) == test.labels[start : start + BATCH]).sum())
-    return {"correct": correct}
+            answers = logits.argmax(1)
+            correct += int((answers == test.labels[start : start + BATCH]).sum())
+            predictions.update(answers.to(torch.uint8).numpy().tobytes())
+    return {"correct": correct, "predictions_sha256": predictions.hexdigest()}
 
 
 def worker(data_root: str, memory_bytes: int, cpu_seconds: float) -> None:

@@ -78,13 +78,18 @@ def verify_competition(
     except MlflowException as error:
         raise TrackingError(f"Cannot read the competition at {tracking_uri}: {error}") from None
     report = Report([], note=note)
-    report.restored = restore_tags(client, runs, verdicts)
+    report.restored = restore_tags(client, _every_run(client, list(teams)), verdicts)
     new = [run for run in runs if run.info.run_id not in verdicts]
     if new:
         models = _models_by_run(client, {run.info.run_id: run.info.experiment_id for run in new})
         # Earliest model first: when two teams hold the same weights, the first one logged ranks.
         new.sort(key=lambda r: getattr(models.get(r.info.run_id), "creation_timestamp", 0))
-        seen = {v.weights_sha256: v for v in verdicts.values() if v.weights_sha256}
+        # The earliest verdict of each weights' digest and of each answers' digest.
+        seen = {}
+        for earlier in sorted(verdicts.values(), key=lambda v: v.created):
+            for digest in (earlier.weights_sha256, earlier.predictions_sha256):
+                if digest:
+                    seen.setdefault(digest, earlier)
         with Evaluator(data_root, limits) as evaluator, tempfile.TemporaryDirectory() as tmp:
             for run in new:
                 team_id = run.info.experiment_id
@@ -103,8 +108,9 @@ def verify_competition(
                     continue
                 verdicts[verdict.run_id] = verdict
                 report.new.append(verdict)
-                if verdict.weights_sha256:
-                    seen.setdefault(verdict.weights_sha256, verdict)
+                for digest in (verdict.weights_sha256, verdict.predictions_sha256):
+                    if digest:
+                        seen.setdefault(digest, verdict)
     report.verdicts = ranked_order(_without_deleted(client, verdicts))
     report.seconds = time.perf_counter() - started
     return report
@@ -163,6 +169,13 @@ def _teams(client, records: Records, admin: ServerAdmin, competition: str):
     return {e.experiment_id: e.name.removeprefix(f"{competition}/") for e in experiments}, None
 
 
+def _every_run(client, experiment_ids: list[str]) -> list:
+    """Every run the teams can see, whatever its status (verdict tags may be forged on any)."""
+    if not experiment_ids:
+        return []
+    return client.search_runs(experiment_ids, max_results=50_000)
+
+
 def _finished_runs(client, experiment_ids: list[str]) -> list:
     if not experiment_ids:
         return []
@@ -209,11 +222,19 @@ def _verify(run, team, model, client, evaluator, seen, tmp, limits, uri) -> Verd
             # Ranked all the same: the same configuration and seed give the same weights (the
             # course's point), so a copy cannot be told from an honest twin. Said, though.
             verdict = replace(verdict, note=f"same weights as {earlier.team}'s {earlier.run_id}")
-        correct = evaluator.evaluate(weights, model_spec(run.data.params))
+        correct, predictions = evaluator.evaluate(weights, model_spec(run.data.params))
         n = evaluator.test_images
         verdict = replace(
-            verdict, verified=correct / n, test_images=n, test_set_sha256=evaluator.test_set_sha256
-        )
+            verdict, verified=correct / n, test_images=n, predictions_sha256=predictions,
+            test_set_sha256=evaluator.test_set_sha256,
+        )  # fmt: skip
+        twin = seen.get(predictions)
+        if not verdict.note and twin is not None and twin.team_id != verdict.team_id:
+            # Weights changed by a rounding error hash differently, yet answer alike: two
+            # models trained apart do not give the same class to all 10,000 test images.
+            verdict = replace(
+                verdict, note=f"same answer on every test image as {twin.team}'s {twin.run_id}"
+            )
         if abs(logged * n - correct) > 1 + 1e-6:
             raise Rejected(
                 f"logged {logged:.4f}, re-evaluated {correct / n:.4f} on the {n} test images "

@@ -3,8 +3,22 @@
 from __future__ import annotations
 
 import math
+import unicodedata
 
 from reproml.classroom.records import Verdict
+
+
+def printable(text: str) -> str:
+    """``text`` with every control or format character written as an escape (``\\x1b``).
+
+    Run names are a student's text: an ANSI sequence in one would erase or recolour the rows
+    of the instructor's terminal, a right-to-left override would reorder them."""
+    return "".join(
+        char
+        if not unicodedata.category(char).startswith("C")
+        else char.encode("unicode_escape").decode("ascii")
+        for char in str(text)
+    )
 
 
 def format_leaderboard(verdicts: list[Verdict]) -> str:
@@ -23,9 +37,9 @@ def format_leaderboard(verdicts: list[Verdict]) -> str:
             if v.ranked
             else f"FLAGGED: {v.problem}"
         )
+        team, run = printable(v.team)[:14], printable(v.run_name)[:22]
         lines.append(
-            f"{position:>3}  {v.team[:14]:<14} {v.run_name[:22]:<22} {logged:>7} "
-            f"{verified:>8}  {note}"
+            f"{position:>3}  {team:<14} {run:<22} {logged:>7} {verified:>8}  {printable(note)}"
         )
     return "\n".join(lines)
 
@@ -37,7 +51,8 @@ def plot_leaderboard(verdicts: list[Verdict], top: int = 10):
     shown = [v for v in verdicts if v.ranked][:top][::-1]
     figure = Figure(figsize=(7, 0.4 * len(shown) + 1.2), layout="constrained")
     ax = figure.subplots()
-    bars = ax.barh([f"{v.team} · {v.run_name}" for v in shown], [v.verified for v in shown])
+    labels = [printable(f"{v.team} · {v.run_name}") for v in shown]
+    bars = ax.barh(labels, [v.verified for v in shown])
     ax.bar_label(bars, fmt="%.4f", padding=3)
     low = min((v.verified for v in shown), default=0.0)
     ax.set(

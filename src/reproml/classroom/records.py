@@ -43,6 +43,7 @@ class Verdict:
     note: str = ""  # worth knowing, not a reason to flag (e.g. another team's identical weights)
     model_id: str = ""
     weights_sha256: str = ""
+    predictions_sha256: str = ""  # the class it gives each test image: near-copies share it
     test_set_sha256: str = ""
     test_images: int = 0
     created: int = 0  # when the verdict was written (ms)
@@ -147,14 +148,20 @@ class Records:
 
 
 def restore_tags(client, runs: list, verdicts: dict[str, Verdict]) -> int:
-    """Write the verdict tags back onto runs where they were edited; return how many."""
+    """Write the verdict tags back onto ``runs`` (every run a team can see, whatever its
+    status) where they were edited, and remove them where no verdict was written (a FAILED
+    run tagged "ranked" by hand); return how many runs were repaired."""
     restored = 0
     for run in runs:
         verdict = verdicts.get(run.info.run_id)
-        if verdict is not None and tags_of(verdict) != {
-            k: run.data.tags.get(k) for k in (VERDICT_TAG, VERIFIED_TAG)
-        }:
+        found = {k: run.data.tags.get(k) for k in (VERDICT_TAG, VERIFIED_TAG)}
+        if verdict is not None and tags_of(verdict) != found:
             write_tags(client, run.info.run_id, verdict)
+            restored += 1
+        elif verdict is None and any(v is not None for v in found.values()):
+            for key, value in found.items():
+                if value is not None:
+                    client.delete_tag(run.info.run_id, key)
             restored += 1
     return restored
 

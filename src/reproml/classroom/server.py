@@ -145,14 +145,17 @@ class ClassServer:
                 umask=0o077,  # databases, artifacts and logs it creates: owner only
             )  # fmt: skip
         deadline = time.monotonic() + timeout
-        while not _answers(self.url):
-            if process.poll() is not None or time.monotonic() > deadline:
-                stop(process)
-                tail = log.read_text(errors="replace").strip().splitlines()[-5:]
-                raise ReproMLError(
-                    f"The MLflow server did not start (see {log}):\n" + "\n".join(tail)
-                )
-            time.sleep(0.5)
+        try:
+            while not _answers(self.url):
+                if process.poll() is not None or time.monotonic() > deadline:
+                    tail = log.read_text(errors="replace").strip().splitlines()[-5:]
+                    raise ReproMLError(
+                        f"The MLflow server did not start (see {log}):\n" + "\n".join(tail)
+                    )
+                time.sleep(0.5)
+        except BaseException:  # Ctrl-C or SIGTERM while it starts too: no server left behind
+            stop(process)
+            raise
         return process
 
     def _check_port_free(self) -> None:

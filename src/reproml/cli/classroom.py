@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 from collections.abc import Callable
 from pathlib import Path
 
@@ -57,21 +58,33 @@ def _server(args: argparse.Namespace) -> int:
     from reproml.classroom.server import ADMIN, ClassServer, stop
 
     server = ClassServer(args.folder, args.host, args.port, args.store, args.allowed_hosts)
-    print(f"Starting the class MLflow server ({server.folder}/server.log)...")
-    process = server.start()
-    print(
-        f"MLflow server with accounts at {server.url} (bound to {args.host}:{args.port}).\n"
-        f"Admin: {ADMIN}, password in {server.password_file} (or $REPROML_ADMIN_PASSWORD).\n"
-        "Create accounts: MLFLOW_TRACKING_URI=... MLFLOW_TRACKING_USERNAME=admin "
-        "MLFLOW_TRACKING_PASSWORD=... reproml-course accounts students.csv\n"
-        "Ctrl-C stops the server."
-    )
+    # systemd, a container or `kill` stop a service with SIGTERM, sent to this process only:
+    # the server runs in a session of its own, so it must be stopped as Ctrl-C stops it,
+    # from the moment it starts.
+    for signum in (signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, _interrupt)
+    process = None
     try:
+        print(f"Starting the class MLflow server ({server.folder}/server.log)...")
+        process = server.start()  # stops what it started if interrupted meanwhile
+        print(
+            f"MLflow server with accounts at {server.url} (bound to {args.host}:{args.port}).\n"
+            f"Admin: {ADMIN}, password in {server.password_file} (or $REPROML_ADMIN_PASSWORD).\n"
+            "Create accounts: MLFLOW_TRACKING_URI=... MLFLOW_TRACKING_USERNAME=admin "
+            "MLFLOW_TRACKING_PASSWORD=... reproml-course accounts students.csv\n"
+            "Ctrl-C stops the server.",
+            flush=True,
+        )
         return process.wait()
     except KeyboardInterrupt:
-        stop(process)
+        if process is not None:
+            stop(process)
         print("Server stopped.")
         return 0
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
 
 
 def _tracking_server(given: str | None) -> str:
