@@ -73,23 +73,24 @@ def verify_competition(
     try:
         records = Records(client, competition)
         teams, note = _teams(client, records, admin, competition)
-        runs = _finished_runs(client, list(teams))
+        every_run = _every_run(client, list(teams))
         verdicts = records.verdicts()
     except MlflowException as error:
         raise TrackingError(f"Cannot read the competition at {tracking_uri}: {error}") from None
     report = Report([], note=note)
-    report.restored = restore_tags(client, _every_run(client, list(teams)), verdicts)
-    new = [run for run in runs if run.info.run_id not in verdicts]
+    report.restored = restore_tags(client, every_run, verdicts)
+    new = [
+        run
+        for run in every_run
+        if run.info.status == "FINISHED" and run.info.run_id not in verdicts
+    ]
     if new:
         models = _models_by_run(client, {run.info.run_id: run.info.experiment_id for run in new})
         # Earliest model first: when two teams hold the same weights, the first one logged ranks.
         new.sort(key=lambda r: getattr(models.get(r.info.run_id), "creation_timestamp", 0))
-        # The earliest verdict of each weights' digest and of each answers' digest.
-        seen = {}
+        seen: dict[str, Verdict] = {}
         for earlier in sorted(verdicts.values(), key=lambda v: v.created):
-            for digest in (earlier.weights_sha256, earlier.predictions_sha256):
-                if digest:
-                    seen.setdefault(digest, earlier)
+            _remember(seen, earlier)
         with Evaluator(data_root, limits) as evaluator, tempfile.TemporaryDirectory() as tmp:
             for run in new:
                 team_id = run.info.experiment_id
@@ -108,9 +109,7 @@ def verify_competition(
                     continue
                 verdicts[verdict.run_id] = verdict
                 report.new.append(verdict)
-                for digest in (verdict.weights_sha256, verdict.predictions_sha256):
-                    if digest:
-                        seen.setdefault(digest, verdict)
+                _remember(seen, verdict)
     report.verdicts = ranked_order(_without_deleted(client, verdicts))
     report.seconds = time.perf_counter() - started
     return report
@@ -170,16 +169,18 @@ def _teams(client, records: Records, admin: ServerAdmin, competition: str):
 
 
 def _every_run(client, experiment_ids: list[str]) -> list:
-    """Every run the teams can see, whatever its status (verdict tags may be forged on any)."""
+    """Every run the teams can see, whatever its status: the finished ones are verified, and
+    verdict tags may be forged on any."""
     if not experiment_ids:
         return []
     return client.search_runs(experiment_ids, max_results=50_000)
 
 
-def _finished_runs(client, experiment_ids: list[str]) -> list:
-    if not experiment_ids:
-        return []
-    return client.search_runs(experiment_ids, "attributes.status = 'FINISHED'", max_results=50_000)
+def _remember(seen: dict[str, Verdict], verdict: Verdict) -> None:
+    """``seen``: the earliest verdict of each weights' digest and of each answers' digest."""
+    for digest in (verdict.weights_sha256, verdict.predictions_sha256):
+        if digest:
+            seen.setdefault(digest, verdict)
 
 
 def _models_by_run(client, runs: dict[str, str]) -> dict:
