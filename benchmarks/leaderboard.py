@@ -4,9 +4,9 @@
     uv run python benchmarks/leaderboard.py --runs 10
 
 Starts a real `reproml-course server` in a temporary folder, creates one account and team per
-run, trains and logs one CNN run per team (quick mode, tested on the whole test set), then
-times `reproml-course leaderboard` as the instructor runs it (a fresh process each time): the
-first call verifies every run, the second finds nothing new. Also times what a student calls
+run, trains, logs and submits one CNN run per team (quick mode, not tested: data.test=false),
+then times `reproml-course leaderboard` as the instructor runs it (a fresh process each time):
+the first call tests every submission, the second finds nothing new. Also times what a student calls
 (`read_leaderboard` in a fresh process). The test set is ../shared/data's when present, else a
 synthetic one of 10,000 images. Prints a table; exits 1 if a run is not ranked.
 """
@@ -23,6 +23,7 @@ from pathlib import Path
 
 from reproml.classroom.accounts import Account, create_accounts
 from reproml.classroom.server import ClassServer, stop
+from reproml.classroom.submissions import submit_run
 from reproml.config import load_config
 from reproml.experiment import run_experiment
 
@@ -71,16 +72,17 @@ def main() -> int:
             create_accounts(server.url, accounts)
             started = time.perf_counter()
             for i, account in enumerate(accounts):
-                run_experiment(
+                result = run_experiment(
                     load_config(
                         [
-                            "experiment=quick", f"data.root={data}", "data.test_size=null",
+                            "experiment=quick", f"data.root={data}", "data.test=false",
                             "trainer.progress=false", f"seed={i}", "tracking=mlflow",
                             f"tracking.uri={server.url}",
                             f"tracking.experiment=competition/{account.team}",
                         ]
                     )
                 )  # fmt: skip
+                submit_run(result.run_id, server.url)
             logging = time.perf_counter() - started
             env = {**os.environ, **admin}
             env.pop("MLFLOW_TRACKING_URI", None)
@@ -98,13 +100,14 @@ def main() -> int:
             view, count = timed(read, student)
         finally:
             stop(process)
-    ranked = sum(line.split()[0].isdigit() for line in table.splitlines() if line.strip())
+    rows = table.split("\n\n")[0].splitlines()  # the table, before the summary lines
+    ranked = sum(line.split()[0].isdigit() for line in rows if line.strip())
     print(f"{args.runs} runs logged in {logging:.0f} s; test set: {data}")
     print("| runs | first call s | second call s | student view s | ranked | seen by student |")
     print("|------|--------------|---------------|----------------|--------|-----------------|")
     print(f"| {args.runs} | {first:.1f} | {second:.1f} | {view:.1f} | {ranked} | {count.strip()} |")
     print(again.strip().splitlines()[-1])
-    return 0 if ranked == args.runs and "0 new runs verified" in again else 1
+    return 0 if ranked == args.runs and "0 new submissions" in again else 1
 
 
 if __name__ == "__main__":

@@ -43,3 +43,38 @@ def test_a_run_validates_its_configuration_once(make_config, data, monkeypatch):
     result = run_experiment(make_config(["model=logreg", "tracking=none"]), data=data)
     assert len(calls) == 1
     assert isinstance(result, ExperimentResult) and result.saved_to is None
+
+
+def test_a_competition_run_that_would_be_tested_is_refused_before_training(
+    make_config, data, tmp_path
+):
+    """Its test accuracy would be on the class server for everyone to choose by."""
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    config = make_config(
+        ["model=logreg", "tracking=mlflow", f"tracking.uri={uri}",
+         "tracking.experiment=competition/red"]
+    )  # fmt: skip
+    with pytest.raises(ConfigError, match=r"data\.test must be false for a run logged to"):
+        run_experiment(config, data=data)
+    assert not (tmp_path / "mlflow.db").exists()  # refused before anything was written
+
+
+def test_a_run_not_tested_computes_nothing_on_the_test_set(make_config, data, tmp_path):
+    import json
+    from pathlib import Path
+
+    from mlflow import MlflowClient
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    config = make_config(
+        ["model=logreg", "data.test=false", "tracking=mlflow", f"tracking.uri={uri}",
+         "tracking.experiment=competition/red"]
+    )  # fmt: skip
+    result = run_experiment(config, data=data)
+    assert set(result.metrics) == {"val_accuracy"} and result.confusion_split == "validation"
+    assert int(result.confusion_matrix.sum()) == len(data.val)
+    client = MlflowClient(uri)
+    run = client.get_run(result.run_id)
+    assert not [k for k in run.data.metrics if k.startswith("test")]
+    path = client.download_artifacts(result.run_id, "confusion_matrix.json", str(tmp_path))
+    assert json.loads(Path(path).read_text())["split"] == "validation"

@@ -139,6 +139,7 @@ RULES: list[tuple[str, Callable[[Any], bool], str]] = [
     ("data.split_seed", _is_int, "an integer"),
     ("data.train_size", _optional_positive_int, "null or an integer >= 1"),
     ("data.test_size", _optional_positive_int, "null or an integer >= 1"),
+    ("data.test", _boolean, "true or false"),
     ("model.hidden_sizes", _sizes, "a list of integers >= 1"),
     ("model.channels", _sizes, "a list of integers >= 1"),
     ("model.hidden", _positive_int, "an integer >= 1"),

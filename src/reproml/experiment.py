@@ -14,9 +14,11 @@ from omegaconf import DictConfig, OmegaConf
 
 from reproml.config import validate_config
 from reproml.data import FashionMNISTData
+from reproml.errors import ConfigError
 from reproml.registry import registered
 from reproml.tracking.base import NoTracker, Tracker
 from reproml.tracking.mlflow import MlflowTracker
+from reproml.tracking.stores import COMPETITION
 from reproml.tracking.txt import TxtTracker
 from reproml.training import Callback, TrainingResult, fit, prepare_run
 
@@ -56,6 +58,7 @@ def run_experiment(
     tracker is told when the run fails or is interrupted, so no MLflow run is ever left RUNNING.
     """
     cfg = validate_config(config)
+    _refuse_a_tested_competition_run(cfg)
     tracking = cfg.get("tracking")
     tracker = build_tracker(OmegaConf.to_container(tracking) if tracking is not None else None)
     tracker.check()
@@ -65,3 +68,21 @@ def run_experiment(
         kept = tracker.finish(result)
     trained = {f.name: getattr(result, f.name) for f in fields(TrainingResult)}
     return ExperimentResult(**trained, saved_to=kept.where, run_id=kept.run_id)
+
+
+def _refuse_a_tested_competition_run(cfg: DictConfig) -> None:
+    """A run logged to a competition experiment is never tested: its test accuracy would be
+    there for the whole class to choose by, the mistake the competition is built to prevent
+    (the leaderboard tests the one run a team submits)."""
+    experiment = OmegaConf.select(cfg, "tracking.experiment", default=None)
+    if (
+        OmegaConf.select(cfg, "tracking.name", default=None) == "mlflow"
+        and isinstance(experiment, str)
+        and experiment.startswith(f"{COMPETITION}/")
+        and OmegaConf.select(cfg, "data.test", default=True) is not False
+    ):
+        raise ConfigError(
+            f"Invalid configuration: data.test must be false for a run logged to "
+            f"{experiment!r}. In the competition you choose on validation, and the leaderboard "
+            "tests the run your team submits: add data.test=false."
+        )

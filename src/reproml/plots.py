@@ -57,7 +57,9 @@ def plot_learning_curves(history: Sequence) -> Figure:
     return fig
 
 
-def plot_confusion_matrix(matrix: torch.Tensor, normalize: bool = True) -> Figure:
+def plot_confusion_matrix(
+    matrix: torch.Tensor, normalize: bool = True, split: str = "test"
+) -> Figure:
     """Rows: true class; columns: predicted class. Normalised per row: recall on the diagonal."""
     values = matrix.double().cpu()
     if normalize:
@@ -69,7 +71,7 @@ def plot_confusion_matrix(matrix: torch.Tensor, normalize: bool = True) -> Figur
     ticks = range(len(CLASSES))
     ax.set_xticks(ticks, CLASSES, rotation=45, ha="right", fontsize=8)
     ax.set_yticks(ticks, CLASSES, fontsize=8)
-    ax.set(xlabel="predicted", ylabel="true", title="Confusion matrix (test)")
+    ax.set(xlabel="predicted", ylabel="true", title=f"Confusion matrix ({split})")
     threshold = float(values.max()) / 2
     for i in ticks:
         for j in ticks:

@@ -11,9 +11,11 @@ student's function makes there:
 - a run object returned instead of its id;
 - the runs that beat the chosen one deleted, or marked FAILED, by the function itself.
 Then on the notebook's store (a real local store, runs trained on synthetic data): a run
-tested on a subset, a number logged by hand, a run outside the competition, a run id that is not
-one; the runs that beat the submission deleted or marked FAILED in another cell. A notebook
-executed again (its earlier runs deleted by ``fresh_experiment``) still passes.
+tested before its submission (test_accuracy logged by hand), a number logged by hand with no
+model, a run outside the competition, a run id that is not one; the runs that beat the
+submission deleted or marked FAILED in another cell; the chosen run never submitted, or
+another run submitted after it (the latest submission is the entry). A notebook executed again
+(its earlier runs deleted by ``fresh_experiment``) still passes.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ import mlflow
 import pytest
 from solution_cells import code_cell, define, mutate
 
+from reproml.classroom.submissions import submit_run
 from reproml.experiment import run_experiment
 from reproml.notebook import fresh_experiment, setup_course
 
@@ -129,7 +132,7 @@ def runs(hard_synthetic, monkeypatch):
     def entry(*overrides, experiment=ME):
         config = setup.config(
             "model=logreg", "tracking=mlflow", f"tracking.experiment={experiment}",
-            "data.test_size=null", "trainer.progress=false", *overrides,
+            "data.test=false", "trainer.progress=false", *overrides,
         )  # fmt: skip
         result = run_experiment(config)
         run = mlflow.MlflowClient().get_run(result.run_id)
@@ -154,23 +157,35 @@ def test_the_best_run_on_validation_passes_and_the_others_fail(evaluate, runs):
     _, made = runs
     by_val = sorted(made, key=lambda r: r[1]["val_accuracy"])
     assert by_val[-1][1]["val_accuracy"] > by_val[0][1]["val_accuracy"]
+    passed, said = evaluate("7.1", submission(), ME)  # chosen right, not submitted
+    assert not passed and "no run of your experiment is submitted yet" in said
+    submit_run(by_val[-1][0])
     assert evaluate("7.1", submission(), ME) == (True, "passed")
     passed, said = evaluate("7.1", returning(by_val[0][0]), ME)
     assert not passed and "better validation accuracy" in said
+    submit_run(by_val[0][0])  # then another run, submitted after the right one
+    passed, said = evaluate("7.1", submission(), ME)
+    assert not passed and "your team's latest submission is" in said
 
 
 @pytest.mark.slow
-def test_a_subset_a_hand_logged_number_and_a_stray_run_fail(evaluate, runs):
-    entry, _ = runs
-    subset, _ = entry("data.test_size=50", "optimizer.lr=0.03", "trainer.epochs=3")
-    passed, said = evaluate("7.1", returning(subset), ME)
-    assert not passed and "tested on 50 images only" in said
-
+def test_a_tested_run_a_hand_logged_number_and_a_stray_run_fail(evaluate, runs):
     client = mlflow.MlflowClient()
     experiment = client.get_experiment_by_name(ME).experiment_id
+    entry, made = runs
+    tested = client.create_run(experiment, run_name="tested").info.run_id
+    for key, value in client.get_run(made[0][0]).data.tags.items():
+        if key == "model_uri":
+            client.set_tag(tested, key, value)
+    client.log_metric(tested, "val_accuracy", 1.0)
+    client.log_metric(tested, "test_accuracy", 0.9)
+    client.set_terminated(tested)
+    passed, said = evaluate("7.1", returning(tested), ME)
+    assert not passed and "tested before it was submitted (test_accuracy logged)" in said
+    client.delete_run(tested)
+
     fake = client.create_run(experiment, run_name="by-hand").info.run_id
     client.log_metric(fake, "val_accuracy", 1.0)
-    client.log_metric(fake, "test_accuracy", 0.99)
     client.set_terminated(fake)
     passed, said = evaluate("7.1", returning(fake), ME)
     assert not passed and "logged no model" in said
@@ -211,4 +226,5 @@ def test_a_notebook_executed_again_passes_7_1(evaluate, runs):
     fresh_experiment(ME)
     entry("optimizer.lr=0.001", "trainer.epochs=1")
     entry("optimizer.lr=0.002", "trainer.epochs=1")
+    submit_run(submission()(ME))
     assert evaluate("7.1", submission(), ME) == (True, "passed")

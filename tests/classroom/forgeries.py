@@ -11,21 +11,26 @@ import zipfile
 from pathlib import Path
 
 from reproml.classroom.model_files import MODEL_FILE, WEIGHTS_CONFIG
+from reproml.classroom.submissions import SUBMITTED_TAG, submit_run
 from reproml.config import load_config
 from reproml.experiment import run_experiment
 
 
-def train(data_root, uri: str, team: str, *overrides: str):
-    """An honest run of team ``team``: quick mode, tested on the whole (synthetic) test set."""
+def train(data_root, uri: str, team: str, *overrides: str, submit: bool = True):
+    """An honest run of team ``team`` in quick mode, not tested (``data.test=false``), and
+    submitted unless told otherwise."""
     config = load_config(
         [
             "experiment=quick", f"data.root={data_root}", "data.download=false",
-            "data.test_size=null", "trainer.device=cpu", "trainer.progress=false",
+            "data.test=false", "trainer.device=cpu", "trainer.progress=false",
             "tracking=mlflow", f"tracking.uri={uri}", f"tracking.experiment=competition/{team}",
             *overrides,
         ]
     )  # fmt: skip
-    return run_experiment(config)
+    result = run_experiment(config)
+    if submit:
+        submit_run(result.run_id, uri)
+    return result
 
 
 def model_file(uri: str, run_id: str) -> bytes:
@@ -54,10 +59,12 @@ def forged_run(
     metrics: dict[str, float] | None = None,
     tags: dict[str, str] | None = None,
     run_name: str = "forged",
+    status: str = "FINISHED",
+    submitted: str | None = "2026-01-01T00:00:00.000000Z forged",
 ) -> str:
-    """A finished run with whatever model folder ``files`` holds (None: no model), the params
-    and test accuracy of run ``copy_from``, then ``params``, ``metrics`` and ``tags`` on top.
-    Returns its id."""
+    """A run with whatever model folder ``files`` holds (None: no model), the params of run
+    ``copy_from``, then ``params``, ``metrics`` and ``tags`` on top, ended ``status`` and
+    submitted by hand (the tag ``submitted``, None: not submitted). Returns its id."""
     from mlflow import MlflowClient
     from mlflow.entities import Param
 
@@ -71,7 +78,6 @@ def forged_run(
     if copy_from:
         original = client.get_run(copy_from)
         all_params = dict(original.data.params)
-        client.log_metric(run_id, "test_accuracy", original.data.metrics["test_accuracy"])
     all_params.update(params or {})
     client.log_batch(run_id, params=[Param(k, v) for k, v in all_params.items()])
     for key, value in (metrics or {}).items():
@@ -86,7 +92,10 @@ def forged_run(
                 (Path(tmp) / path).write_bytes(content)
             client.log_model_artifacts(model.model_id, tmp)
         client.finalize_logged_model(model.model_id, "READY")
-    client.set_terminated(run_id)
+    if submitted is not None:
+        client.set_tag(run_id, SUBMITTED_TAG, submitted)
+    if status != "RUNNING":
+        client.set_terminated(run_id, status)
     return run_id
 
 

@@ -1,5 +1,6 @@
-"""The verified leaderboard on a local store: honest runs ranked on the whole test set, every
-forgery flagged with its reason, nothing of a student's model executed, each run verified once.
+"""The verified leaderboard on a local store: submitted honest runs ranked on the whole test
+set, every forgery flagged or refused with its reason, nothing of a student's model executed,
+each submitted run tested once, and no run tested that nobody submitted.
 """
 
 from __future__ import annotations
@@ -28,7 +29,11 @@ from reproml.classroom.leaderboard import (
     verify_competition,
 )
 from reproml.classroom.model_files import MODEL_FILE
-from reproml.classroom.records import VERDICT_TAG, VERIFIED_TAG, records_experiment
+from reproml.classroom.records import VERDICT_TAG, VERIFIED_TAG, Records
+from reproml.classroom.submissions import SUBMITTED_TAG, submit_run
+from reproml.errors import ReproMLError
+
+MANY = 100  # submissions a day: the store below submits more than the default allows
 
 MLMODEL = b"flavors: {pytorch: {model_data: data}}\n"
 
@@ -41,16 +46,13 @@ def store(tmp_path_factory, synthetic):
     marker = folder / "PAYLOAD_RAN"
     honest = train(synthetic.root, uri, "red", "tracking.run_name=honest")
     twin = train(synthetic.root, uri, "blue", "tracking.run_name=twin")  # same config and seed
-    subset = train(synthetic.root, uri, "green", "tracking.run_name=subset", "data.test_size=40")
+    kept = train(synthetic.root, uri, "red", "tracking.run_name=kept", "seed=1", submit=False)
     pt2 = model_file(uri, honest.run_id)
     model_uri = MlflowClient(uri).get_run(honest.run_id).data.tags["model_uri"]
     payload = pickled_weight(pt2, marker)  # its first weight unpickles into `touch marker`
     forged = {
-        "inflated": dict(
-            files={"MLmodel": MLMODEL, MODEL_FILE: pt2}, metrics={"test_accuracy": 0.99}
-        ),
         "borrowed": dict(files=None, tags={"model_uri": model_uri}),
-        "by-hand": dict(files=None, metrics={"test_accuracy": 0.99}),
+        "by-hand": dict(files=None),
         "pickle-format": dict(files={"MLmodel": MLMODEL, "data/model.pth": payload}),
         "code-paths": dict(
             files={
@@ -68,7 +70,6 @@ def store(tmp_path_factory, synthetic):
                 )
             }
         ),
-        "bad-test-size": dict(files={MODEL_FILE: pt2}, params={"data.test_size": "abc"}),
         "unknown-model": dict(files={MODEL_FILE: pt2}, params={"model.name": "evil"}),
         "wrong-weights": dict(
             files={MODEL_FILE: pt2},  # a CNN's weights, for a run that says it trained an MLP
@@ -76,16 +77,19 @@ def store(tmp_path_factory, synthetic):
             params={
                 "model.name": "mlp",
                 "model.hidden_sizes": "[256, 128]",
-                "data.test_size": "None",
             },
-            metrics={"test_accuracy": honest.metrics["test_accuracy"]},
         ),
         "broken-params": dict(files={MODEL_FILE: pt2}, params={"model.channels": "[1, 2"}),
         "nudged": dict(files={"MLmodel": MLMODEL, MODEL_FILE: rewrite_archive(pt2, one_ulp)}),
     }
+    refused = {  # submitted by hand; none of them may be tested
+        "tested": dict(files={MODEL_FILE: pt2}, metrics={"test_accuracy": 0.99}),
+        "failed": dict(files={MODEL_FILE: pt2}, status="FAILED"),
+        "running": dict(files={MODEL_FILE: pt2}, status="RUNNING"),
+    }
     ids = {
         name: forged_run(uri, "yellow", run_name=name, **{"copy_from": honest.run_id, **kwargs})
-        for name, kwargs in forged.items()
+        for name, kwargs in {**forged, **refused}.items()
     }
     sabotage = exported({"name": "cnn"})  # fresh weights, claimed for red's honest run
     forged_run(uri, "yellow", {MODEL_FILE: sabotage}, copy_from=honest.run_id, run_name="decoy")
@@ -98,9 +102,9 @@ def store(tmp_path_factory, synthetic):
     run = MlflowClient(uri).create_run(practice)
     MlflowClient(uri).set_terminated(run.info.run_id)
     mlflow.set_tracking_uri(f"sqlite:///{folder / 'elsewhere.db'}")  # the global URI is not ours
-    report = verify_competition(uri, data_root=str(synthetic.root))
-    verdicts = {v.run_name: v for v in report.verdicts}
-    return uri, marker, honest, twin, subset, ids, report, verdicts
+    report = verify_competition(uri, data_root=str(synthetic.root), per_day=MANY)
+    verdicts = {v.run_name: v for v in report.new}
+    return uri, marker, honest, twin, kept, ids, report, verdicts
 
 
 def one_ulp(entries: dict) -> None:
@@ -126,8 +130,34 @@ def test_an_honest_run_is_ranked_with_its_accuracy_on_the_whole_test_set(store, 
         "model_uri"
     ].removeprefix("models:/")
     assert verdict.test_images == len(synthetic.test_labels)  # the whole test set
-    assert verdict.verified == pytest.approx(honest.metrics["test_accuracy"], abs=1 / 200)
+    assert 0.1 < verdict.verified <= 1 and "test_accuracy" not in honest.metrics
     assert report.verdicts[0].ranked and report.pending == []
+
+
+def test_a_run_nobody_submitted_is_tested_nowhere(store):
+    """Its test accuracy exists nowhere in the store: not on the run, not in the records."""
+    from mlflow.entities import ViewType
+
+    uri, _, _, _, kept, *_ = store
+    client = MlflowClient(uri)
+    every = client.search_experiments(view_type=ViewType.ALL)
+    runs = client.search_runs([e.experiment_id for e in every], max_results=50_000)
+    about_kept = [
+        r for r in runs
+        if r.info.run_id == kept.run_id or r.data.tags.get("reproml.run_id") == kept.run_id
+    ]  # fmt: skip
+    assert [r.info.run_id for r in about_kept] == [kept.run_id]
+    assert not [k for k in about_kept[0].data.metrics if "test" in k]
+    assert VERDICT_TAG not in about_kept[0].data.tags
+
+
+def test_one_row_per_team_with_its_submissions_counted(store):
+    *_, report, verdicts = store
+    teams = [row.team for row in report.verdicts]
+    assert sorted(teams) == ["blue", "red", "yellow"] and len(set(teams)) == len(teams)
+    yellow = next(row for row in report.verdicts if row.team == "yellow")
+    assert yellow.submissions == len(verdicts) - 2  # every yellow run tested; refused aside
+    assert [row.submissions for row in report.verdicts if row.team != "yellow"] == [1, 1]
 
 
 def test_the_same_weights_in_another_team_are_ranked_and_pointed_out(store):
@@ -143,15 +173,27 @@ def test_the_same_weights_in_another_team_are_ranked_and_pointed_out(store):
 @pytest.mark.parametrize(
     ("run", "reason"),
     [
-        ("subset", "it tested on a subset (data.test_size=40), not the whole test set"),
-        ("inflated", "logged 0.9900, re-evaluated"),
+        ("tested", "it was tested before it was submitted (test_accuracy logged)"),
+        ("failed", "it is FAILED: only a finished run has a final model to test."),
+        ("running", "it is RUNNING"),
+    ],
+)
+def test_a_submission_that_cannot_be_one_is_refused_and_never_tested(store, run, reason):
+    uri, *_, ids, report, verdicts = store
+    (refused,) = [s for s in report.submissions if s.run_id == ids[run]]
+    assert reason in refused.refused and run not in verdicts
+    assert VERDICT_TAG not in MlflowClient(uri).get_run(ids[run]).data.tags
+
+
+@pytest.mark.parametrize(
+    ("run", "reason"),
+    [
         ("borrowed", "it logged no model of its own"),
         ("by-hand", "it logged no model of its own"),
         ("pickle-format", "holds data/model.pth, which the leaderboard never loads"),
         ("code-paths", "holds code/evil.py, pickle_module_info.txt, which the leaderboard never"),
         ("pickled-weight", "is stored with pickle, which is never loaded"),
         ("compiled", "holds 'data/aotinductor/m/m.so', which is not a plain weight"),
-        ("bad-test-size", "it tested on a subset (data.test_size=abc)"),
         ("unknown-model", "cannot build its model"),
         ("wrong-weights", "its weights do not fit the course's 'mlp' model"),
         ("broken-params", "cannot build its model"),
@@ -171,25 +213,26 @@ def test_no_payload_ever_ran(store):
 def test_verdicts_are_kept_where_students_cannot_write_and_copied_onto_runs(store):
     uri, _, honest, *_, verdicts = store
     client = MlflowClient(uri)
-    records = client.get_experiment_by_name(records_experiment("competition"))
-    assert len(client.search_runs([records.experiment_id])) == len(verdicts)
+    records = Records(client, "competition")
+    assert len(records.verdicts()) == len(verdicts)
+    assert len(records.submissions()) == len(verdicts) + 3  # the refused ones too
     tags = client.get_run(honest.run_id).data.tags
     assert tags[VERDICT_TAG] == "ranked"
     assert tags[VERIFIED_TAG] == f"{verdicts['honest'].verified:.4f}"
-    inflated = client.get_run(verdicts["inflated"].run_id).data.tags
-    assert inflated[VERDICT_TAG].startswith("flagged: logged 0.9900")
+    borrowed = client.get_run(verdicts["borrowed"].run_id).data.tags
+    assert borrowed[VERDICT_TAG].startswith("flagged: it logged no model")
 
 
 def test_a_second_call_verifies_nothing_again_and_restores_edited_tags(store, synthetic):
     uri, _, _, _, _, _, first, verdicts = store
     client = MlflowClient(uri)
-    inflated = verdicts["inflated"].run_id
-    client.set_tag(inflated, VERDICT_TAG, "ranked")  # the student edits their own run
-    client.set_tag(inflated, VERIFIED_TAG, "0.9900")
+    borrowed = verdicts["borrowed"].run_id
+    client.set_tag(borrowed, VERDICT_TAG, "ranked")  # the student edits their own run
+    client.set_tag(borrowed, VERIFIED_TAG, "0.9900")
     again = verify_competition(uri, data_root=str(synthetic.root / "nowhere"))  # no test set
-    assert again.new == [] and again.restored == 1
+    assert again.new == [] and again.submissions == [] and again.restored == 1
     assert [v.run_id for v in again.verdicts] == [v.run_id for v in first.verdicts]
-    assert client.get_run(inflated).data.tags[VERDICT_TAG].startswith("flagged: logged 0.9900")
+    assert client.get_run(borrowed).data.tags[VERDICT_TAG].startswith("flagged: it logged no")
 
 
 def test_a_new_run_is_verified_alone(store, synthetic):
@@ -198,13 +241,15 @@ def test_a_new_run_is_verified_alone(store, synthetic):
         uri, "yellow", {MODEL_FILE: model_file(uri, honest.run_id)}, copy_from=honest.run_id,
         run_name="late",
     )  # fmt: skip
-    report = verify_competition(uri, data_root=str(synthetic.root))
+    report = verify_competition(uri, data_root=str(synthetic.root), per_day=MANY)
     assert [v.run_id for v in report.new] == [late]
     assert report.new[0].ranked
+    (row,) = [row for row in report.verdicts if row.team == "yellow"]
+    assert row.run_id == late  # the latest submission is the team's entry
 
 
 def test_students_read_the_leaderboard_without_loading_a_model(store):
-    uri, *_, report, _ = store
+    uri, *_ = store
     code = (
         "import sys; from reproml.classroom.leaderboard import read_leaderboard, "
         "format_leaderboard; v = read_leaderboard(sys.argv[1]); print(len(v)); "
@@ -214,10 +259,10 @@ def test_students_read_the_leaderboard_without_loading_a_model(store):
         [sys.executable, "-c", code, uri], capture_output=True, text=True, check=True
     )
     count, heavy = done.stdout.splitlines()[-2:]
-    assert int(count) >= len(report.verdicts) and heavy == "[]"
+    assert int(count) == 3 and heavy == "[]"  # a row per team
     table = format_leaderboard(read_leaderboard(uri)).splitlines()
+    assert table[0].split() == ["#", "team", "run", "subs", "test", "acc", "note"]
     assert table[2].startswith("  1  red") or table[2].startswith("  1  blue")
-    assert any("FLAGGED: it logged no model of its own" in line for line in table)
     assert len(plot_leaderboard(read_leaderboard(uri)).axes[0].patches) >= 2
 
 
@@ -225,26 +270,26 @@ def test_a_deleted_run_leaves_the_leaderboard_and_comes_back_restored(tmp_path, 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     kept = train(synthetic.root, uri, "red", "tracking.run_name=kept")
     gone = train(synthetic.root, uri, "red", "tracking.run_name=gone", "optimizer.lr=0.002")
-    assert len(verify_competition(uri, data_root=str(synthetic.root)).verdicts) == 2
+    assert [v.run_id for v in verify_competition(uri, data_root=str(synthetic.root)).new] == [
+        kept.run_id, gone.run_id,
+    ]  # fmt: skip
+    assert [v.run_id for v in read_leaderboard(uri)] == [gone.run_id]  # the latest submission
     client = MlflowClient(uri)
     client.delete_run(gone.run_id)
-    assert [v.run_id for v in read_leaderboard(uri)] == [kept.run_id]
+    assert [v.run_id for v in read_leaderboard(uri)] == [kept.run_id]  # the one before
     assert [v.run_id for v in verify_competition(uri).verdicts] == [kept.run_id]
     client.restore_run(gone.run_id)
-    assert {v.run_id for v in read_leaderboard(uri)} == {kept.run_id, gone.run_id}
+    assert [v.run_id for v in read_leaderboard(uri)] == [gone.run_id]
 
 
 def test_an_empty_competition(mlflow_uri):
-    assert format_leaderboard(read_leaderboard(mlflow_uri)) == (
-        "No verified run in the competition yet."
-    )
+    assert format_leaderboard(read_leaderboard(mlflow_uri)) == "No submission tested yet."
     assert verify_competition(mlflow_uri).verdicts == []
 
 
 def forged_model(uri: str, spec: dict, run_name: str) -> str:
     return forged_run(
-        uri, "blue", {MODEL_FILE: exported(spec)}, params=model_params(spec),
-        metrics={"test_accuracy": 0.1}, run_name=run_name,
+        uri, "blue", {MODEL_FILE: exported(spec)}, params=model_params(spec), run_name=run_name,
     )  # fmt: skip
 
 
@@ -318,3 +363,83 @@ def test_verdict_tags_forged_on_a_run_never_verified_are_removed(tmp_path, synth
     for run in (failed, running):
         tags = client.get_run(run.info.run_id).data.tags
         assert VERDICT_TAG not in tags and VERIFIED_TAG not in tags
+
+
+def test_over_the_day_s_limit_a_submission_is_refused(tmp_path, synthetic):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    first = train(synthetic.root, uri, "red", "tracking.run_name=first")
+    second = train(synthetic.root, uri, "red", "tracking.run_name=second", "seed=1")
+    report = verify_competition(uri, data_root=str(synthetic.root), per_day=1)
+    assert [v.run_id for v in report.new] == [first.run_id]
+    refused = [s for s in report.submissions if s.refused]
+    assert [s.run_id for s in refused] == [second.run_id]
+    assert refused[0].refused == "over the limit of 1 submissions a day (UTC) for a team."
+    (row,) = read_leaderboard(uri)
+    assert row.run_id == first.run_id and row.submissions == 1
+    # Submitting it again the same day is refused again: the limit holds across passes.
+    submit_run(second.run_id, uri)
+    again = verify_competition(uri, data_root=str(synthetic.root), per_day=1)
+    assert again.new == [] and [s.refused != "" for s in again.submissions] == [True]
+
+
+def test_the_latest_submission_counts_even_when_worse(tmp_path, synthetic):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    good = train(synthetic.root, uri, "red", "tracking.run_name=good")
+    verify_competition(uri, data_root=str(synthetic.root))
+    worse = train(synthetic.root, uri, "red", "tracking.run_name=worse", "trainer.epochs=1",
+                  "optimizer.lr=1e-6")  # fmt: skip
+    verify_competition(uri, data_root=str(synthetic.root))
+    (row,) = read_leaderboard(uri)
+    assert row.run_id == worse.run_id and row.submissions == 2
+    submit_run(good.run_id, uri)  # submitting an earlier run again makes it the entry
+    report = verify_competition(uri, data_root=str(synthetic.root))
+    assert report.new == []  # tested once, whatever the number of submissions
+    (row,) = report.verdicts
+    assert row.run_id == good.run_id and row.submissions == 3
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        (dict(metrics={"test_accuracy": 0.9}), "it was tested before it was submitted"),
+        (dict(status="KILLED"), "it is KILLED: only a finished run"),
+        (dict(team=None), "not a competition experiment"),
+    ],
+)
+def test_submit_run_refuses_what_the_leaderboard_would(tmp_path, change, message):
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    client = MlflowClient(uri)
+    if change.pop("team", "red") is None:
+        run = client.create_run(client.create_experiment("practice"))
+        client.set_terminated(run.info.run_id)
+        run_id = run.info.run_id
+    else:
+        run_id = forged_run(uri, "red", None, submitted=None, **change)
+    with pytest.raises(ReproMLError, match=message):
+        submit_run(run_id, uri)
+    assert SUBMITTED_TAG not in client.get_run(run_id).data.tags
+
+
+def test_a_run_whose_verification_keeps_raising_is_flagged_after_three_tries(
+    tmp_path, synthetic, monkeypatch
+):
+    """Something no limit catches (here, a store that fails on this one model): tried at three
+    passes, then flagged, so that no later pass starts on it again."""
+    import reproml.classroom.leaderboard as leaderboard
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    run = train(synthetic.root, uri, "red")
+
+    def broken(*args, **kwargs):
+        raise OSError("the artifact store failed")
+
+    monkeypatch.setattr(leaderboard, "_check", broken)
+    for attempt in (1, 2):
+        report = verify_competition(uri, data_root=str(synthetic.root))
+        assert report.new == [] and report.pending == [
+            f"{run.run_id}: not verified yet, try {attempt} (the artifact store failed)"
+        ]
+    (verdict,) = verify_competition(uri, data_root=str(synthetic.root)).new
+    assert verdict.problem == "it could not be verified in 3 tries (the artifact store failed)"
+    monkeypatch.undo()
+    assert verify_competition(uri, data_root=str(synthetic.root)).new == []  # never again

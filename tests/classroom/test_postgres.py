@@ -12,6 +12,7 @@ from mlflow import MlflowClient
 from reproml.classroom.accounts import Account, create_accounts
 from reproml.classroom.leaderboard import read_leaderboard, verify_competition
 from reproml.classroom.server import ClassServer, stop
+from reproml.classroom.submissions import submit_run
 from reproml.experiment import run_experiment
 
 POSTGRES = os.environ.get("REPROML_TEST_POSTGRES_URI")
@@ -33,12 +34,13 @@ def test_a_class_on_postgresql(tmp_path, free_port, make_config, monkeypatch, sy
         monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "dana-long-password")
         config = make_config(
             ["tracking=mlflow", f"tracking.uri={server.url}", "tracking.experiment=competition/pg",
-             "data.test_size=null"]
+             "data.test=false"]
         )  # fmt: skip
         result = run_experiment(config)
         run = MlflowClient(server.url).get_run(result.run_id)
         assert run.info.status == "FINISHED"
-        assert run.data.metrics["test_accuracy"] == result.metrics["test_accuracy"]
+        assert run.data.metrics["val_accuracy"] == result.metrics["val_accuracy"]
+        submit_run(result.run_id, server.url)
         monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", "admin")
         monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", "postgres-admin-password")
         verify_competition(server.url, data_root=str(synthetic.root))

@@ -4,6 +4,7 @@ mid-run. One server (started through the CLI) serves the module; every test is s
 from __future__ import annotations
 
 import contextlib
+import json
 import os
 import signal
 import stat
@@ -20,8 +21,9 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from reproml.classroom.leaderboard import read_leaderboard
-from reproml.classroom.records import VERDICT_TAG, records_experiment
+from reproml.classroom.records import VERDICT_TAG, Records, records_experiment
 from reproml.classroom.server import ClassServer, stop
+from reproml.classroom.submissions import SUBMITTED_TAG, submit_run
 from reproml.classroom.sync import REPLACED_BY, sync_runs
 from reproml.experiment import run_experiment
 from reproml.tracking.stores import TrackingError, check_tracking_uri, using_tracking_uri
@@ -104,6 +106,7 @@ def entry(make_config, url, user, *overrides):
             f"tracking.uri={url}",
             f"tracking.experiment=competition/{STUDENTS[user]}",
             f"tracking.run_name={user}-cnn",
+            "data.test=false",
             *overrides,
         ]
     )
@@ -176,7 +179,9 @@ def test_the_leaderboard_verifies_each_run_once_and_runs_no_student_code(
     cls, _ = server
     marker = tmp_path / "PAYLOAD_RAN"
     as_user("bob")
-    honest = run_experiment(entry(make_config, cls.url, "bob", "data.test_size=null"))
+    honest = run_experiment(entry(make_config, cls.url, "bob"))
+    submit_run(honest.run_id, cls.url)
+    unsubmitted = run_experiment(entry(make_config, cls.url, "bob", "seed=1"))
     as_user("carol")
     client = MlflowClient(cls.url)
     green = client.get_experiment_by_name("competition/green").experiment_id
@@ -184,36 +189,43 @@ def test_the_leaderboard_verifies_each_run_once_and_runs_no_student_code(
     borrowed = client.create_run(green, run_name="carol-borrowed")  # bob's model, by its tag
     for key, value in bob_run.data.params.items():
         client.log_param(borrowed.info.run_id, key, value)
-    client.log_metric(borrowed.info.run_id, "test_accuracy", honest.metrics["test_accuracy"])
     for tag in ("model_uri", "data_digest"):
         client.set_tag(borrowed.info.run_id, tag, bob_run.data.tags[tag])
     client.set_terminated(borrowed.info.run_id)
+    submit_run(borrowed.info.run_id, cls.url)
     mlflow.set_tracking_uri(cls.url)
     Exploding.command = f"touch {marker}"
     with mlflow.start_run(experiment_id=green, run_name="carol-pickle") as run:
         mlflow.log_params({k: v for k, v in bob_run.data.params.items() if k.startswith("data.")})
-        mlflow.log_metric("test_accuracy", 0.99)
         mlflow.pytorch.log_model(
             Exploding(), name="model", serialization_format="pickle", pip_requirements=["torch"]
         )
     pickled = run.info.run_id
+    submit_run(pickled, cls.url)
     assert not marker.exists()  # logging it did not run it either
-    subset = run_experiment(entry(make_config, cls.url, "carol", "data.test_size=40"))
+    with mlflow.start_run(experiment_id=green, run_name="carol-tested") as run:
+        mlflow.log_metric("test_accuracy", 0.99)
+    client.set_tag(run.info.run_id, SUBMITTED_TAG, "2026-01-01T00:00:00Z by hand")
+    tested = run.info.run_id
 
     done = leaderboard_cli(cls.url, synthetic.root)
     assert done.returncode == 0, done.stderr
     assert not marker.exists()
     as_user("carol")  # a student reads the verdicts: on the server, written by the admin
-    verdicts = {v.run_id: v for v in read_leaderboard(cls.url)}
+    kept = Records(client, "competition")
+    verdicts = kept.verdicts()
     assert verdicts[honest.run_id].ranked
     assert verdicts[honest.run_id].test_images == len(synthetic.test_labels)
-    assert verdicts[honest.run_id].verified == pytest.approx(
-        honest.metrics["test_accuracy"], abs=1 / len(synthetic.test_labels)
-    )
+    assert 0.1 < verdicts[honest.run_id].verified <= 1
     assert "no model of its own" in verdicts[borrowed.info.run_id].problem
     assert "holds data/model.pth" in verdicts[pickled].problem
-    assert "tested on a subset (data.test_size=40)" in verdicts[subset.run_id].problem
+    assert unsubmitted.run_id not in verdicts and tested not in verdicts  # never tested
+    (refused,) = [s for s in kept.submissions() if s.refused]
+    assert refused.run_id == tested and "tested before it was submitted" in refused.refused
+    rows = {row.team: row for row in read_leaderboard(cls.url)}  # a row per team: the latest
+    assert rows["blue"].run_id == honest.run_id and rows["green"].run_id == pickled
     assert "FLAGGED" in done.stdout and "carol-pickle" in done.stdout
+    assert "refused: green's carol-tested" in done.stdout
 
     records = client.get_experiment_by_name(records_experiment("competition")).experiment_id
     for attempt in (  # the verdicts are the admin's
@@ -223,13 +235,58 @@ def test_the_leaderboard_verifies_each_run_once_and_runs_no_student_code(
     ):
         with pytest.raises(MlflowException, match="403"):
             attempt()
-    client.set_tag(subset.run_id, VERDICT_TAG, "ranked")  # carol edits her own run's copy
+    client.set_tag(pickled, VERDICT_TAG, "ranked")  # carol edits her own run's copy
 
     again = leaderboard_cli(cls.url, tmp_path / "no-data-needed")
     assert again.returncode == 0, again.stderr
-    assert "0 new runs verified" in again.stdout
+    assert "0 new submissions (0 refused); 0 runs tested" in again.stdout
     assert "1 runs had their verdict tags edited: written back." in again.stdout
-    assert client.get_run(subset.run_id).data.tags[VERDICT_TAG].startswith("flagged")
+    assert client.get_run(pickled).data.tags[VERDICT_TAG].startswith("flagged")
+
+
+def test_three_teams_submit_one_run_each_and_only_those_are_tested(
+    server, make_config, as_user, synthetic, tmp_path
+):
+    """The competition as a workshop runs it: each team logs several runs, chooses one on
+    validation and submits it; one row per team, and no test accuracy of any other run exists
+    anywhere in the store (its runs, its records), as the admin sees it."""
+    from mlflow.entities import ViewType
+
+    cls, _ = server
+    logged, submitted = {}, {}
+    for user in STUDENTS:
+        as_user(user)
+        runs = [
+            run_experiment(entry(make_config, cls.url, user, "model=logreg", f"seed={seed}",
+                                 f"tracking.run_name={user}-{seed}"))
+            for seed in (11, 12, 13)
+        ]  # fmt: skip
+        chosen = max(runs, key=lambda r: r.metrics["val_accuracy"])
+        submit_run(chosen.run_id, cls.url)
+        logged[user] = {r.run_id for r in runs}
+        submitted[user] = chosen.run_id
+    done = leaderboard_cli(cls.url, synthetic.root)
+    assert done.returncode == 0, done.stderr
+    as_user("carol")
+    rows = {row.team: row for row in read_leaderboard(cls.url)}
+    for user, team in STUDENTS.items():
+        assert rows[team].run_id == submitted[user] and rows[team].ranked
+    as_user("admin", ADMIN_PASSWORD)
+    client = MlflowClient(cls.url)
+    experiments = client.search_experiments(view_type=ViewType.ALL)
+    everything = client.search_runs(
+        [e.experiment_id for e in experiments], run_view_type=ViewType.ALL, max_results=50_000
+    )
+    unsubmitted = set().union(*logged.values()) - set(submitted.values())
+    for run in everything:
+        about = {run.info.run_id, run.data.tags.get("reproml.run_id")}
+        if about & unsubmitted:
+            assert run.info.run_id in unsubmitted  # no record names an unsubmitted run
+            assert not [k for k in run.data.metrics if "test" in k], run.data.metrics
+            assert not [k for k in run.data.tags if "verified" in k or "verdict" in k]
+    for run_id in unsubmitted:  # nor in their artifacts: the confusion matrix is validation's
+        path = client.download_artifacts(run_id, "confusion_matrix.json", str(tmp_path))
+        assert json.loads(Path(path).read_text())["split"] == "validation"
 
 
 def test_a_squatted_or_renamed_team_fools_nobody(server, as_user, make_config, synthetic):
@@ -259,7 +316,7 @@ def test_a_squatted_or_renamed_team_fools_nobody(server, as_user, make_config, s
 
     as_user("alice")  # red renames itself as another team
     red = client.get_experiment_by_name("competition/red").experiment_id
-    run_experiment(entry(make_config, cls.url, "alice", "data.test_size=null"))
+    submit_run(run_experiment(entry(make_config, cls.url, "alice")).run_id, cls.url)
     MlflowClient(cls.url).rename_experiment(red, "competition/blue ")
     assert leaderboard_cli(cls.url, synthetic.root).returncode == 0
     as_user("carol")

@@ -10,9 +10,10 @@ The check runs the student's ``submission(experiment)`` twice over:
   run, and a better run in another experiment (the active one). The function must pick the
   finished run with the best validation accuracy, and leave the store as it found it;
 - on the store the notebook logs to (the class server, or the local store in self-study), for
-  the team's experiment: the run it picks finished, logged its own model, tested on the whole
-  test set, and has the best validation accuracy among the experiment's finished runs (at least
-  two: a search, however small). Runs that beat it and were deleted, or marked failed after
+  the team's experiment: the run it picks finished, logged its own model, was not tested (in
+  the competition only a submitted run is, by the leaderboard), has the best validation
+  accuracy among the experiment's finished runs (at least two: a search, however small), and
+  is the team's latest submission (the latest ``reproml.submitted`` tag of the experiment). Runs that beat it and were deleted, or marked failed after
   they finished (they hold their model), during this session of the notebook do not escape:
   the submission must beat them too. Where the leaderboard has already judged the run (its
   records, which only the instructor writes), its verdict must be a ranking.
@@ -27,6 +28,7 @@ from typing import Any
 
 from reproml.checks.base import CheckFailed, call, exercise, expect
 from reproml.classroom.records import VERDICT_TAG, Records
+from reproml.classroom.submissions import submitted_value
 from reproml.tracking.stores import COMPETITION
 
 
@@ -243,7 +245,7 @@ def _judge(got: Any, case: Case, elsewhere: list[Planted], experiment: str) -> N
     if chosen.test == max(r.test for r in finished):
         raise CheckFailed(
             "submission chose the finished run with the best test accuracy: the test set chose it.",
-            "choose on validation; the leaderboard's test set judges once.",
+            "choose on validation; the test set judges only the run you submit.",
         )
     if len(finished) > 1 and chosen.val[-1] == min(r.val[-1] for r in finished):
         raise CheckFailed(
@@ -311,12 +313,12 @@ def _check_submitted_run(client, run, uri: str) -> None:
     run_id = run.info.run_id
     expect(run.info.lifecycle_stage == "active", "the chosen run is deleted.")
     expect(run.info.status == "FINISHED", f"the run ended {run.info.status}, not FINISHED.")
-    test_size = run.data.params.get("data.test_size", "None")
+    tested = sorted(k for k in run.data.metrics if k.startswith("test_"))
     expect(
-        test_size in ("None", "null", ""),
-        f"the run was tested on {test_size} images only: the leaderboard does not rank a run "
-        "whose configuration changes the test set.",
-        "keep data.test_size=null for every entry.",
+        not tested,
+        f"the run was tested before it was submitted ({', '.join(tested)} logged): the "
+        "leaderboard refuses it, and its test accuracy was there for everyone to choose by.",
+        "train every competition run with data.test=false, and choose on validation.",
     )
     model_uri = run.data.tags.get("model_uri", "")
     expect(
@@ -335,6 +337,7 @@ def _check_submitted_run(client, run, uri: str) -> None:
     )
     _check_chosen_on_validation(client, run)
     _check_no_hidden_better_run(client, run, uri)
+    _check_latest_submission(client, run)
     verdict = Records(client, COMPETITION).verdicts().get(run_id)
     said = verdict.summary if verdict is not None else run.data.tags.get(VERDICT_TAG, "")
     expect(
@@ -363,7 +366,7 @@ def _check_chosen_on_validation(client, run) -> None:
     if not mine >= best and by_test.info.run_id == run.info.run_id:
         raise CheckFailed(
             "you submitted the run with the best test accuracy: the test set chose it.",
-            "choose on validation; the leaderboard's test set judges once.",
+            "choose on validation; the test set judges only the run you submit.",
         )
     expect(
         mine >= best,
@@ -389,16 +392,14 @@ def _check_no_hidden_better_run(client, run, uri: str) -> None:
     for other in runs:
         deleted = other.info.lifecycle_stage != "active"
         hidden = deleted or other.info.status != "FINISHED"
-        completed = other.data.tags.get("model_uri", "").startswith("models:/") and (
-            "test_accuracy" in other.data.metrics
-        )
+        completed = other.data.tags.get("model_uri", "").startswith("models:/")
         value = other.data.metrics.get("val_accuracy", -math.inf)
         if not (hidden and completed and value > mine):
             continue
         if deleted and deleted_at.get(other.info.run_id, math.inf) < began:
             continue  # deleted before this notebook's runs began: an earlier execution's
-        if other.data.params.get("data.test_size", "None") not in ("None", "null", ""):
-            continue  # never an entry: tested on a subset
+        if any(k.startswith("test_") for k in other.data.metrics):
+            continue  # never an entry: tested
         how = "was deleted" if deleted else f"is marked {other.info.status}"
         raise CheckFailed(
             f"a run of your experiment that trained to the end and logged its model {how}, and "
@@ -406,6 +407,26 @@ def _check_no_hidden_better_run(client, run, uri: str) -> None:
             "submit the best finished run on validation; hiding the others does not change "
             "which one that is.",
         )
+
+
+def _check_latest_submission(client, run) -> None:
+    """The team's entry is its latest submission (the leaderboard's policy): it must be the run
+    chosen. Latest by the time the tag records, as the leaderboard orders one pass's tags."""
+    runs = client.search_runs([run.info.experiment_id], max_results=50_000)
+    submitted = [r for r in runs if submitted_value(r)]
+    expect(
+        bool(submitted),
+        "no run of your experiment is submitted yet: the leaderboard tests only submitted runs.",
+        "run the cell above: submit_run(submitted).",
+    )
+    latest = max(submitted, key=submitted_value)
+    expect(
+        latest.info.run_id == run.info.run_id,
+        f"your team's latest submission is {latest.info.run_name or latest.info.run_id!r} "
+        f"({latest.info.run_id}), not the run chosen on validation ({run.info.run_id}): the "
+        "latest submission is the team's entry.",
+        "submit the run your function chooses: submit_run(submitted).",
+    )
 
 
 def _deletion_times(uri: str, experiment_id: str) -> dict[str, int]:

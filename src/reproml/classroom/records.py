@@ -1,4 +1,4 @@
-"""What the competition keeps where only the instructor writes: its teams and its verdicts.
+"""What the competition keeps where only the instructor writes: teams, submissions, verdicts.
 
 Both live in one experiment, ``<competition>-leaderboard``, created by the admin before any
 student has an account (``reproml-course accounts`` creates it first) and on which students
@@ -6,9 +6,12 @@ only read, as they read everything on the class server.
 
 - **Teams** are its tags, ``reproml.team.<experiment id>`` = the team's name: a team is the id
   of the experiment ``accounts`` made for it, so renaming that experiment changes nothing.
-- **Verdicts** are its runs, one per verified run, with the re-evaluated accuracy as a metric
-  (the MLflow UI sorts by it) and what was checked as tags. A verdict is written once; the
-  copies written onto the student's run, for the UI, are only copies (the student may edit
+- **Submissions** are its runs tagged ``reproml.record=submission``, one each time the
+  leaderboard first sees a run's ``reproml.submitted`` tag with a new value: the record's start
+  time is when it saw it, the time the policy counts (``submissions``).
+- **Verdicts** are its other runs, one per tested run, with the accuracy on the test set as a
+  metric (the MLflow UI sorts by it) and what was checked as tags. A verdict is written once;
+  the copies written onto the student's run, for the UI, are only copies (the student may edit
   their own run, so nothing is ever read back from there).
 """
 
@@ -20,6 +23,8 @@ from dataclasses import dataclass, fields
 from reproml.errors import ReproMLError
 
 TEAM_TAG = "reproml.team."
+RECORD_TAG, SUBMISSION = "reproml.record", "submission"
+ATTEMPTS_TAG = "reproml.attempts"  # on a submission: tries to verify it that raised
 VERDICT_TAG, VERIFIED_TAG = "reproml.verdict", "reproml.verified_test_accuracy"
 RANKED = "ranked"
 
@@ -47,6 +52,9 @@ class Verdict:
     test_set_sha256: str = ""
     test_images: int = 0
     created: int = 0  # when the verdict was written (ms)
+    # Not stored with the verdict: filled in for the leaderboard's rows.
+    submissions: int = 0  # how many submissions of the team's were tested (refused ones aside)
+    submitted: int = 0  # when the leaderboard first saw the submission of this row (ms)
 
     @property
     def ranked(self) -> bool:
@@ -60,16 +68,14 @@ class Verdict:
         return {
             f"reproml.{f.name}": str(getattr(self, f.name))
             for f in fields(self)
-            if f.name not in ("logged", "verified", "created")
+            if f.name not in NOT_TAGS
         }
 
     @classmethod
     def from_run(cls, run) -> Verdict:
         tags, metrics = run.data.tags, run.data.metrics
         values = {
-            f.name: tags.get(f"reproml.{f.name}", "")
-            for f in fields(cls)
-            if f.name not in ("logged", "verified", "created")
+            f.name: tags.get(f"reproml.{f.name}", "") for f in fields(cls) if f.name not in NOT_TAGS
         }
         values["test_images"] = int(values["test_images"] or 0)
         return cls(
@@ -77,6 +83,39 @@ class Verdict:
             logged=metrics.get("logged_test_accuracy", math.nan),
             verified=metrics.get("verified_test_accuracy", math.nan),
             created=run.info.start_time or 0,
+        )
+
+
+NOT_TAGS = ("logged", "verified", "created", "submissions", "submitted")
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A submission as the leaderboard recorded it when it first saw it."""
+
+    run_id: str
+    team: str
+    team_id: str
+    run_name: str
+    value: str  # the run's reproml.submitted tag as first seen
+    refused: str = ""  # why it is not tested ("" when it is)
+    seen: int = 0  # when the leaderboard first saw it (ms): its record's start time
+    record_id: str = ""  # the record's own run id
+    attempts: int = 0  # tries to verify it that raised (the store, the evaluator...)
+
+    def as_tags(self) -> dict[str, str]:
+        keys = ("run_id", "team", "team_id", "run_name", "value", "refused")
+        return {RECORD_TAG: SUBMISSION, **{f"reproml.{k}": getattr(self, k) for k in keys}}
+
+    @classmethod
+    def from_run(cls, run) -> Submission:
+        tags = run.data.tags
+        keys = ("run_id", "team", "team_id", "run_name", "value", "refused")
+        return cls(
+            **{k: tags.get(f"reproml.{k}", "") for k in keys},
+            seen=run.info.start_time or 0,
+            record_id=run.info.run_id,
+            attempts=int(tags.get(ATTEMPTS_TAG, "0") or 0),
         )
 
 
@@ -120,13 +159,37 @@ class Records:
         self.client.set_experiment_tag(self.create(), f"{TEAM_TAG}{experiment_id}", team)
         self.tags[f"{TEAM_TAG}{experiment_id}"] = team
 
+    def _runs(self, submissions: bool) -> list:
+        if self.experiment_id is None:
+            return []
+        runs = self.client.search_runs([self.experiment_id], max_results=50_000)
+        return [r for r in runs if (r.data.tags.get(RECORD_TAG) == SUBMISSION) == submissions]
+
     def verdicts(self) -> dict[str, Verdict]:
         """{run id: verdict}, every verdict written so far."""
-        if self.experiment_id is None:
-            return {}
-        runs = self.client.search_runs([self.experiment_id], max_results=50_000)
-        verdicts = (Verdict.from_run(run) for run in runs)
+        verdicts = (Verdict.from_run(run) for run in self._runs(submissions=False))
         return {v.run_id: v for v in verdicts if v.run_id}
+
+    def submissions(self) -> list[Submission]:
+        """Every submission recorded so far, the earliest seen first."""
+        found = [Submission.from_run(run) for run in self._runs(submissions=True)]
+        return sorted(found, key=lambda s: (s.seen, s.value))
+
+    def write_submission(self, submission: Submission) -> Submission:
+        run = self.client.create_run(
+            self.create(), run_name=f"submission {submission.run_name}"[:250],
+            tags=submission.as_tags(),
+        )  # fmt: skip
+        self.client.set_terminated(run.info.run_id)
+        return Submission(
+            **{**vars(submission), "seen": run.info.start_time, "record_id": run.info.run_id}
+        )
+
+    def count_attempt(self, submission: Submission) -> int:
+        """One more try to verify ``submission`` that raised; how many so far."""
+        attempts = submission.attempts + 1
+        self.client.set_tag(submission.record_id, ATTEMPTS_TAG, str(attempts))
+        return attempts
 
     def write(self, verdict: Verdict) -> Verdict:
         from mlflow.entities import Metric

@@ -34,7 +34,8 @@ def add_classroom_commands(commands, positive: Callable[[str], int]) -> None:
     accounts.add_argument("--competition", default="competition", help="experiment prefix")
 
     board = commands.add_parser(
-        "leaderboard", help="verify new competition runs once (as the admin), then rank them"
+        "leaderboard",
+        help="record new submissions, test each submitted run once (as the admin), rank teams",
     )
     board.add_argument("--server", default=None, help="default: $MLFLOW_TRACKING_URI")
     board.add_argument("--competition", default="competition", help="experiment prefix")
@@ -48,6 +49,9 @@ def add_classroom_commands(commands, positive: Callable[[str], int]) -> None:
         "--memory-limit", type=positive, default=1024, help="MiB per model evaluation"
     )
     board.add_argument("--size-limit", type=positive, default=100, help="MB per model file")
+    board.add_argument(
+        "--per-day", type=positive, default=5, help="submissions a team may have tested a day"
+    )
 
     sync = commands.add_parser("sync", help="upload runs kept locally while the server was down")
     sync.add_argument("--server", default=None, help="default: the server each run was for")
@@ -111,19 +115,23 @@ def _accounts(args: argparse.Namespace) -> int:
 def _leaderboard(args: argparse.Namespace) -> int:
     from reproml.classroom.evaluator import Limits
     from reproml.classroom.leaderboard import format_leaderboard, verify_competition
+    from reproml.classroom.leaderboard_view import printable
 
     os.environ["MLFLOW_ALLOW_PICKLE_DESERIALIZATION"] = "false"  # nothing here unpickles
     limits = Limits(args.time_limit, args.memory_limit << 20, args.size_limit * 1_000_000)
     report = verify_competition(
-        _tracking_server(args.server), args.competition, args.data_root, limits
+        _tracking_server(args.server), args.competition, args.data_root, limits, args.per_day
     )
     print(format_leaderboard(report.verdicts))
     flagged = sum(not v.ranked for v in report.new)
+    refused = [s for s in report.submissions if s.refused]
     print(
-        f"\n{len(report.new)} new runs verified ({len(report.new) - flagged} ranked, {flagged} "
-        f"flagged), {len(report.verdicts) - len(report.new)} verified before; "
-        f"{report.seconds:.1f} s."
+        f"\n{len(report.submissions)} new submissions ({len(refused)} refused); "
+        f"{len(report.new)} runs tested ({len(report.new) - flagged} ranked, {flagged} "
+        f"flagged); {report.seconds:.1f} s."
     )
+    for s in refused:
+        print(f"refused: {printable(s.team)}'s {printable(s.run_name)} ({s.run_id}): {s.refused}")
     for line in ([report.note] if report.note else []) + report.pending:
         print(line)
     if report.restored:

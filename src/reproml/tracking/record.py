@@ -81,8 +81,9 @@ def log_run_setup(setup: RunSetup) -> np.ndarray:
                 name=f"fashion-mnist-{context}",
             )
         log_input_once(dataset, context)
-    # Two real images (a batch of one would fix the exported model's batch size to 1).
-    return normalize(data.test.images[:2].cpu()).numpy()
+    # Two real images (a batch of one would fix the exported model's batch size to 1), of the
+    # training set: a run that is not tested (data.test=false) keeps nothing of the test set.
+    return normalize(data.train.images[:2].cpu()).numpy()
 
 
 def log_input_once(dataset: Any, context: str, attempts: int = 3) -> None:
@@ -114,10 +115,15 @@ def log_run_results(result: TrainingResult, input_example: np.ndarray, log_model
     final = {k: v for k, v in result.metrics.items() if k not in EPOCH_METRICS}
     mlflow.log_metrics({**final, "train_seconds": result.seconds})  # val_accuracy: per epoch
     mlflow.log_dict(
-        {"classes": list(CLASSES), "matrix": result.confusion_matrix.tolist()},
+        {
+            "split": result.confusion_split,
+            "classes": list(CLASSES),
+            "matrix": result.confusion_matrix.tolist(),
+        },
         "confusion_matrix.json",
     )
-    mlflow.log_figure(plot_confusion_matrix(result.confusion_matrix), "confusion_matrix.png")
+    figure = plot_confusion_matrix(result.confusion_matrix, split=result.confusion_split)
+    mlflow.log_figure(figure, "confusion_matrix.png")
     mlflow.log_figure(plot_learning_curves(result.history), "learning_curves.png")
     if log_model:
         _log_model(result, input_example)

@@ -1,0 +1,80 @@
+"""Submitting a run to the competition, and the policy the leaderboard applies to submissions.
+
+A team trains as many runs as it likes, tested on nothing (``data.test=false``), chooses one on
+validation and submits it: ``submit_run`` writes the tag ``reproml.submitted`` on that run (the
+only write a student can make, on their own team's run). The leaderboard reads those tags at
+each pass and records every new one, with the time **it** first saw it, in the records only the
+instructor writes, so a student's clock or a tag written again decides nothing.
+
+The policy, the usual one of public competitions (Kaggle's, for instance):
+- only submitted runs are tested, so no run's test accuracy exists before its team submits it;
+- a team's **latest** submission is its entry, better or worse than the ones before;
+- at most ``PER_DAY`` submissions a team per day (UTC) are tested; later ones that day are
+  recorded as refused. Each test of a submission tells the team something about the test set,
+  so the limit bounds how much it can learn from it, whatever the number of runs it logs;
+- the leaderboard shows how many submissions each team made beside its score.
+
+Nothing here imports torch.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+
+from reproml.errors import ReproMLError
+from reproml.tracking.stores import COMPETITION
+
+SUBMITTED_TAG = "reproml.submitted"  # on the student's run: when they submitted it, and a nonce
+PER_DAY = 5
+
+
+def submit_run(run_id: str, tracking_uri: str | None = None) -> str:
+    """Submit ``run_id`` (a finished, untested run of a competition experiment); return what
+    was done, to print. The leaderboard tests it at its next pass."""
+    from mlflow import MlflowClient
+    from mlflow.exceptions import MlflowException
+
+    client = MlflowClient(tracking_uri)
+    try:
+        run = client.get_run(run_id)
+        experiment = client.get_experiment(run.info.experiment_id).name
+    except MlflowException as error:
+        raise ReproMLError(f"Cannot submit {run_id!r}: {str(error).splitlines()[0]}") from None
+    problem = submission_problem(run, experiment)
+    if problem:
+        raise ReproMLError(f"Cannot submit run {run_id}: {problem}")
+    now = dt.datetime.now(dt.UTC)
+    client.set_tag(run_id, SUBMITTED_TAG, f"{now:%Y-%m-%dT%H:%M:%S.%fZ} {secrets.token_hex(4)}")
+    return (
+        f"Submitted run {run.info.run_name or run_id} ({run_id}) for {experiment} at "
+        f"{now:%H:%M:%S} UTC. The leaderboard tests it at its next pass; your team's latest "
+        f"submission is its entry, and {PER_DAY} a day are tested."
+    )
+
+
+def submission_problem(run, experiment: str) -> str:
+    """Why ``run`` cannot be a submission ("" when it can): what submit_run refuses, and what
+    the leaderboard refuses of a tag written by hand."""
+    if not experiment.startswith(f"{COMPETITION}/"):
+        return f"it is in the experiment {experiment!r}, not a competition experiment."
+    if run.info.lifecycle_stage != "active":
+        return "it is deleted."
+    if run.info.status != "FINISHED":
+        return f"it is {run.info.status}: only a finished run has a final model to test."
+    tested = sorted(k for k in run.data.metrics if k.startswith("test_"))
+    if tested:
+        return (
+            f"it was tested before it was submitted ({', '.join(tested)} logged): in the "
+            "competition the leaderboard tests the one run you submit. Train with "
+            "data.test=false and choose on validation."
+        )
+    return ""
+
+
+def submitted_value(run) -> str:
+    return run.data.tags.get(SUBMITTED_TAG, "")[:100]
+
+
+def utc_day(milliseconds: int) -> str:
+    return dt.datetime.fromtimestamp(milliseconds / 1000, dt.UTC).strftime("%Y-%m-%d")
