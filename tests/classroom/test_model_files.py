@@ -176,3 +176,28 @@ def test_an_index_pointing_many_weights_at_one_file_reads_it_once(tmp_path, pt2,
     assert sum(read) <= 2 * len(content)  # the archive's size, not 500 times a file
     with pytest.raises(Rejected, match="lists 40,000 weights"):
         weights_of(tmp_path, rewrite_archive(pt2, many_views_of_one_file(40_000)))
+
+
+@pytest.mark.parametrize("protocol", [2, 4])
+def test_sample_inputs_that_name_a_function_are_refused_without_being_loaded(
+    tmp_path, pt2, protocol
+):
+    """torch.export.save keeps the example inputs as a torch.save pickle, which the leaderboard
+    never loads but mlflow.pytorch.load_model does: it may name tensors and nothing else."""
+    import io
+
+    from forgeries import Payload
+
+    marker = tmp_path / "ran"
+    buffer = io.BytesIO()
+    torch.save(((Payload(f"touch {marker}"),), {}), buffer, pickle_protocol=protocol)
+
+    def change(entries):
+        name = next(n for n in entries if n.endswith("data/sample_inputs/model.pt"))
+        entries[name] = buffer.getvalue()
+
+    named = "posix system" if protocol == 2 else "<STACK_GLOBAL>"
+    with pytest.raises(Rejected, match=f"sample inputs \\(a pickle\\) name {named}"):
+        weights_of(tmp_path, rewrite_archive(pt2, change))
+    assert not marker.exists()
+    weights_of(tmp_path, pt2)  # the example inputs torch writes pass

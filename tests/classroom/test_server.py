@@ -11,12 +11,12 @@ import stat
 import subprocess
 import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import mlflow
 import pytest
 import torch
+from class_server import ADMIN_PASSWORD, STUDENTS, wait_until_up
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
@@ -30,73 +30,6 @@ from reproml.tracking.stores import TrackingError, check_tracking_uri, using_tra
 from reproml.training import Callback
 
 pytestmark = pytest.mark.slow
-ADMIN_PASSWORD = "admin-password-for-tests"
-STUDENTS = {"alice": "red", "bob": "blue", "carol": "green"}
-
-
-def password(user: str) -> str:
-    return f"{user}-secret-password"
-
-
-def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/health", timeout=2):
-                return
-        except OSError:
-            assert process.poll() is None, "the server exited"
-            assert time.monotonic() < deadline, "the server did not start"
-            time.sleep(0.5)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory, free_port):
-    """``reproml-course server`` on a free port, with three students' accounts."""
-    port = free_port()
-    folder = tmp_path_factory.mktemp("class_server")
-    env = {**os.environ, "REPROML_ADMIN_PASSWORD": ADMIN_PASSWORD}
-    process = subprocess.Popen(
-        [sys.executable, "-m", "reproml.cli.course", "server", "--port", str(port),
-         "--folder", str(folder)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        start_new_session=True,
-        # Ctrl-C must reach it even when the tests run in a background job, whose children
-        # inherit SIGINT ignored (a shell's rule for `cmd &`).
-        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    wait_until_up(url, process)
-    csv = folder / "students.csv"
-    csv.write_text(
-        "username,password,team\n"
-        + "".join(f"{u},{password(u)},{team}\n" for u, team in STUDENTS.items())
-    )
-    admin = {"MLFLOW_TRACKING_USERNAME": "admin", "MLFLOW_TRACKING_PASSWORD": ADMIN_PASSWORD}
-    done = subprocess.run(
-        [sys.executable, "-m", "reproml.cli.course", "accounts", str(csv), "--server", url],
-        env={**env, **admin}, capture_output=True, text=True,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    assert done.stdout.splitlines()[0] == "alice: created, logs to experiment 'competition/red'"
-    yield ClassServer(folder, port=port), process
-    os.killpg(process.pid, signal.SIGINT)  # Ctrl-C
-    try:
-        out, _ = process.communicate(timeout=120)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        log = (folder / "server.log").read_text(errors="replace").splitlines()[-20:]
-        pytest.fail("the server did not stop on Ctrl-C; its log ends:\n" + "\n".join(log))
-    assert process.returncode == 0 and "Server stopped." in out
-
-
-@pytest.fixture
-def as_user(monkeypatch):
-    def login(user: str, secret: str | None = None) -> None:
-        monkeypatch.setenv("MLFLOW_TRACKING_USERNAME", user)
-        monkeypatch.setenv("MLFLOW_TRACKING_PASSWORD", secret or password(user))
-
-    return login
 
 
 def entry(make_config, url, user, *overrides):

@@ -13,7 +13,9 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import io
 import json
+import pickletools
 import re
 import zipfile
 from dataclasses import dataclass
@@ -28,6 +30,15 @@ HARMLESS_FILES = frozenset({
     "input_example.json", "serving_input_example.json", "registered_model_meta",
 })  # fmt: skip
 WEIGHTS_CONFIG = "data/weights/model_weights_config.json"
+SAMPLE_INPUTS = "data/sample_inputs/model.pt"
+MAX_SAMPLE_PICKLE = 1 << 20
+# What a pickle of plain tensors names (torch.save's, protocol 2): nothing here runs code.
+TENSOR_GLOBALS = frozenset({
+    "torch._utils _rebuild_tensor_v2", "collections OrderedDict", "torch Size",
+    *(f"torch {kind}Storage" for kind in (
+        "Float", "Double", "Half", "BFloat16", "Long", "Int", "Short", "Char", "Byte", "Bool",
+    )),
+})  # fmt: skip
 CONSTANTS_CONFIG = "data/constants/model_constants_config.json"
 # Entries of a pt2 archive (under its root folder) that torch.export.save writes for one model.
 # Compiled code (data/aotinductor/), pickled objects (custom_obj_, opaque_obj_) and legacy
@@ -105,6 +116,8 @@ def read_weights(path: Path, max_bytes: int) -> Weights:
         for name in (WEIGHTS_CONFIG, CONSTANTS_CONFIG):
             if name not in entries:
                 raise Rejected(f"its pt2 archive has no {name}")
+        if SAMPLE_INPUTS in entries:
+            check_sample_inputs(archive.read(entries[SAMPLE_INPUTS]))
         if _payload(archive, entries[CONSTANTS_CONFIG]):
             raise Rejected("its pt2 archive holds constants, which the course's models never have")
         payload = _payload(archive, entries[WEIGHTS_CONFIG])
@@ -123,6 +136,33 @@ def read_weights(path: Path, max_bytes: int) -> Weights:
                                       weight.offset]).encode())  # fmt: skip
             digest.update(stored[weight.member])
     return Weights(path, tensors, digest.hexdigest())
+
+
+def check_sample_inputs(content: bytes) -> None:
+    """The example inputs torch.export.save keeps are a pickle (a torch.save archive), which
+    the leaderboard never loads, but ``mlflow.pytorch.load_model`` (chapter 04's way) does:
+    whoever loads the model would run what it names. Its opcodes are read, never executed,
+    and it may name nothing but what rebuilds a tensor."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(content)) as inner:
+            pickles = [i for i in inner.infolist() if i.filename.endswith("data.pkl")]
+            if len(pickles) != 1 or pickles[0].file_size > MAX_SAMPLE_PICKLE:
+                raise Rejected("its pt2 archive's sample inputs are not one small torch.save file")
+            program = inner.read(pickles[0])
+        names = []
+        for opcode, argument, _ in pickletools.genops(program):
+            if opcode.name in ("GLOBAL", "INST"):
+                names.append(str(argument))
+            elif opcode.name in ("STACK_GLOBAL", "OBJ", "EXT1", "EXT2", "EXT4"):
+                names.append(f"<{opcode.name}>")  # a name built at load time: never allowed
+    except (zipfile.BadZipFile, ValueError, EOFError, OSError):
+        raise Rejected("its pt2 archive's sample inputs are not a readable torch.save") from None
+    unexpected = sorted({n for n in names if n not in TENSOR_GLOBALS})
+    if unexpected:
+        raise Rejected(
+            f"its pt2 archive's sample inputs (a pickle) name {', '.join(unexpected[:3])}: "
+            "loading the model with mlflow.pytorch.load_model would call it"
+        )
 
 
 def _checked_entries(archive: zipfile.ZipFile, max_bytes: int) -> dict[str, str]:

@@ -28,10 +28,12 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from reproml.classroom.guard import ARTIFACTS_ENV
 from reproml.errors import ReproMLError
 from reproml.tracking.stores import sqlite_path, store_kind
 
 ADMIN = "admin"
+GUARDED_APP = "reproml-class"  # MLflow's basic-auth app behind reproml's guard (guard.py)
 AUTH_INI = """\
 [mlflow]
 default_permission = READ
@@ -97,7 +99,7 @@ class ClassServer:
     def command(self) -> list[str]:
         command = [
             sys.executable, "-m", "mlflow", "server",
-            "--app-name", "basic-auth",
+            "--app-name", GUARDED_APP,
             "--artifacts-destination", str((self.folder / "artifacts").resolve()),
             "--host", self.host,
             "--port", str(self.port),
@@ -128,6 +130,8 @@ class ClassServer:
             # the others waited 30 s for a connection and failed ("QueuePool limit reached").
             "MLFLOW_SQLALCHEMYSTORE_POOL_SIZE": "10",
             "MLFLOW_SQLALCHEMYSTORE_MAX_OVERFLOW": "30",
+            # The guard's storage quota counts each team's files in this folder (guard.py).
+            ARTIFACTS_ENV: str((self.folder / "artifacts").resolve()),
         }
 
     def start(self, log: Path | None = None, timeout: float = 120) -> subprocess.Popen:
