@@ -187,3 +187,11 @@ def test_uploads_over_the_limits_are_refused(models, tmp_path, monkeypatch):
     chunked = call(url, "bob", "PUT", f"/api/2.0/mlflow-artifacts/artifacts/{blue}/x/y.bin",
                    data=iter([b"a", b"b"]))  # fmt: skip
     assert chunked.status_code == 411
+    # The UI's upload (file as the body, run and path in the query) counts against the quota
+    ui = "/ajax-api/2.0/mlflow/upload-artifact"
+    query = {"run_uuid": run, "path": "ui.bin"}
+    over = call(url, "bob", "POST", ui, params=query, data=b"\0" * 1_000_000)
+    assert over.status_code == 413 and "past its 5 MB quota" in over.json()["message"]
+    fresh = client.create_run(client.create_experiment("bob-sandbox")).info.run_id
+    fits = call(url, "bob", "POST", ui, params={**query, "run_uuid": fresh}, data=b"\1" * 10)
+    assert fits.ok, fits.text  # and the guard does not break it

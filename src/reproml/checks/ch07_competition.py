@@ -13,10 +13,11 @@ The check runs the student's ``submission(experiment)`` twice over:
   the team's experiment: the run it picks finished, logged its own model, was not tested (in
   the competition only a submitted run is, by the leaderboard), has the best validation
   accuracy among the experiment's finished runs (at least two: a search, however small), and
-  is the team's latest submission (the latest ``reproml.submitted`` tag of the experiment). Runs that beat it and were deleted, or marked failed after
-  they finished (they hold their model), during this session of the notebook do not escape:
-  the submission must beat them too. Where the leaderboard has already judged the run (its
-  records, which only the instructor writes), its verdict must be a ranking.
+  is the team's latest submission (the latest ``reproml.submitted`` tag of the experiment).
+  Runs that beat it and were deleted, or marked failed after they finished (they hold their
+  model), during this session of the notebook do not escape: the submission must beat them too.
+  Where the leaderboard has already judged the run (its records, which only the instructor
+  writes), its verdict must be a ranking.
 """
 
 from __future__ import annotations

@@ -38,11 +38,15 @@ import threading
 import time
 from collections import defaultdict, deque
 from pathlib import Path
+from urllib.parse import parse_qs
 
 FAILED_PER_USER, FAILED_PER_ADDRESS, WINDOW = 5, 60, 60.0
 API_PATH = re.compile(r"/(ajax-)?api/\d+\.\d+/mlflow/")
 UPLOAD_PATH = re.compile(r"/(ajax-)?api/\d+\.\d+/mlflow-artifacts/artifacts/(?P<path>.+)")
-FORMS = ("/mlflow/users/create-ui",)  # MLflow's own sign-up page posts a form
+UI_UPLOAD = re.compile(r"/ajax-api/\d+\.\d+/mlflow/upload-artifact$")
+# Not JSON by design, and read from one place by check and handler alike: MLflow's sign-up page
+# posts a form; the UI's upload sends the file as the body, its run and path in the query.
+RAW_BODIES = ("/mlflow/users/create-ui", "/mlflow/upload-artifact")
 WRITES = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 ARTIFACTS_ENV, QUOTA_ENV, MAX_UPLOAD_ENV = (
     "REPROML_ARTIFACTS_DESTINATION", "REPROML_QUOTA_MB", "REPROML_MAX_UPLOAD_MB",
@@ -126,7 +130,10 @@ class Guard:
                 return await _answer(send, 429, f"Too many wrong passwords for {user!r}: try "
                                      f"again in {wait:.0f} s.", round(wait))  # fmt: skip
             await anyio.to_thread.run_sync(_forget_a_changed_password, user)
-        refusal = _over_quota(scope["method"], scope["path"], headers.get("content-length"))
+        refusal = await anyio.to_thread.run_sync(
+            _over_quota, scope["method"], scope["path"], headers.get("content-length"),
+            scope.get("query_string", b"").decode("latin-1"),
+        )  # fmt: skip
         if refusal is not None:
             return await _answer(send, *refusal)
 
@@ -195,7 +202,7 @@ def refuse_two_readings():
 def _two_readings(request) -> str | None:
     if request.method not in WRITES or not API_PATH.search(request.path):
         return None
-    if request.path.endswith(FORMS):
+    if request.path.endswith(RAW_BODIES):
         return None
     body = request.get_data(cache=True)
     if not body.strip():
@@ -215,10 +222,18 @@ def _two_readings(request) -> str | None:
     return None
 
 
-def _over_quota(method: str, path: str, length: str | None) -> tuple[int, str] | None:
-    found = UPLOAD_PATH.search(path) if method == "PUT" else None
+def _over_quota(method: str, path: str, length: str | None, query: str) -> tuple[int, str] | None:
+    """(status, message) when an upload is refused. Two ways upload files: the artifact
+    proxy's PUT (the path starts with the experiment id) and the UI's POST (a run id)."""
     destination = os.environ.get(ARTIFACTS_ENV)
-    if found is None or not destination:
+    found = UPLOAD_PATH.search(path) if method == "PUT" else None
+    if found is not None:
+        experiment = found["path"].split("/", 1)[0]
+    elif method == "POST" and UI_UPLOAD.search(path):
+        experiment = _experiment_of_run(parse_qs(query).get("run_uuid", [""])[0])
+    else:
+        return None
+    if not destination:
         return None
     if length is None or not length.isdigit():
         return 411, "An upload must say its size (Content-Length)."
@@ -226,7 +241,6 @@ def _over_quota(method: str, path: str, length: str | None) -> tuple[int, str] |
     if size > most:
         return 413, (f"This file is {size / 1e6:.3g} MB: the class server takes files of at "
                      f"most {most / 1e6:.3g} MB.")  # fmt: skip
-    experiment = found["path"].split("/", 1)[0]
     quota = _megabytes(QUOTA_ENV, 500)
     used = _folder_bytes(Path(destination) / experiment) if experiment.isdigit() else 0
     if used + size > quota:
@@ -235,6 +249,16 @@ def _over_quota(method: str, path: str, length: str | None) -> tuple[int, str] |
             "on the class server. Delete runs you do not need, and ask your instructor."
         )
     return None
+
+
+def _experiment_of_run(run_id: str) -> str:
+    from mlflow.exceptions import MlflowException
+    from mlflow.server.handlers import _get_tracking_store
+
+    try:
+        return _get_tracking_store().get_run(run_id).info.experiment_id
+    except MlflowException:
+        return ""  # MLflow answers for a run that does not exist
 
 
 def _megabytes(variable: str, default: int) -> int:

@@ -49,7 +49,8 @@ def submit_run(run_id: str, tracking_uri: str | None = None) -> str:
     return (
         f"Submitted run {run.info.run_name or run_id} ({run_id}) for {experiment} at "
         f"{now:%H:%M:%S} UTC. The leaderboard tests it at its next pass; your team's latest "
-        f"submission is its entry, and {PER_DAY} a day are tested."
+        f"submission is its entry, and a few a day are tested ({PER_DAY} unless your "
+        "instructor says otherwise)."
     )
 
 

@@ -12,6 +12,7 @@ import signal
 from collections.abc import Callable
 from pathlib import Path
 
+from reproml.classroom.submissions import PER_DAY
 from reproml.errors import ReproMLError
 
 
@@ -50,7 +51,7 @@ def add_classroom_commands(commands, positive: Callable[[str], int]) -> None:
     )
     board.add_argument("--size-limit", type=positive, default=100, help="MB per model file")
     board.add_argument(
-        "--per-day", type=positive, default=5, help="submissions a team may have tested a day"
+        "--per-day", type=positive, default=PER_DAY, help="submissions a team may have tested a day"
     )
 
     sync = commands.add_parser("sync", help="upload runs kept locally while the server was down")
