@@ -163,7 +163,9 @@ TRACKING_MISTAKES = {
     "the parameters typed by hand in the file": (
         ("mlflow.log_dict(OmegaConf.to_container(config, resolve=True),",
          'mlflow.log_dict({"model": dict(config.model), "optimizer": dict(config.optimizer)},'),
-        "the run's config.yaml is not the configuration that ran: augment is missing",
+        # "augment is missing", or "it is not a YAML mapping" when the drawn model or optimizer
+        # holds a list (dict() leaves it an OmegaConf ListConfig, which YAML cannot write)
+        "the run's config.yaml is not the configuration that ran",
     ),
     "the images without their labels": (
         ("data.train.images.numpy(), targets=data.train.labels.numpy()",
