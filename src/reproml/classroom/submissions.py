@@ -21,7 +21,10 @@ from __future__ import annotations
 
 import datetime as dt
 import secrets
+import time
+from dataclasses import replace
 
+from reproml.classroom.records import Submission, Verdict
 from reproml.errors import ReproMLError
 from reproml.tracking.stores import COMPETITION
 
@@ -79,3 +82,59 @@ def submitted_value(run) -> str:
 
 def utc_day(milliseconds: int) -> str:
     return dt.datetime.fromtimestamp(milliseconds / 1000, dt.UTC).strftime("%Y-%m-%d")
+
+
+def leaderboard_rows(verdicts: list[Verdict], submissions: list[Submission]) -> list[Verdict]:
+    """One row per team: the verdict of its latest tested submission (better or worse than
+    the ones before), with how many it made; best first."""
+    tested = {v.run_id: v for v in verdicts}
+    rows: dict[str, Verdict] = {}
+    counts: dict[str, int] = {}
+    for submission in submissions:  # the earliest seen first
+        if submission.refused:
+            continue
+        counts[submission.team_id] = counts.get(submission.team_id, 0) + 1
+        verdict = tested.get(submission.run_id)
+        if verdict is not None:
+            rows[submission.team_id] = replace(verdict, submitted=submission.seen)
+    return ranked_order(replace(v, submissions=counts[team]) for team, v in rows.items())
+
+
+def record_submissions(records, every_run, teams, submissions, per_day, client) -> list:
+    """Record the submissions not seen before (a run's tag with a value not recorded yet),
+    refused where the run cannot be one or the team is over the day's limit."""
+    known = {(s.run_id, s.value) for s in submissions}
+    fresh = [
+        run
+        for run in every_run
+        if submitted_value(run) and (run.info.run_id, submitted_value(run)) not in known
+    ]
+    today = utc_day(int(time.time() * 1000))
+    tested_today: dict[str, int] = {}
+    for s in submissions:
+        if not s.refused and utc_day(s.seen) == today:
+            tested_today[s.team_id] = tested_today.get(s.team_id, 0) + 1
+    written = []
+    names = {}
+    for run in sorted(fresh, key=submitted_value):  # in the order the teams say they submitted
+        team_id = run.info.experiment_id
+        if team_id not in names:
+            names[team_id] = client.get_experiment(team_id).name
+        refused = submission_problem(run, names[team_id])
+        if not refused and tested_today.get(team_id, 0) >= per_day:
+            refused = f"over the limit of {per_day} submissions a day (UTC) for a team."
+        if not refused:
+            tested_today[team_id] = tested_today.get(team_id, 0) + 1
+        submission = Submission(
+            run_id=run.info.run_id, team=teams[team_id], team_id=team_id,
+            run_name=run.info.run_name or "", value=submitted_value(run), refused=refused,
+        )  # fmt: skip
+        written.append(records.write_submission(submission))
+    return written
+
+
+def ranked_order(verdicts) -> list[Verdict]:
+    """Ranked runs by verified accuracy (the earlier verdict first on a tie), then the others."""
+    return sorted(
+        verdicts, key=lambda v: (not v.ranked, -(v.verified if v.ranked else 0), v.created)
+    )
