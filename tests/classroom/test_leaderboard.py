@@ -443,3 +443,24 @@ def test_a_run_whose_verification_keeps_raising_is_flagged_after_three_tries(
     assert verdict.problem == "it could not be verified in 3 tries (the artifact store failed)"
     monkeypatch.undo()
     assert verify_competition(uri, data_root=str(synthetic.root)).new == []  # never again
+
+
+def test_practising_alone_a_notebook_executed_again_starts_its_records_afresh(
+    tmp_path, synthetic, monkeypatch
+):
+    """Chapter 07 on a local store: fresh_experiment trashes the team's runs, and its
+    submissions and verdicts with them (a sixth execution in a day is not refused)."""
+    from reproml.notebook import fresh_experiment
+
+    uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    blue = train(synthetic.root, uri, "blue", "tracking.run_name=blue")
+    for seed in range(2):
+        train(synthetic.root, uri, "red", f"seed={seed}")
+        verify_competition(uri, data_root=str(synthetic.root), per_day=1)
+        assert sorted(row.team for row in read_leaderboard(uri)) == ["blue", "red"]
+        fresh_experiment("competition/red")
+        assert [row.run_id for row in read_leaderboard(uri)] == [blue.run_id]
+    records = Records(MlflowClient(uri), "competition")
+    assert {s.team for s in records.submissions()} == {"blue"}  # red's: in the trash
+    assert not [s for s in records.submissions() if s.refused]  # never over the limit
