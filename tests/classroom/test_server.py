@@ -247,14 +247,24 @@ def test_a_squatted_or_renamed_team_fools_nobody(server, as_user, make_config, s
     as_user("erin", "erin-secret-password")  # the squatted team held nobody else back
     check_tracking_uri(cls.url)
 
-    as_user("alice")  # red renames itself as another team
+    as_user("alice")  # red renames itself as another team, then out of the competition
     red = client.get_experiment_by_name("competition/red").experiment_id
-    submit_run(run_experiment(entry(make_config, cls.url, "alice")).run_id, cls.url)
+    submitted = run_experiment(entry(make_config, cls.url, "alice")).run_id
+    submit_run(submitted, cls.url)
     MlflowClient(cls.url).rename_experiment(red, "competition/blue ")
     assert leaderboard_cli(cls.url, synthetic.root).returncode == 0
     as_user("carol")
     teams = {v.team for v in read_leaderboard(cls.url) if v.team_id == red}
     assert teams == {"red"}
+    as_user("alice")  # the team is the experiment accounts made, whatever its name now
+    MlflowClient(cls.url).rename_experiment(red, "competition/red")
+    submitted = run_experiment(entry(make_config, cls.url, "alice")).run_id
+    submit_run(submitted, cls.url)
+    MlflowClient(cls.url).rename_experiment(red, "blue")
+    assert leaderboard_cli(cls.url, synthetic.root, "--per-day", "100").returncode == 0
+    as_user("carol")
+    (row,) = [v for v in read_leaderboard(cls.url) if v.team_id == red]
+    assert (row.team, row.run_id, row.ranked) == ("red", submitted, True)
     assert "purple" not in {v.team for v in read_leaderboard(cls.url)}  # not a team
 
 

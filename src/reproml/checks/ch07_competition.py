@@ -29,7 +29,7 @@ from typing import Any
 
 from reproml.checks.base import CheckFailed, call, exercise, expect
 from reproml.classroom.records import VERDICT_TAG, Records
-from reproml.classroom.submissions import submitted_value
+from reproml.classroom.submissions import submitted_value, tested_metrics
 from reproml.tracking.stores import COMPETITION
 
 
@@ -314,7 +314,7 @@ def _check_submitted_run(client, run, uri: str) -> None:
     run_id = run.info.run_id
     expect(run.info.lifecycle_stage == "active", "the chosen run is deleted.")
     expect(run.info.status == "FINISHED", f"the run ended {run.info.status}, not FINISHED.")
-    tested = sorted(k for k in run.data.metrics if k.startswith("test_"))
+    tested = tested_metrics(run)
     expect(
         not tested,
         f"the run was tested before it was submitted ({', '.join(tested)} logged): the "
@@ -399,7 +399,7 @@ def _check_no_hidden_better_run(client, run, uri: str) -> None:
             continue
         if deleted and deleted_at.get(other.info.run_id, math.inf) < began:
             continue  # deleted before this notebook's runs began: an earlier execution's
-        if any(k.startswith("test_") for k in other.data.metrics):
+        if tested_metrics(other):
             continue  # never an entry: tested
         how = "was deleted" if deleted else f"is marked {other.info.status}"
         raise CheckFailed(

@@ -84,9 +84,7 @@ def verify_competition(
         submissions = records.submissions()
         report = Report([], note=note)
         report.restored = restore_tags(client, every_run, verdicts)
-        report.submissions = record_submissions(
-            records, every_run, teams, submissions, per_day, client
-        )
+        report.submissions = record_submissions(records, every_run, teams, submissions, per_day)
     except MlflowException as error:
         raise TrackingError(f"Cannot read the competition at {tracking_uri}: {error}") from None
     submissions += report.submissions

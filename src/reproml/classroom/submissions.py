@@ -44,7 +44,9 @@ def submit_run(run_id: str, tracking_uri: str | None = None) -> str:
         experiment = client.get_experiment(run.info.experiment_id).name
     except MlflowException as error:
         raise ReproMLError(f"Cannot submit {run_id!r}: {str(error).splitlines()[0]}") from None
-    problem = submission_problem(run, experiment)
+    problem = submission_problem(run)
+    if not experiment.startswith(f"{COMPETITION}/"):
+        problem = f"it is in the experiment {experiment!r}, not a competition experiment."
     if problem:
         raise ReproMLError(f"Cannot submit run {run_id}: {problem}")
     now = dt.datetime.now(dt.UTC)
@@ -57,16 +59,20 @@ def submit_run(run_id: str, tracking_uri: str | None = None) -> str:
     )
 
 
-def submission_problem(run, experiment: str) -> str:
-    """Why ``run`` cannot be a submission ("" when it can): what submit_run refuses, and what
-    the leaderboard refuses of a tag written by hand."""
-    if not experiment.startswith(f"{COMPETITION}/"):
-        return f"it is in the experiment {experiment!r}, not a competition experiment."
+def tested_metrics(run) -> list[str]:
+    """The test metrics ``run`` logged: in the competition, a run with any was tested before it
+    was submitted and can never be an entry."""
+    return sorted(k for k in run.data.metrics if k.startswith("test_"))
+
+
+def submission_problem(run) -> str:
+    """Why ``run`` of a team's experiment cannot be a submission ("" when it can): what
+    submit_run refuses, and what the leaderboard refuses of a tag written by hand."""
     if run.info.lifecycle_stage != "active":
         return "it is deleted."
     if run.info.status != "FINISHED":
         return f"it is {run.info.status}: only a finished run has a final model to test."
-    tested = sorted(k for k in run.data.metrics if k.startswith("test_"))
+    tested = tested_metrics(run)
     if tested:
         return (
             f"it was tested before it was submitted ({', '.join(tested)} logged): in the "
@@ -100,9 +106,10 @@ def leaderboard_rows(verdicts: list[Verdict], submissions: list[Submission]) -> 
     return ranked_order(replace(v, submissions=counts[team]) for team, v in rows.items())
 
 
-def record_submissions(records, every_run, teams, submissions, per_day, client) -> list:
+def record_submissions(records, every_run, teams, submissions, per_day) -> list:
     """Record the submissions not seen before (a run's tag with a value not recorded yet),
-    refused where the run cannot be one or the team is over the day's limit."""
+    refused where the run cannot be one or the team is over the day's limit. ``every_run``
+    holds the runs of the teams' experiments only, whatever their names now."""
     known = {(s.run_id, s.value) for s in submissions}
     fresh = [
         run
@@ -115,12 +122,9 @@ def record_submissions(records, every_run, teams, submissions, per_day, client) 
         if not s.refused and utc_day(s.seen) == today:
             tested_today[s.team_id] = tested_today.get(s.team_id, 0) + 1
     written = []
-    names = {}
     for run in sorted(fresh, key=submitted_value):  # in the order the teams say they submitted
         team_id = run.info.experiment_id
-        if team_id not in names:
-            names[team_id] = client.get_experiment(team_id).name
-        refused = submission_problem(run, names[team_id])
+        refused = submission_problem(run)
         if not refused and tested_today.get(team_id, 0) >= per_day:
             refused = f"over the limit of {per_day} submissions a day (UTC) for a team."
         if not refused:

@@ -4,6 +4,8 @@ uv run reproml-course mutants 1.1 1.2          # score these, print the table
 uv run reproml-course mutants --write          # score all, keep the result in the record
 uv run reproml-course mutants --check          # CI: rescore what changed; fail below 90%
 uv run reproml-course mutants 2.1 --list       # the mutants, without running anything
+uv run reproml-course mutants --rehash REV reproml.checks=reproml_course.checks
+                                               # after a pure move: keep the scores of REV
 """
 
 from __future__ import annotations
@@ -25,6 +27,12 @@ def add_mutants_command(
     mutants.add_argument("--write", action="store_true", help="keep the scores in the record")
     mutants.add_argument(
         "--check", action="store_true", help="rescore the exercises whose check or solution changed"
+    )
+    mutants.add_argument(
+        "--rehash",
+        nargs="+",
+        metavar=("REV", "OLD=NEW"),
+        help="keep the scores of the exercises that differ from commit REV by these renames only",
     )
     mutants.add_argument("--timeout", type=int, default=300, help="seconds per cell, at least")
     mutants.add_argument(
@@ -48,6 +56,8 @@ def run_mutants(args: argparse.Namespace) -> int:
         return 0
     path = course_dir(str(m.RECORD))
     record = m.read_record(path)
+    if args.rehash:
+        return _rehash(args.rehash, record, codes, path)
     unscored = [id for id in codes if id not in record]
     if args.check:
         ids = [id for id in ids if id in record and id in m.stale(record, codes)]
@@ -73,3 +83,21 @@ def run_mutants(args: argparse.Namespace) -> int:
     for problem in problems:
         print(f"Error: {problem}", file=sys.stderr)
     return 1 if problems else 0
+
+
+def _rehash(arguments: list[str], record: dict, codes: dict, path) -> int:
+    from reproml.course import mutants as m
+    from reproml.course.rehash import parse_renames, rehash
+    from reproml.errors import ReproMLError
+    from reproml.paths import repository_root
+
+    if repository_root() is None:
+        raise ReproMLError("--rehash reads the git history: run it in the course's repository.")
+    rev, renames = arguments[0], parse_renames(arguments[1:])
+    outcome = rehash(record, codes, rev, renames, repository_root())
+    done = [id for id, said in outcome.items() if said == "rehashed"]
+    m.write_record(path, record, done)
+    for id, said in outcome.items():
+        print(f"{id}: {said}")
+    print(f"{len(done)} rehashed, {len(outcome) - len(done)} to rescore.")
+    return 0 if len(done) == len(outcome) else 1
