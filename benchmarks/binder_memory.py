@@ -29,9 +29,9 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.common.by import By
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "src"))  # reproml.processes: the standard library only
+sys.path.insert(0, str(ROOT / "src"))  # reproml_course.base.processes: the standard library only
 
-from reproml.processes import command_line, descendants, has_module, pss_kib  # noqa: E402
+from reproml_course.base.processes import command_line, descendants, has_module, pss_kib  # noqa: E402
 
 OUT = ROOT / "outputs" / "binder_benchmark"
 PORT, TOKEN = 8932, "bench"

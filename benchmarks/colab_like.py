@@ -5,7 +5,8 @@
 
 Colab has no uv and no lock: a Python with Colab's own torch, numpy, pandas, matplotlib and
 ipykernel already installed (``COLAB_PACKAGES``, from Colab's published ``pip-freeze.txt``), and
-each student notebook's first cell (``reproml.course.launch.colab_setup_source``) clones the
+each student notebook's first cell
+(``reproml_course.authoring.launch.colab_setup_source``) clones the
 course into ``/content/reproml``, ``pip install --editable``s it (keeping Colab's torch) and
 fetches the data. This makes that environment: a venv with ``COLAB_PACKAGES`` installed by pip
 (made once, reused), the course cloned from this checkout's last commit into ``--home``, the
@@ -39,10 +40,10 @@ import nbformat
 import psutil
 from course_time import Measurement, MemoryWatch, run_measured, table
 
-from reproml.course.launch import GitHubRepository, add_launch_cells, colab_setup_source
-from reproml.course.notebooks import list_notebooks
-from reproml.notebook import QUIET_KERNEL
 from reproml.paths import course_dir, repository_root
+from reproml_course.authoring.launch import GitHubRepository, add_launch_cells, colab_setup_source
+from reproml_course.base.notebooks import list_notebooks
+from reproml_course.chapters.notebook import QUIET_KERNEL
 
 # Colab's runtime in 2025 (googlecolab/backend-info, pip-freeze.txt), as tests/course/
 # test_launch.py's COLAB_VERSIONS; nbclient and psutil are what this script drives it with.

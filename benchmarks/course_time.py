@@ -35,14 +35,14 @@ from pathlib import Path
 import psutil
 from cgroup_limits import pod
 
-from reproml.course.notebooks import (
+from reproml.paths import course_dir
+from reproml_course.base.notebooks import (
     in_parallel,
     kernel_environment,
     list_notebooks,
     notebook_client,
     read_notebook,
 )
-from reproml.paths import course_dir
 
 
 @dataclass

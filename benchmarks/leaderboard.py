@@ -21,11 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from reproml.classroom.accounts import Account, create_accounts
-from reproml.classroom.server import ClassServer, stop
-from reproml.classroom.submissions import submit_run
 from reproml.config import load_config
 from reproml.experiment import run_experiment
+from reproml_course.classroom.accounts import Account, create_accounts
+from reproml_course.classroom.server import ClassServer, stop
+from reproml_course.classroom.submissions import submit_run
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 ADMIN_PASSWORD = "leaderboard-benchmark-admin"
@@ -86,14 +86,14 @@ def main() -> int:
             logging = time.perf_counter() - started
             env = {**os.environ, **admin}
             env.pop("MLFLOW_TRACKING_URI", None)
-            board = [sys.executable, "-m", "reproml.cli.course", "leaderboard",
+            board = [sys.executable, "-m", "reproml_course.cli.course", "leaderboard",
                      "--server", server.url, "--data-root", str(data)]  # fmt: skip
             first, table = timed(board, env)
             second, again = timed(board, env)
             student = {**env, "MLFLOW_TRACKING_USERNAME": "student01",
                        "MLFLOW_TRACKING_PASSWORD": "password-of-student01"}  # fmt: skip
             code = (
-                "import sys; from reproml.classroom.leaderboard import read_leaderboard; "
+                "import sys; from reproml_course.classroom.leaderboard import read_leaderboard; "
                 "print(len(read_leaderboard(sys.argv[1])))"
             )
             read = [sys.executable, "-c", code, server.url]

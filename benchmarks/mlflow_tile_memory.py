@@ -11,8 +11,8 @@ import os
 import subprocess
 import time
 
-from reproml.classroom.mlflow_proxy import mlflow_ui
-from reproml.processes import group_of, pss_kib, wait_until_answers
+from reproml_course.base.processes import group_of, pss_kib, wait_until_answers
+from reproml_course.classroom.mlflow_proxy import mlflow_ui
 
 PORT = "5123"
 

@@ -18,9 +18,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from reproml.classroom.accounts import Account, create_accounts
-from reproml.classroom.load import simulate_class
-from reproml.classroom.server import ClassServer, stop
+from reproml_course.classroom.accounts import Account, create_accounts
+from reproml_course.classroom.load import simulate_class
+from reproml_course.classroom.server import ClassServer, stop
 
 
 def free_port() -> int:

@@ -18,7 +18,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from reproml.processes import group_of, group_pss_mib, has_module, wait_until_answers
+from reproml_course.base.processes import group_of, group_pss_mib, has_module, wait_until_answers
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent

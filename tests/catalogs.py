@@ -40,7 +40,7 @@ def catalog_of(path: Path) -> str | None:
 def catalog_digest(name: str) -> str:
     chapter = CATALOG.fullmatch(name)[1]
     files = [ROOT / "tests" / "checks" / name, ROOT / "uv.lock", *(ROOT / p for p in SHARED)]
-    for module in sorted((ROOT / "src" / "reproml" / "checks").iterdir()):
+    for module in sorted((ROOT / "src" / "reproml_course" / "checks").iterdir()):
         other = re.match(r"ch(\d\d)_", module.name)
         if module.is_file() and (other is None or other[1] == chapter):
             files.append(module)

@@ -18,9 +18,9 @@ from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig
 from synthetic_data import SyntheticData, write_fashion_mnist
 
-from reproml.checks import EXERCISES
 from reproml.config import load_config
 from reproml.data import FashionMNISTData, load_fashion_mnist
+from reproml_course.checks import EXERCISES
 
 
 @pytest.fixture(scope="session")

@@ -10,7 +10,7 @@ import pytest
 
 @pytest.fixture
 def root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    for part in ("tests", "src/reproml/checks", "solutions"):
+    for part in ("tests", "src/reproml_course/checks", "solutions"):
         shutil.copytree(
             catalogs.ROOT / part, tmp_path / part, ignore=shutil.ignore_patterns("__pycache__")
         )
@@ -28,10 +28,10 @@ def test_a_chapter_digest_follows_its_own_files_only(root):
     before = {
         n: catalogs.catalog_digest(n) for n in ("test_ch05_papermill.py", "test_ch09_optuna.py")
     }
-    touch(root / "src/reproml/checks/ch09_optuna.py")
+    touch(root / "src/reproml_course/checks/ch09_optuna.py")
     assert catalogs.catalog_digest("test_ch05_papermill.py") == before["test_ch05_papermill.py"]
     assert catalogs.catalog_digest("test_ch09_optuna.py") != before["test_ch09_optuna.py"]
-    for shared in ("src/reproml/checks/base.py", "solutions/experiment.ipynb", "uv.lock"):
+    for shared in ("src/reproml_course/checks/base.py", "solutions/experiment.ipynb", "uv.lock"):
         old = catalogs.catalog_digest("test_ch05_papermill.py")
         touch(root / shared)
         assert catalogs.catalog_digest("test_ch05_papermill.py") != old, shared

@@ -6,8 +6,8 @@ import re
 
 import pytest
 
-from reproml.cli.argparse_train import build_parser, config_from_args, main
 from reproml.config import flatten_config, load_config, validate_config
+from reproml_course.cli.argparse_train import build_parser, config_from_args, main
 
 
 def test_quick_run_writes_a_result_file(synthetic, tmp_path, capsys):

@@ -15,7 +15,7 @@ def search(tmp_path, synthetic, mlflow_uri, *args: str) -> subprocess.CompletedP
     flags = [a for a in args if a.startswith("-")]  # Hydra's flags come before the overrides
     args = tuple(a for a in args if not a.startswith("-"))
     return subprocess.run(
-        [sys.executable, "-m", "reproml.cli.search", *flags, f"data.root={synthetic.root}",
+        [sys.executable, "-m", "reproml_course.cli.search", *flags, f"data.root={synthetic.root}",
          "data.download=false", "experiment=quick", "trainer.progress=false",
          "trainer.device=cpu", f"tracking.uri={mlflow_uri}", "search.trials=2",
          f"search.storage=sqlite:///{tmp_path / 'optuna.db'}", f"hydra.run.dir={tmp_path}/run",

@@ -12,8 +12,9 @@ from optuna.distributions import CategoricalDistribution, FloatDistribution, Int
 
 from reproml.errors import ConfigError
 from reproml.experiment import run_experiment
-from reproml.pruning import PruneOnValidation
-from reproml.search import (
+from reproml.training import EpochRecord
+from reproml_course.chapters.pruning import PruneOnValidation
+from reproml_course.chapters.search import (
     as_overrides,
     make_study,
     run_trials,
@@ -21,7 +22,6 @@ from reproml.search import (
     trials_table,
     workers_that_fit,
 )
-from reproml.training import EpochRecord
 
 
 def test_a_space_is_read_like_the_optuna_sweeper_writes_it():
@@ -93,7 +93,7 @@ def test_a_pruned_run_ends_killed_in_mlflow(make_config):
 
 
 def test_workers_that_fit_leave_room_for_the_notebook(monkeypatch):
-    import reproml.search as search
+    import reproml_course.chapters.search as search
 
     monkeypatch.setattr(search, "memory_limit_bytes", lambda: 2 * 2**30)  # Binder
     assert workers_that_fit(2) == 0

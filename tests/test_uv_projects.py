@@ -9,7 +9,7 @@ import zipfile
 import pytest
 
 from reproml.errors import ReproMLError
-from reproml.uv_projects import (
+from reproml_course.chapters.uv_projects import (
     DEMO_PACKAGES,
     lock_entry,
     run_uv,

@@ -6,9 +6,9 @@ from __future__ import annotations
 import mlflow
 import pytest
 
-from reproml.audit import plant_disagreement, reveal_cause
 from reproml.data import raw_folder
-from reproml.notebook import setup_course
+from reproml_course.chapters.audit import plant_disagreement, reveal_cause
+from reproml_course.chapters.notebook import setup_course
 
 pytestmark = pytest.mark.slow
 

@@ -2,10 +2,10 @@ from __future__ import annotations
 
 import pytest
 
-from reproml.audit import rerun
-from reproml.cli.rerun import main as rerun_main
 from reproml.experiment import run_experiment
 from reproml.tracking.stores import TrackingError
+from reproml_course.chapters.audit import rerun
+from reproml_course.cli.rerun import main as rerun_main
 
 
 @pytest.fixture

@@ -1,6 +1,6 @@
 from solution_cells import SOLUTIONS
 
-from reproml.checks.base import EXERCISES, MIME_TYPE, CheckFailed, call, exercise
+from reproml_course.checks.base import EXERCISES, MIME_TYPE, CheckFailed, call, exercise
 
 
 def test_a_check_reports_pass_fail_stub_and_its_own_bug(capsys):
@@ -28,7 +28,7 @@ def test_a_check_reports_pass_fail_stub_and_its_own_bug(capsys):
 
 
 def test_every_chapter_exercise_is_registered_with_points():
-    import reproml.checks
+    import reproml_course.checks
 
     ids = sorted(EXERCISES)
     assert {i.split(".")[0] for i in ids} >= {"1", "2", "3", "4", "5", "6"}
@@ -37,6 +37,6 @@ def test_every_chapter_exercise_is_registered_with_points():
     assert all(EXERCISES[i].points > 0 for i in ids)
     assert MIME_TYPE.startswith("application/vnd.reproml")
     exercises = [i for i in ids if ".Q" not in i]  # the quizzes go through checks.quiz
-    assert all(hasattr(reproml.checks, f"exercise_{i.replace('.', '_')}") for i in exercises)
+    assert all(hasattr(reproml_course.checks, f"exercise_{i.replace('.', '_')}") for i in exercises)
     chapters = {str(int(p.name[:2])) for p in SOLUTIONS.glob("[01][0-9]_*.ipynb")}
     assert {i.split(".")[0] for i in ids if ".Q" in i} == chapters

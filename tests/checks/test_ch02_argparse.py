@@ -16,7 +16,8 @@ The mistakes students make, each written below as a change to the solution's scr
 - a default the training refuses (`--model` defaulting to "MLP", a momentum of None), or
   --quick on by default;
 - a flag without a help text; more than argparse's two lines on a bad value;
-- the course's own script (reproml.cli.argparse_train) used instead of one's own; a stub left.
+- the course's own script (reproml_course.cli.argparse_train) used instead of one's own; a stub
+  left.
 
 2.2 (--batch-size)
 - the flag parsed and not passed on; set only inside the SGD branch (the issue's case: only
@@ -176,8 +177,9 @@ FIRST_MISTAKES = {
         "lines on stderr",
     ),
     "the course's own script": (
-        [("import argparse\n", "import argparse\nfrom reproml.cli.argparse_train import QUICK\n")],
-        "course's own `reproml.cli.argparse_train`",
+        [("import argparse\n",
+          "import argparse\nfrom reproml_course.cli.argparse_train import QUICK\n")],
+        "course's own `reproml_course.cli.argparse_train`",
     ),
     "a stub left": (
         [("            value = kind(text)\n",

@@ -45,10 +45,10 @@ from pathlib import Path
 import pytest
 from solution_cells import mutate, writefile_cells
 
-from reproml.checks import scripts
-from reproml.checks.base import CheckFailed
-from reproml.checks.scripts import error_summary
 from reproml.paths import config_dir
+from reproml_course.checks import scripts
+from reproml_course.checks.base import CheckFailed
+from reproml_course.checks.scripts import error_summary
 
 CELLS = dict(writefile_cells("03_hydra.ipynb"))
 

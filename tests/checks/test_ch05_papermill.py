@@ -48,7 +48,7 @@ import papermill
 import pytest
 from solution_cells import SOLUTIONS, code_cell, define, mutate
 
-from reproml.sweeps import write_untagged_copy
+from reproml_course.chapters.sweeps import write_untagged_copy
 
 STUDENT_NOTEBOOKS = SOLUTIONS.parent / "notebooks"
 COMMAND = code_cell("05_papermill_sweeps.ipynb", "def papermill_command")

@@ -82,7 +82,7 @@ def first_tensor_only(a, b):
 
 
 def borrowed(a, b):
-    from reproml.checks.ch06_determinism import _identical
+    from reproml_course.checks.ch06_determinism import _identical
 
     return _identical(a, b)
 
@@ -188,8 +188,8 @@ DIFFERENCE_MISTAKES = {
         "misses the difference"),
     "the course's audit borrowed": (
         [("    def recorded(run) -> dict:\n",
-          "    from reproml.audit.rerun import PROVENANCE_TAGS  # noqa: F401\n\n"
-          "    def recorded(run) -> dict:\n")], "the course's own `reproml.audit`"),
+          "    from reproml_course.chapters.audit.rerun import PROVENANCE_TAGS  # noqa: F401\n\n"
+          "    def recorded(run) -> dict:\n")], "the course's own `reproml_course.chapters.audit`"),
 }  # fmt: skip
 
 

@@ -24,9 +24,9 @@ import mlflow
 import pytest
 from solution_cells import code_cell, define, mutate
 
-from reproml.classroom.submissions import submit_run
 from reproml.experiment import run_experiment
-from reproml.notebook import fresh_experiment, setup_course
+from reproml_course.chapters.notebook import fresh_experiment, setup_course
+from reproml_course.classroom.submissions import submit_run
 
 SUBMISSION = code_cell("07_competition.ipynb", "def submission")
 SUBMISSION = SUBMISSION[: SUBMISSION.index("submitted = submission(")]

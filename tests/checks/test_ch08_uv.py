@@ -15,7 +15,8 @@
 - `uv init` without check=True: on a folder that already holds a project, uv init refuses and
   the requirements go to that project;
 - the packages upgraded with `uv pip install --upgrade` after locking (.venv != lock);
-- delegating to the course's `reproml.uv_projects.run_uv` or to the check's own helpers.
+- delegating to the course's `reproml_course.chapters.uv_projects.run_uv` or to the check's own
+  helpers.
 - a package instead of an application: `uv init` with its defaults, or `--app` alone (this
   uv makes a package unless told --no-package: a [build-system] to build and install);
 - nothing installed: `uv add --no-sync`, or a hand-edited pyproject.toml then `uv lock` only
@@ -31,7 +32,7 @@ addition and a removal among them), each undone, and identical locks:
 - only the names of the old lock looked at (misses additions), or of the new one (removals);
 - only the first change returned; None instead of {} for identical locks;
 - delegating to the check's `_reference_changes` / `locked_versions`, or the course's
-  `reproml.uv_projects.lock_entries`.
+  `reproml_course.chapters.uv_projects.lock_entries`.
 """
 
 from __future__ import annotations
@@ -96,7 +97,7 @@ def make_project(folder, requirements):
 """
 
 THROUGH_RUN_UV = """
-from reproml.uv_projects import run_uv
+from reproml_course.chapters.uv_projects import run_uv
 def make_project(folder, requirements):
     run_uv("init", "--app", "--no-package", "--no-workspace", str(folder))
     run_uv("add", *requirements, cwd=folder)
@@ -104,7 +105,7 @@ def make_project(folder, requirements):
 
 THROUGH_THE_CHECK = """
 import shutil
-from reproml.checks import ch08_uv
+from reproml_course.checks import ch08_uv
 def make_project(folder, requirements):
     ch08_uv.reference_lock(folder.parent, requirements, folder.name)
 """
@@ -160,8 +161,8 @@ WRONG_PROJECTS = {
     "--no-sync": (mutate(MAKE, ADD, '["uv", "add", "--no-sync", *requirements]'),
                   "the project has no .venv"),
     "locked by hand, never installed": (LOCKED_BY_HAND, "the project has no .venv"),
-    "through run_uv": (THROUGH_RUN_UV, "course's own `reproml.uv_projects.run_uv`"),
-    "through the check": (THROUGH_THE_CHECK, "course's own `reproml.checks.ch08_uv"),
+    "through run_uv": (THROUGH_RUN_UV, "course's own `reproml_course.chapters.uv_projects.run_uv`"),
+    "through the check": (THROUGH_THE_CHECK, "course's own `reproml_course.checks.ch08_uv"),
 }  # fmt: skip
 
 
@@ -261,13 +262,13 @@ def first_change_only(old_lock, new_lock):
 
 
 def through_the_check(old_lock, new_lock):
-    from reproml.checks.ch08_uv import _reference_changes
+    from reproml_course.checks.ch08_uv import _reference_changes
 
     return _reference_changes(old_lock, new_lock)
 
 
 def through_locked_versions(old_lock, new_lock):
-    from reproml.checks import ch08_uv
+    from reproml_course.checks import ch08_uv
 
     old, new = ch08_uv.locked_versions(old_lock), ch08_uv.locked_versions(new_lock)
     return {
@@ -278,7 +279,7 @@ def through_locked_versions(old_lock, new_lock):
 def through_lock_entries(old_lock, new_lock):
     import re
 
-    from reproml.uv_projects import lock_entries
+    from reproml_course.chapters.uv_projects import lock_entries
 
     def versions(text):
         found = {}
@@ -299,9 +300,9 @@ def through_lock_entries(old_lock, new_lock):
         (line_diff, "missed"),
         (paired_by_position, "lock_changes"),
         (first_change_only, "missed"),
-        (through_the_check, "course's own `reproml.checks.ch08_uv._reference_changes`"),
-        (through_locked_versions, "course's own `reproml.checks.ch08_uv"),
-        (through_lock_entries, "course's own `reproml.uv_projects.lock_entries`"),
+        (through_the_check, "course's own `reproml_course.checks.ch08_uv._reference_changes`"),
+        (through_locked_versions, "course's own `reproml_course.checks.ch08_uv"),
+        (through_lock_entries, "course's own `reproml_course.chapters.uv_projects.lock_entries`"),
     ],
     ids=lambda value: getattr(value, "__name__", "")[:30] or None,
 )

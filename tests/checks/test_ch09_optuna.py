@@ -5,20 +5,20 @@ a uniform learning rate; a value made up instead of drawn; `model.name=` instead
 group; an integer range for the batch size, or its choices as text; the override without its
 group; another name for a value; a rounded learning rate; the wrong range for lr; a constant
 model or batch size in the overrides; an extra override, or an extra value drawn; delegating
-to the course's `reproml.search.as_overrides`. Accepted: the choices in another order
-(`["mlp", "logreg"]`, `[128, 64, 32]`), the value written with `!r`.
+to the course's `reproml_course.chapters.search.as_overrides`. Accepted: the choices in another
+order (`["mlp", "logreg"]`, `[128, 64, 32]`), the value written with `!r`.
 
 9.2 (the pruning callback), on made-up curves that rise, fall, dip and fall behind only at the
 last epoch: the training accuracy reported; epochs counted from 0; reporting without ever
 stopping; no Callback; `should_prune()` asked before `report()`; the best value so far
 reported; a fixed threshold instead of the pruner; another exception than TrialPruned; a
 pruning check from epoch 3 only; an epoch counter shared by every instance; the course's
-`reproml.pruning.PruneOnValidation`, used or subclassed.
+`reproml_course.chapters.pruning.PruneOnValidation`, used or subclassed.
 
 9.3 (the study): minimising; unseeded; a random sampler; pruning from the first epoch, or the
 third; the pruner's defaults; no startup trials, or one; a lower percentile than the median;
 pruning every other epoch; a fixed threshold; successive halving; the course's
-`reproml.search.make_study`. Accepted: PercentilePruner(50) with the same settings.
+`reproml_course.chapters.search.make_study`. Accepted: PercentilePruner(50) with the same settings.
 
 9.4 (the search, slow): the test accuracy returned; the best epoch's accuracy returned; no
 pruning callback; no parent run around the trials; the parent run never ended, or ended
@@ -36,7 +36,7 @@ import pytest
 from solution_cells import code_cell, define, mutate
 
 from reproml.data import load_data
-from reproml.notebook import CourseSetup
+from reproml_course.chapters.notebook import CourseSetup
 
 NOTEBOOK = "09_hyperparameter_search.ipynb"
 OVERRIDES = code_cell(NOTEBOOK, "def trial_overrides")
@@ -91,9 +91,10 @@ RETURN = '    return [f"model={model}", f"optimizer.lr={lr}", f"trainer.batch_si
          '"trainer.epochs=5"]', "also change trainer.epochs"),
         (MODEL, MODEL + '\n    trial.suggest_categorical("optimizer", ["adam", "sgd"])',
          "also asked for optimizer"),
-        (RETURN, "    from reproml.search import as_overrides\n\n    return as_overrides("
+        (RETURN, "    from reproml_course.chapters.search import as_overrides\n\n"
+         "    return as_overrides("
          '{"model": model, "optimizer.lr": lr, "trainer.batch_size": batch_size})',
-         "course's own `reproml.search.as_overrides`"),
+         "course's own `reproml_course.chapters.search.as_overrides`"),
     ],
     ids=["uniform", "made up", "model.name", "suggest_int", "text choices", "no group",
          "another name", "rounded", "rounded e", "wrong range", "constant model",
@@ -137,8 +138,8 @@ ASK = "if self.trial.should_prune():"
         (REPORT, "type(self).epochs = getattr(type(self), 'epochs', 0) + 1\n        "
          "self.trial.report(record.val_accuracy, step=type(self).epochs)", "reported"),
         ("from reproml.training import Callback",
-         "from reproml.pruning import PruneOnValidation as Callback",
-         "course's own `reproml.pruning.PruneOnValidation`"),
+         "from reproml_course.chapters.pruning import PruneOnValidation as Callback",
+         "course's own `reproml_course.chapters.pruning.PruneOnValidation`"),
     ],
     ids=["train accuracy", "from 0", "never stops", "no Callback",
          "best so far", "own threshold", "another exception", "from epoch 3",
@@ -151,10 +152,12 @@ def test_a_wrong_pruning_callback_fails_9_2(evaluate, old, new, said):
 
 
 def test_the_course_callback_itself_fails_9_2(evaluate):
-    from reproml.pruning import PruneOnValidation
+    from reproml_course.chapters.pruning import PruneOnValidation
 
     passed, message = evaluate("9.2", PruneOnValidation)
-    assert not passed and "course's own `reproml.pruning.PruneOnValidation`" in message
+    assert (
+        not passed and "course's own `reproml_course.chapters.pruning.PruneOnValidation`" in message
+    )
 
 
 def test_asking_before_reporting_fails_9_2(evaluate):
@@ -195,9 +198,10 @@ PRUNER = "MedianPruner(n_startup_trials=2, n_warmup_steps=2)"
          "at epoch 3 only"),
         (PRUNER, "ThresholdPruner(lower=0.5, n_warmup_steps=2)", "with only one finished"),
         (PRUNER, "SuccessiveHalvingPruner()", "pruned"),
-        ("    return optuna.create_study(", "    from reproml.search import make_study as made\n"
+        ("    return optuna.create_study(",
+         "    from reproml_course.chapters.search import make_study as made\n"
          "\n    return made(None, None, seed)\n    return optuna.create_study(",
-         "course's own `reproml.search.make_study`"),
+         "course's own `reproml_course.chapters.search.make_study`"),
     ],
     ids=["minimises", "unseeded", "constant seed", "random", "first epoch", "third epoch",
          "defaults", "no startup", "one startup", "keeps 75%", "keeps 25%", "every other epoch",
@@ -232,7 +236,7 @@ def search_namespace(hard_synthetic):
 def search_with(namespace, old: str = "", new: str = ""):
     code = HEADER + (mutate(SEARCH, old, new) if old else SEARCH)
     if "run_trials" in code:
-        code = "from reproml.search import run_trials\n" + code
+        code = "from reproml_course.chapters.search import run_trials\n" + code
     exec(compile(code, "<search>", "exec"), namespace)
     return namespace["run_search"], namespace["objective"]
 
@@ -282,10 +286,11 @@ TRAIN = "    result = run_experiment(config, data=data, callbacks=[PruneOnValida
         (RUN_NAME, "", "no child run is named trial-0"),
         ("return parent.info.run_id", "return parent.info.experiment_id", "no run's id"),
         ("from reproml.experiment import run_experiment\n",
-         "from reproml.experiment import run_experiment\nfrom reproml.pruning import "
-         "PruneOnValidation\n", "course's own `reproml.pruning.PruneOnValidation`"),
+         "from reproml.experiment import run_experiment\n"
+         "from reproml_course.chapters.pruning import PruneOnValidation\n",
+         "course's own `reproml_course.chapters.pruning.PruneOnValidation`"),
         ("study.optimize(objective, n_trials=n_trials)", "run_trials(study, {}, objective, "
-         "n_trials)", "course's own `reproml.search.run_trials`"),
+         "n_trials)", "course's own `reproml_course.chapters.search.run_trials`"),
         ('compose(config_name="config", overrides=overrides)', 'compose(config_name="config")',
          "not a point of the search space"),
         ("study.optimize(objective, n_trials=n_trials)", "study.optimize(objective)",

@@ -6,7 +6,7 @@ import nbformat
 import pytest
 from solution_cells import SOLUTIONS
 
-from reproml.checks import EXERCISES, hint
+from reproml_course.checks import EXERCISES, hint
 
 CHAPTERS_WITH_TOOLS = ("1.", "2.", "3.", "4.", "5.", "6.", "8.", "9.", "10.")
 

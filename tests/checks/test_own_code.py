@@ -8,10 +8,13 @@ import time
 
 import pytest
 
-from reproml.checks.base import EXERCISES, CheckFailed, call, exercise
-from reproml.checks.own_code import calls_refused, refuse_course_code
+from reproml_course.checks.base import EXERCISES, CheckFailed, call, exercise
+from reproml_course.checks.own_code import calls_refused, refuse_course_code
 
-REFUSED = ("reproml.tracking.txt.write_result_file", "reproml.pruning.PruneOnValidation")
+REFUSED = (
+    "reproml.tracking.txt.write_result_file",
+    "reproml_course.chapters.pruning.PruneOnValidation",
+)
 
 
 def own_writer(folder, params, metrics):
@@ -39,7 +42,7 @@ def by_import_module(folder, params, metrics):
 
 
 def checks_internals(old, new):
-    from reproml.checks import ch08_uv
+    from reproml_course.checks import ch08_uv
 
     return ch08_uv.anything(old, new)
 
@@ -51,13 +54,13 @@ def test_own_code_passes_and_delegation_is_refused():
             CheckFailed, match=r"course's own `reproml\.tracking\.txt\.write_result"
         ):
             refuse_course_code(REFUSED, [answer])
-    with pytest.raises(CheckFailed, match=r"reproml\.checks\.ch08_uv"):
+    with pytest.raises(CheckFailed, match=r"reproml_course\.checks\.ch08_uv"):
         refuse_course_code((), [checks_internals])
 
 
 def test_aliases_subclasses_and_partials_are_seen():
-    from reproml.pruning import PruneOnValidation
     from reproml.tracking.txt import write_result_file as save
+    from reproml_course.chapters.pruning import PruneOnValidation
 
     class Mine(PruneOnValidation):
         pass
@@ -126,6 +129,6 @@ def test_a_check_over_its_budget_stops_the_code_with_one_message():
 
 
 def test_every_exercise_has_a_budget():
-    import reproml.checks  # noqa: F401 (registers every exercise)
+    import reproml_course.checks  # noqa: F401 (registers every exercise)
 
     assert all(e.budget > 0 for e in EXERCISES.values())

@@ -7,9 +7,9 @@ import nbformat
 import pytest
 from solution_cells import SOLUTIONS, code_cell, define
 
-from reproml.checks.base import EXERCISES
-from reproml.checks.quiz import LETTERS, QUESTIONS, chapter_questions
-from reproml.course.notebooks import check_cells
+from reproml_course.base.notebooks import check_cells
+from reproml_course.checks.base import EXERCISES
+from reproml_course.checks.quiz import LETTERS, QUESTIONS, chapter_questions
 
 CHAPTERS = sorted(p.name for p in SOLUTIONS.glob("[01][0-9]_*.ipynb"))
 

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from class_server import ADMIN_PASSWORD, STUDENTS, password, wait_until_up
 
-from reproml.classroom.server import ClassServer
+from reproml_course.classroom.server import ClassServer
 
 
 @pytest.fixture
@@ -29,7 +29,7 @@ def server(tmp_path_factory, free_port, request):
     env = {**os.environ, "REPROML_ADMIN_PASSWORD": ADMIN_PASSWORD,
            **getattr(request.module, "SERVER_ENVIRONMENT", {})}  # fmt: skip
     process = subprocess.Popen(
-        [sys.executable, "-m", "reproml.cli.course", "server", "--port", str(port),
+        [sys.executable, "-m", "reproml_course.cli.course", "server", "--port", str(port),
          "--folder", str(folder)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         start_new_session=True,
@@ -46,7 +46,7 @@ def server(tmp_path_factory, free_port, request):
     )
     admin = {"MLFLOW_TRACKING_USERNAME": "admin", "MLFLOW_TRACKING_PASSWORD": ADMIN_PASSWORD}
     done = subprocess.run(
-        [sys.executable, "-m", "reproml.cli.course", "accounts", str(csv), "--server", url],
+        [sys.executable, "-m", "reproml_course.cli.course", "accounts", str(csv), "--server", url],
         env={**env, **admin}, capture_output=True, text=True,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

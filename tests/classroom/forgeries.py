@@ -10,10 +10,10 @@ import tempfile
 import zipfile
 from pathlib import Path
 
-from reproml.classroom.model_files import MODEL_FILE, WEIGHTS_CONFIG
-from reproml.classroom.submissions import SUBMITTED_TAG, submit_run
 from reproml.config import load_config
 from reproml.experiment import run_experiment
+from reproml_course.classroom.model_files import MODEL_FILE, WEIGHTS_CONFIG
+from reproml_course.classroom.submissions import SUBMITTED_TAG, submit_run
 
 
 def train(data_root, uri: str, team: str, *overrides: str, submit: bool = True):

@@ -2,8 +2,8 @@
 
 import pytest
 
-from reproml.classroom.accounts import Account, read_accounts, team_experiment
 from reproml.errors import ReproMLError
+from reproml_course.classroom.accounts import Account, read_accounts, team_experiment
 
 
 def test_a_valid_file_with_and_without_teams(tmp_path):

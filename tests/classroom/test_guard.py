@@ -12,7 +12,7 @@ import requests
 from class_server import ADMIN_PASSWORD, password
 from mlflow import MlflowClient
 
-from reproml.classroom.guard import FAILED_PER_USER, WINDOW, FailedLogins
+from reproml_course.classroom.guard import FAILED_PER_USER, WINDOW, FailedLogins
 
 SERVER_ENVIRONMENT = {"REPROML_MAX_UPLOAD_MB": "2", "REPROML_QUOTA_MB": "5"}
 
@@ -154,7 +154,7 @@ def test_a_changed_password_stops_working_at_once(models, tmp_path):
     import os
 
     done = subprocess.run(
-        [sys.executable, "-m", "reproml.cli.course", "accounts", str(csv), "--server", url],
+        [sys.executable, "-m", "reproml_course.cli.course", "accounts", str(csv), "--server", url],
         env={**os.environ, **admin}, capture_output=True, text=True,
     )  # fmt: skip
     assert done.returncode == 0, done.stderr

@@ -21,17 +21,17 @@ from forgeries import (
 )
 from mlflow import MlflowClient
 
-from reproml.classroom.evaluator import Limits
-from reproml.classroom.leaderboard import (
+from reproml.errors import ReproMLError
+from reproml_course.classroom.evaluator import Limits
+from reproml_course.classroom.leaderboard import (
     format_leaderboard,
     plot_leaderboard,
     read_leaderboard,
     verify_competition,
 )
-from reproml.classroom.model_files import MODEL_FILE
-from reproml.classroom.records import VERDICT_TAG, VERIFIED_TAG, Records
-from reproml.classroom.submissions import SUBMITTED_TAG, submit_run
-from reproml.errors import ReproMLError
+from reproml_course.classroom.model_files import MODEL_FILE
+from reproml_course.classroom.records import VERDICT_TAG, VERIFIED_TAG, Records
+from reproml_course.classroom.submissions import SUBMITTED_TAG, submit_run
 
 MANY = 100  # submissions a day: the store below submits more than the default allows
 
@@ -251,7 +251,7 @@ def test_a_new_run_is_verified_alone(store, synthetic):
 def test_students_read_the_leaderboard_without_loading_a_model(store):
     uri, *_ = store
     code = (
-        "import sys; from reproml.classroom.leaderboard import read_leaderboard, "
+        "import sys; from reproml_course.classroom.leaderboard import read_leaderboard, "
         "format_leaderboard; v = read_leaderboard(sys.argv[1]); print(len(v)); "
         "print(sorted(m for m in ('torch', 'mlflow.pytorch') if m in sys.modules))"
     )
@@ -337,7 +337,7 @@ def test_a_missing_test_set_is_the_instructors_problem(mlflow_uri, synthetic, tm
 def test_a_name_cannot_write_to_the_instructor_s_terminal():
     """An ANSI sequence in a run name erased the rows above it; a right-to-left override
     reordered them. Both are printed as escapes."""
-    from reproml.classroom.records import Verdict
+    from reproml_course.classroom.records import Verdict
 
     forged = Verdict(
         run_id="r1", team="red\x1b[31m", team_id="1", run_name="a\x1b[1A\x1b[2Kwin\u202e",
@@ -425,7 +425,7 @@ def test_a_run_whose_verification_keeps_raising_is_flagged_after_three_tries(
 ):
     """Something no limit catches (here, a store that fails on this one model): tried at three
     passes, then flagged, so that no later pass starts on it again."""
-    import reproml.classroom.leaderboard as leaderboard
+    import reproml_course.classroom.leaderboard as leaderboard
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     run = train(synthetic.root, uri, "red")
@@ -450,7 +450,7 @@ def test_practising_alone_a_notebook_executed_again_starts_its_records_afresh(
 ):
     """Chapter 07 on a local store: fresh_experiment trashes the team's runs, and its
     submissions and verdicts with them (a sixth execution in a day is not refused)."""
-    from reproml.notebook import fresh_experiment
+    from reproml_course.chapters.notebook import fresh_experiment
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)

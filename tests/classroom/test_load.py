@@ -5,9 +5,9 @@ from contextlib import closing
 
 import pytest
 
-from reproml.classroom.accounts import Account, create_accounts
-from reproml.classroom.load import check_run, simulate_class
-from reproml.classroom.server import ClassServer, stop
+from reproml_course.classroom.accounts import Account, create_accounts
+from reproml_course.classroom.load import check_run, simulate_class
+from reproml_course.classroom.server import ClassServer, stop
 
 CLIENTS = 50
 

@@ -10,7 +10,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from reproml.processes import descendants
+from reproml_course.base.processes import descendants
 
 LATE_SERVER = (
     "import functools, http.server, pathlib, sys, time\n"
@@ -32,7 +32,7 @@ def test_it_answers_at_once_then_relays_and_stops_what_it_started(tmp_path, free
     (tmp_path / "page.html").write_text("the real server")
     port = free_port()
     launcher = subprocess.Popen([
-        sys.executable, "-m", "reproml.classroom.mlflow_launch", str(port), "--",
+        sys.executable, "-m", "reproml_course.classroom.mlflow_launch", str(port), "--",
         sys.executable, "-c", LATE_SERVER, "PRIVATE_PORT", str(tmp_path),
     ])  # fmt: skip
     try:

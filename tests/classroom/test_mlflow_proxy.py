@@ -12,8 +12,8 @@ import urllib.request
 import mlflow
 import pytest
 
-from reproml.classroom.mlflow_proxy import mlflow_ui
-from reproml.processes import command_line, group_of
+from reproml_course.base.processes import command_line, group_of
+from reproml_course.classroom.mlflow_proxy import mlflow_ui
 
 TOKEN = "course-test-token"
 # Through the proxy, MLflow sees the browser's own Host and Origin, not localhost.

@@ -6,14 +6,14 @@ import pytest
 import torch
 from forgeries import pickled_weight, rewrite_archive
 
-from reproml.classroom.model_files import (
+from reproml.models import build_model
+from reproml_course.classroom.model_files import (
     MODEL_FILE,
     WEIGHTS_CONFIG,
     Rejected,
     check_model_folder,
     read_weights,
 )
-from reproml.models import build_model
 
 
 @pytest.fixture(scope="module")

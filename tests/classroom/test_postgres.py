@@ -9,11 +9,11 @@ import os
 import pytest
 from mlflow import MlflowClient
 
-from reproml.classroom.accounts import Account, create_accounts
-from reproml.classroom.leaderboard import read_leaderboard, verify_competition
-from reproml.classroom.server import ClassServer, stop
-from reproml.classroom.submissions import submit_run
 from reproml.experiment import run_experiment
+from reproml_course.classroom.accounts import Account, create_accounts
+from reproml_course.classroom.leaderboard import read_leaderboard, verify_competition
+from reproml_course.classroom.server import ClassServer, stop
+from reproml_course.classroom.submissions import submit_run
 
 POSTGRES = os.environ.get("REPROML_TEST_POSTGRES_URI")
 pytestmark = [

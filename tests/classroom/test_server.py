@@ -20,14 +20,14 @@ from class_server import ADMIN_PASSWORD, STUDENTS, wait_until_up
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from reproml.classroom.leaderboard import read_leaderboard
-from reproml.classroom.records import VERDICT_TAG, Records, records_experiment
-from reproml.classroom.server import ClassServer, stop
-from reproml.classroom.submissions import SUBMITTED_TAG, submit_run
-from reproml.classroom.sync import REPLACED_BY, sync_runs
 from reproml.experiment import run_experiment
 from reproml.tracking.stores import TrackingError, check_tracking_uri, using_tracking_uri
 from reproml.training import Callback
+from reproml_course.classroom.leaderboard import read_leaderboard
+from reproml_course.classroom.records import VERDICT_TAG, Records, records_experiment
+from reproml_course.classroom.server import ClassServer, stop
+from reproml_course.classroom.submissions import SUBMITTED_TAG, submit_run
+from reproml_course.classroom.sync import REPLACED_BY, sync_runs
 
 pytestmark = pytest.mark.slow
 
@@ -100,7 +100,7 @@ def leaderboard_cli(url: str, data_root, *extra: str) -> subprocess.CompletedPro
     env = {k: v for k, v in os.environ.items() if k != "MLFLOW_TRACKING_URI"}
     env |= {"MLFLOW_TRACKING_USERNAME": "admin", "MLFLOW_TRACKING_PASSWORD": ADMIN_PASSWORD}
     return subprocess.run(
-        [sys.executable, "-m", "reproml.cli.course", "leaderboard", "--server", url,
+        [sys.executable, "-m", "reproml_course.cli.course", "leaderboard", "--server", url,
          "--data-root", str(data_root), *extra],
         env=env, capture_output=True, text=True, timeout=600,
     )  # fmt: skip
@@ -234,7 +234,8 @@ def test_a_squatted_or_renamed_team_fools_nobody(server, as_user, make_config, s
     )
     admin = {"MLFLOW_TRACKING_USERNAME": "admin", "MLFLOW_TRACKING_PASSWORD": ADMIN_PASSWORD}
     done = subprocess.run(
-        [sys.executable, "-m", "reproml.cli.course", "accounts", str(csv), "--server", cls.url],
+        [sys.executable, "-m", "reproml_course.cli.course", "accounts", str(csv),
+         "--server", cls.url],
         env={**os.environ, **admin}, capture_output=True, text=True,
     )  # fmt: skip
     assert done.returncode == 1
@@ -375,7 +376,7 @@ def test_sigterm_stops_the_whole_server(tmp_path, free_port):
     port = free_port()
     env = {**os.environ, "REPROML_ADMIN_PASSWORD": ADMIN_PASSWORD}
     process = subprocess.Popen(
-        [sys.executable, "-m", "reproml.cli.course", "server", "--port", str(port),
+        [sys.executable, "-m", "reproml_course.cli.course", "server", "--port", str(port),
          "--folder", str(tmp_path)],
         env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
     )  # fmt: skip

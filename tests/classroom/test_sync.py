@@ -3,9 +3,9 @@
 import mlflow
 from mlflow import MlflowClient
 
-from reproml.classroom.sync import COPIED_FROM, SYNCED_AS, copy_run, sync_runs, waiting_runs
 from reproml.experiment import run_experiment
 from reproml.tracking.stores import SYNC_TO
+from reproml_course.classroom.sync import COPIED_FROM, SYNCED_AS, copy_run, sync_runs, waiting_runs
 
 
 def test_a_copied_run_has_everything(make_config, mlflow_uri, tmp_path, data):

@@ -11,8 +11,8 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from reproml.course.binder import CPU_INDEX, PYTHON, binder_requirements
 from reproml.paths import repository_root
+from reproml_course.authoring.binder import CPU_INDEX, PYTHON, binder_requirements
 
 ROOT = repository_root()
 BINDER = ROOT / "binder"
@@ -105,7 +105,7 @@ def test_cuda_libraries_are_dropped_and_markers_kept():
 )
 def test_the_committed_binder_files_match_the_lock():
     done = subprocess.run(
-        [sys.executable, "-m", "reproml.cli.course", "binder", "--check"],
+        [sys.executable, "-m", "reproml_course.cli.course", "binder", "--check"],
         capture_output=True,
         text=True,
     )

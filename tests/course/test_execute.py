@@ -5,10 +5,10 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from reproml.course.execute import WIDGET, execute_in_place
-from reproml.course.notebooks import read_notebook, write_notebook
 from reproml.errors import ReproMLError
 from reproml.paths import repository_root
+from reproml_course.authoring.execute import WIDGET, execute_in_place
+from reproml_course.base.notebooks import read_notebook, write_notebook
 
 
 def notebook(*sources: str) -> nbformat.NotebookNode:
@@ -47,7 +47,7 @@ def test_a_failing_notebook_is_left_unchanged(tmp_path):
 
 
 def test_progress_bars_are_not_kept_in_the_outputs():
-    from reproml.course.execute import without_progress_bars
+    from reproml_course.authoring.execute import without_progress_bars
 
     nb = notebook("bars")
     nb.cells[0].outputs = [

@@ -3,10 +3,10 @@
 import nbformat
 import pytest
 
-from reproml.cli.course import main
-from reproml.course.build import build_student_notebook
-from reproml.course.grade import format_grades, grade_notebook, grade_path
-from reproml.course.notebooks import write_notebook
+from reproml_course.authoring.build import build_student_notebook
+from reproml_course.authoring.grade import format_grades, grade_notebook, grade_path
+from reproml_course.base.notebooks import write_notebook
+from reproml_course.cli.course import main
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +27,7 @@ def same_weights(a, b):
 
 def course_notebook(*middle: str) -> nbformat.NotebookNode:
     cells = [
-        "from reproml import checks",
+        "from reproml_course import checks",
         GRID,
         "checks.exercise_0_1(class_counts)",
         *middle,

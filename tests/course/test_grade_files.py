@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from reproml.cli.course import main
+from reproml_course.cli.course import main
 
 
 @pytest.mark.parametrize(

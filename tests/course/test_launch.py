@@ -12,7 +12,9 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from reproml.course.launch import (
+from reproml.errors import ReproMLError
+from reproml.paths import course_dir, repository_root
+from reproml_course.authoring.launch import (
     COLAB_TAG,
     GitHubRepository,
     colab_setup_source,
@@ -20,9 +22,7 @@ from reproml.course.launch import (
     repository_url,
     update_readme,
 )
-from reproml.course.notebooks import list_notebooks, read_notebook
-from reproml.errors import ReproMLError
-from reproml.paths import course_dir, repository_root
+from reproml_course.base.notebooks import list_notebooks, read_notebook
 
 ROOT = repository_root()
 # What Colab's runtime shipped in 2025 (googlecolab/backend-info, pip-freeze.txt): installing

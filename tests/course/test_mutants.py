@@ -3,8 +3,8 @@
 import nbformat
 import pytest
 
-from reproml.course import mutants as m
-from reproml.course.notebooks import write_notebook
+from reproml_course.authoring import mutants as m
+from reproml_course.base.notebooks import write_notebook
 
 COUNTS = """from reproml.data import CLASSES
 
@@ -17,7 +17,7 @@ def class_counts(labels):
 
 @pytest.fixture
 def solutions(tmp_path):
-    cells = ["from reproml import checks", COUNTS, "checks.exercise_0_1(class_counts)"]
+    cells = ["from reproml_course import checks", COUNTS, "checks.exercise_0_1(class_counts)"]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     nb.metadata["kernelspec"] = {
         "name": "python3",
@@ -80,8 +80,8 @@ def test_a_score_counts_only_the_mutants_that_are_not_equivalent():
 
 
 def test_every_course_exercise_has_mutants():
-    from reproml.checks import EXERCISES
     from reproml.paths import course_dir
+    from reproml_course.checks import EXERCISES
 
     codes = m.exercise_code(course_dir("solutions"))
     graded = {id for id in EXERCISES if ".Q" not in id and not id.startswith("99.")}

@@ -1,7 +1,7 @@
 """Mutants of a solution cell: only the student's lines, the operators the issue asks for,
 and nothing a check should not judge (messages, docstrings, annotations)."""
 
-from reproml.course.mutation import cell_mutants, solution_lines
+from reproml_course.authoring.mutation import cell_mutants, solution_lines
 
 FUNCTION = '''import json
 

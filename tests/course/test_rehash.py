@@ -9,13 +9,13 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from reproml.checks.base import EXERCISES
-from reproml.course import mutants as m
-from reproml.course.notebooks import write_notebook
-from reproml.course.rehash import parse_renames, rehash, renamed
 from reproml.errors import ReproMLError
+from reproml_course.authoring import mutants as m
+from reproml_course.authoring.rehash import parse_renames, rehash, renamed
+from reproml_course.base.notebooks import write_notebook
+from reproml_course.checks.base import EXERCISES
 
-RENAMES = {"reproml.oldchecks": "reproml.checks"}
+RENAMES = {"reproml.oldchecks": "reproml_course.checks"}
 COUNTS = """from reproml.data import CLASSES
 
 def class_counts(labels):
@@ -35,7 +35,7 @@ def commit_history(repository: Path, check_source: str, cell: str) -> tuple[str,
     old = repository / "src" / "reproml" / "oldchecks" / f"{module}.py"
     old.parent.mkdir(parents=True)
     old.write_text(check_source)
-    cells = ["from reproml import checks", cell, "checks.exercise_0_1(class_counts)"]
+    cells = ["from reproml_course import checks", cell, "checks.exercise_0_1(class_counts)"]
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
     (repository / "solutions").mkdir()
     write_notebook(nb, repository / "solutions" / "00_counts.ipynb")
@@ -70,6 +70,16 @@ def test_a_check_that_only_moved_keeps_its_score(tmp_path, today):
     assert record["0.1"]["killed"] == 9 and m.stale(record, codes) == []
 
 
+def test_a_check_the_formatter_rewrapped_and_sorted_keeps_its_score(tmp_path, today):
+    lines = renamed(today, {v: k for k, v in RENAMES.items()}).splitlines(keepends=True)
+    run = [i for i, line in enumerate(lines) if line.startswith(("import ", "from typing"))]
+    assert len(run) == 2  # one run of imports, written in the other order before
+    lines[run[0]], lines[run[1]] = lines[run[1]], lines[run[0]]
+    old_source = "".join(lines).replace("expect(\n", "expect(  # a comment\n", 1)
+    *_, outcome = scores(tmp_path, old_source, COUNTS)
+    assert outcome == {"0.1": "rehashed"}
+
+
 @pytest.mark.parametrize(
     ("change", "said"),
     [
@@ -97,7 +107,7 @@ def test_any_other_difference_leaves_the_score_stale(tmp_path, today, change, sa
 def test_a_name_is_renamed_whole_and_a_bad_pair_is_one_line():
     text = "from reproml.oldchecks.base import x; reproml.oldchecksum; myreproml.oldchecks"
     assert renamed(text, RENAMES) == (
-        "from reproml.checks.base import x; reproml.oldchecksum; myreproml.oldchecks"
+        "from reproml_course.checks.base import x; reproml.oldchecksum; myreproml.oldchecks"
     )
     with pytest.raises(ReproMLError, match="A rename is OLD=NEW"):
-        parse_renames(["reproml.checks"])
+        parse_renames(["reproml_course.checks"])

@@ -11,11 +11,11 @@ from pathlib import Path
 import pytest
 from synthetic_data import write_fashion_mnist
 
-from reproml.cli.course import main
-from reproml.course.grade import grade_notebook
-from reproml.course.notebooks import check_cells, read_notebook, write_notebook
-from reproml.course.student_path import fill_in
 from reproml.paths import course_dir
+from reproml_course.authoring.grade import grade_notebook
+from reproml_course.authoring.student_path import fill_in
+from reproml_course.base.notebooks import check_cells, read_notebook, write_notebook
+from reproml_course.cli.course import main
 
 SOLUTIONS = course_dir("solutions")
 NOTEBOOKS = course_dir("notebooks")

@@ -23,7 +23,8 @@ DB_FILE = "mlflow.db"
 ARTIFACTS_DIR = "mlartifacts"  # not "mlruns": MLflow would take a ./mlruns folder for a store
 SERVER_SCHEMES = ("http", "https")
 USER_ENV, PASSWORD_ENV = "MLFLOW_TRACKING_USERNAME", "MLFLOW_TRACKING_PASSWORD"
-# Runs kept locally when the server drops, with where they belong; see reproml.classroom.sync.
+# Runs kept locally when the server drops, with where they belong (the course's class server
+# uploads them: reproml_course.classroom.sync).
 SYNC_TO, SERVER_RUN = "reproml.sync_to", "reproml.server_run_id"
 SERVER_RETRIES = {
     "MLFLOW_HTTP_REQUEST_MAX_RETRIES": "2",

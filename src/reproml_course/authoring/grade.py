@@ -1,0 +1,164 @@
+"""``reproml-course grade``: execute notebooks and score each exercise from its check cell.
+
+Every cell runs even after an error (``allow_errors``), so a notebook that crashes halfway
+keeps the points it earned before and after the crash. When the solutions are at hand, each
+check cell's code is restored from them first: editing a check cannot make it pass.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+from nbformat import NotebookNode
+
+from reproml.errors import ReproMLError
+from reproml_course.base.notebooks import (
+    check_cells,
+    in_parallel,
+    kernel_environment,
+    list_notebooks,
+    notebook_client,
+    read_notebook,
+)
+from reproml_course.checks.base import EXERCISES, MIME_TYPE
+
+
+@dataclass(frozen=True)
+class ExerciseScore:
+    exercise: str
+    title: str
+    points: int
+    max_points: int
+    message: str
+
+
+@dataclass
+class NotebookGrade:
+    notebook: str
+    scores: list[ExerciseScore] = field(default_factory=list)
+    problem: str | None = None  # the kernel died, a cell timed out, or it is no notebook
+    unreadable: bool = False  # not a notebook at all: nothing was executed
+
+    @property
+    def points(self) -> int:
+        return sum(s.points for s in self.scores)
+
+    @property
+    def max_points(self) -> int:
+        return sum(s.max_points for s in self.scores)
+
+    def as_dict(self) -> dict:
+        return {**asdict(self), "points": self.points, "max_points": self.max_points}
+
+
+def restore_check_cells(submission: NotebookNode, solution: NotebookNode) -> list[str]:
+    """Put the solution's code back into the submission's check cells; return the expected
+    exercises (those of the solution, so a deleted check cell still counts, as zero)."""
+    canonical = check_cells(solution)
+    for exercise, index in check_cells(submission).items():
+        if exercise in canonical:
+            submission.cells[index].source = solution.cells[canonical[exercise]].source
+    return list(canonical)
+
+
+def grade_notebook(
+    path: Path, solutions: Path | None = None, quick: bool = True, timeout: int = 600
+) -> NotebookGrade:
+    from nbclient.exceptions import CellTimeoutError, DeadKernelError
+
+    reference = solutions / path.name if solutions is not None else None
+    solution = read_notebook(reference) if reference is not None and reference.is_file() else None
+    try:
+        nb = read_notebook(path)
+    except Exception as error:  # plain text, an empty file, truncated JSON, not nbformat 4
+        problem = f"{path} is not a notebook: {_why_unreadable(path, error)}"
+        grade = NotebookGrade(path.name, problem=problem, unreadable=True)
+        for exercise in check_cells(solution) if solution is not None else {}:
+            grade.scores.append(_score(exercise, None, problem))
+        return grade
+    expected = list(check_cells(nb))
+    if solution is not None:
+        expected = restore_check_cells(nb, solution)
+    grade = NotebookGrade(path.name)
+    client = notebook_client(nb, path, timeout, allow_errors=True)
+    try:
+        client.execute(env=kernel_environment(quick))
+    except (CellTimeoutError, DeadKernelError) as error:
+        grade.problem = f"{type(error).__name__}: {str(error).splitlines()[0]}"
+    located = check_cells(nb)
+    for exercise in expected:
+        cell = nb.cells[located[exercise]] if exercise in located else None
+        grade.scores.append(_score(exercise, cell, grade.problem))
+    return grade
+
+
+def _why_unreadable(path: Path, error: Exception) -> str:
+    if path.is_file() and path.stat().st_size == 0:
+        return "the file is empty"
+    reason = (str(error).strip().splitlines() or [type(error).__name__])[0]
+    return f"{reason[:120]} (download it again from JupyterLab: File > Download)"
+
+
+def _score(exercise: str, cell: NotebookNode | None, problem: str | None) -> ExerciseScore:
+    registered = EXERCISES.get(exercise)
+    title = registered.title if registered else "(unknown exercise)"
+    max_points = registered.points if registered else 0
+
+    def zero(message: str) -> ExerciseScore:
+        return ExerciseScore(exercise, title, 0, max_points, message)
+
+    if cell is None:
+        if problem and "is not a notebook" in problem:
+            return zero("not graded: the file is not a notebook.")
+        return zero("the check cell was deleted; put it back from a fresh copy of the notebook.")
+    for output in cell.get("outputs", []):
+        record = output.get("data", {}).get(MIME_TYPE)
+        if record and record.get("exercise") == exercise:
+            points = min(int(record["points"]), max_points) if record["passed"] else 0
+            return ExerciseScore(exercise, title, points, max_points, record["message"])
+    for output in cell.get("outputs", []):
+        if output.get("output_type") == "error":
+            return zero(
+                f"the check cell raised {output['ename']}: {output['evalue']}. Run the exercise "
+                "cell above it first, without errors."
+            )
+    if problem:
+        return zero(f"not reached: the notebook stopped before this check ({problem}).")
+    return zero("the check cell printed no result.")
+
+
+def grade_path(
+    path: Path,
+    solutions: Path | None = None,
+    quick: bool = True,
+    timeout: int = 600,
+    jobs: int = 1,
+) -> list[NotebookGrade]:
+    """Grade every notebook at ``path``, ``jobs`` kernels at a time; grades in file order."""
+    notebooks = list_notebooks(path)
+    if not notebooks:
+        raise ReproMLError(f"No notebooks at {path}: give a .ipynb file or a folder of them.")
+    return in_parallel(
+        lambda notebook: grade_notebook(notebook, solutions, quick, timeout),
+        notebooks,
+        jobs,
+        desc="grading",
+    )
+
+
+def format_grades(grades: list[NotebookGrade]) -> str:
+    """A table for a person: one line per exercise, a total per notebook and overall."""
+    rows = [("notebook", "exercise", "points", "comment")]
+    for grade in grades:
+        for s in grade.scores:
+            rows.append((grade.notebook, s.exercise, f"{s.points}/{s.max_points}", s.message))
+        if grade.problem:
+            rows.append((grade.notebook, "-", "-", grade.problem))
+    width = [max(len(r[i]) for r in rows) for i in range(3)]
+    lines = ["  ".join(r[i].ljust(width[i]) for i in range(3)) + "  " + r[3] for r in rows]
+    lines.insert(1, "-" * min(100, max(len(line) for line in lines)))
+    total = sum(g.points for g in grades)
+    out_of = sum(g.max_points for g in grades)
+    lines.append(f"Total: {total}/{out_of} points over {len(grades)} notebook(s).")
+    return "\n".join(lines)

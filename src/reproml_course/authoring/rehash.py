@@ -1,0 +1,139 @@
+"""``reproml-course mutants --rehash REV OLD=NEW ...``: keep the mutants' scores across a rename.
+
+A mutant score is kept with the digest of what it depends on: the check's module and the
+exercise's cells (``mutants.digest``). Moving a module changes the bytes of every check that
+names it, so every digest, and rescoring the course costs hours of kernels for checks that do
+exactly what they did. A score still holds when the only change is names. For each exercise
+whose digest is stale, this reads the check's source and the exercise's cells as they were at
+the commit ``REV`` and proves both that the record's digest was theirs (the score was up to date
+there) and that renaming each ``OLD`` to its ``NEW`` in them, as whole dotted names, gives
+today's cells exactly and today's check up to formatting: the same Python syntax tree once
+comments and the order of a run of import statements are set aside (what ``ruff format`` and
+the import sorter change when names grow longer). Only then does the record take today's
+digest; any other difference leaves the exercise stale, for a rescore.
+"""
+
+from __future__ import annotations
+
+import ast
+import hashlib
+import inspect
+import re
+import subprocess
+import tempfile
+from pathlib import Path
+
+from reproml.errors import ReproMLError
+from reproml_course.authoring.mutants import ExerciseCode, digest, exercise_code
+from reproml_course.base.notebooks import read_notebook
+from reproml_course.checks.base import EXERCISES
+
+
+def parse_renames(pairs: list[str]) -> dict[str, str]:
+    """``["reproml_course.checks=reproml_course.checks", ...]`` -> {old: new}."""
+    renames = {}
+    for pair in pairs:
+        old, sep, new = pair.partition("=")
+        if not sep or not old or not new:
+            raise ReproMLError(
+                f"A rename is OLD=NEW (reproml_course.checks=reproml_course.checks): {pair!r}"
+            )
+        renames[old] = new
+    return renames
+
+
+def renamed(text: str, renames: dict[str, str]) -> str:
+    """``text`` with each old name replaced where it stands as a whole dotted or slashed name:
+    ``reproml.checks`` becomes ``reproml_course.checks`` in ``reproml.checks.base``, never
+    in ``reproml.checkstyle`` or ``myreproml.checks``."""
+    for old, new in renames.items():
+        text = re.sub(rf"(?<![\w.]){re.escape(old)}(?!\w)", new, text)
+    return text
+
+
+def _git_show(repository: Path, rev: str, path: str) -> bytes | None:
+    done = subprocess.run(
+        ["git", "-C", str(repository), "show", f"{rev}:{path}"], capture_output=True
+    )
+    return done.stdout if done.returncode == 0 else None
+
+
+def _cells_at(repository: Path, rev: str, notebook: str, id: str) -> str | None:
+    """The exercise's cells as ``mutants.digest`` joins them, in the notebook as it was at
+    ``rev``."""
+    old = _git_show(repository, rev, notebook)
+    if old is None:
+        return None
+    with tempfile.TemporaryDirectory() as folder:
+        (Path(folder) / Path(notebook).name).write_bytes(old)
+        code = exercise_code(Path(folder)).get(id)
+        return None if code is None else _cells(code)
+
+
+def _cells(code: ExerciseCode) -> str:
+    nb = read_notebook(code.notebook)
+    return "\n".join(nb.cells[i].source for i in range(code.first, code.check + 1))
+
+
+def rehash(
+    record: dict,
+    codes: dict[str, ExerciseCode],
+    rev: str,
+    renames: dict[str, str],
+    repository: Path,
+) -> dict[str, str]:
+    """For each stale exercise of the record: "rehashed", or why it must be rescored.
+    ``record`` takes the new digests of the rehashed ones."""
+    backwards = {new: old for old, new in renames.items()}
+    outcome = {}
+    for id, code in codes.items():
+        entry = record.get(id)
+        if entry is None or entry.get("digest") == digest(code):
+            continue
+        check = EXERCISES[id].check
+        check_file = Path(inspect.getsourcefile(check))
+        old_module = renamed(check.__module__, backwards)
+        old_source = _git_show(repository, rev, f"src/{old_module.replace('.', '/')}.py")
+        notebook = code.notebook.resolve().relative_to(repository.resolve()).as_posix()
+        old_cells = _cells_at(repository, rev, notebook, id)
+        if old_source is None or old_cells is None:
+            outcome[id] = f"rescore: its check or its cells are not found at {rev}"
+            continue
+        was = hashlib.sha256(old_source + old_cells.encode()).hexdigest()[:16]
+        if was != entry["digest"]:
+            outcome[id] = f"rescore: its record was not up to date at {rev}"
+            continue
+        if _code(renamed(old_source.decode(), renames)) != _code(check_file.read_text()):
+            outcome[id] = "rescore: its check changed beyond the renames"
+        elif renamed(old_cells, renames) != _cells(code):
+            outcome[id] = "rescore: its cells changed beyond the renames"
+        else:
+            entry["digest"] = digest(code)
+            outcome[id] = "rehashed"
+    return outcome
+
+
+def _code(source: str) -> str:
+    """The module's syntax tree, with each run of import statements (and the names each one
+    imports) in a fixed order."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(body, list):
+            node.body = _sorted_imports(body)
+    return ast.dump(tree)
+
+
+def _sorted_imports(body: list[ast.stmt]) -> list[ast.stmt]:
+    ordered: list[ast.stmt] = []
+    run: list[ast.stmt] = []
+    for statement in [*body, None]:
+        if isinstance(statement, ast.Import | ast.ImportFrom):
+            statement.names.sort(key=lambda alias: (alias.name, alias.asname or ""))
+            run.append(statement)
+            continue
+        ordered += sorted(run, key=ast.dump)
+        run = []
+        if statement is not None:
+            ordered.append(statement)
+    return ordered

@@ -1,0 +1,268 @@
+"""How an exercise check runs and reports: one line for the student, a record for the grader.
+
+A check calls the student's code on fresh inputs it makes up itself, so a hard-coded answer
+cannot pass. It prints one line: passed, or what is wrong and a hint, never the solution. In
+a notebook the line also carries a machine-readable record (mime type ``MIME_TYPE``) that
+``reproml-course grade`` reads back from the executed notebook.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import threading
+import traceback
+import warnings
+from collections.abc import Callable, Iterator
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from reproml.logs import no_mlflow_progress_bars, quiet_loggers
+from reproml_course.checks.failure import CheckFailed, expect  # noqa: F401 (the checks import it here)
+from reproml_course.checks.own_code import calls_refused, refuse_course_code
+
+MIME_TYPE = "application/vnd.reproml.check+json"
+DEFAULT_BUDGET = 300.0  # seconds; each exercise sets its own from the solution's measured time
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    exercise: str
+    passed: bool
+    points: int
+    max_points: int
+    message: str
+    more_help: bool = False  # a second hint can be asked for with checks.hint(exercise)
+
+    def line(self) -> str:
+        if self.passed:
+            return f"✅ Exercise {self.exercise} passed ({self.points}/{self.max_points} points)."
+        more = (
+            f' (Stuck? checks.hint("{self.exercise}") names the tools.)' if self.more_help else ""
+        )
+        return f"❌ Exercise {self.exercise}: {self.message}{more}"
+
+    def as_dict(self) -> dict[str, Any]:
+        """The record the grader reads back (what a second hint exists for is the line's)."""
+        record = asdict(self)
+        record.pop("more_help")
+        return record
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """A graded exercise. Its hints come in two tiers: a failing check names the idea (never
+    the answer); ``hint``, shown only when asked for, names the API to use."""
+
+    id: str
+    title: str
+    points: int
+    check: Callable[..., None]
+    hint: str = ""
+    # Dotted names of the course's own implementations of this exercise: an answer that
+    # names or calls one fails (the checks' internals are always refused; see own_code).
+    course_answers: tuple[str, ...] = ()
+    budget: float = DEFAULT_BUDGET  # seconds for the whole check, the student's code included
+
+    def evaluate(self, *args: Any, **kwargs: Any) -> CheckResult:
+        """Run the check and turn every way it can end into a result; never raises."""
+
+        answers = [*args, *kwargs.values()]
+        try:
+            with quiet_libraries(), time_budget(self.budget):
+                refuse_course_code(self.course_answers, answers)
+                with calls_refused(self.course_answers, answers):
+                    self.check(*args, **kwargs)
+        except CheckFailed as failure:
+            return self._result(False, str(failure))
+        except OverBudget:
+            return self._result(
+                False,
+                f"the check stopped your code after {self.budget:.0f} s, far longer than a "
+                "correct answer takes here. Hint: call your code yourself on a small input and "
+                "look for what takes so long (the full data set, a loop that never ends, a "
+                "value that never reaches the program).",
+            )
+        except Exception as error:  # a bug in the check itself must still read clearly
+            where = traceback.extract_tb(error.__traceback__)[-1]
+            return self._result(
+                False,
+                f"the check itself failed with {type(error).__name__}: {error} "
+                f"(at {where.name}, line {where.lineno}). Please tell your instructor.",
+            )
+        return self._result(True, "passed")
+
+    def _result(self, passed: bool, message: str) -> CheckResult:
+        points = self.points if passed else 0
+        return CheckResult(self.id, passed, points, self.points, message, bool(self.hint))
+
+
+EXERCISES: dict[str, Exercise] = {}
+
+
+class OverBudget(BaseException):
+    """Raised in the check's thread when its time budget is spent. A BaseException, so that
+    a student's ``except Exception`` does not swallow it; raised again every second, so that
+    a bare ``except:`` does not either."""
+
+
+@contextlib.contextmanager
+def time_budget(seconds: float) -> Iterator[None]:
+    """Stop the block after ``seconds`` (SIGALRM, where the platform and thread allow it; a
+    child process that is being waited for is killed by ``subprocess.run`` on the way out)."""
+    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
+    if not usable or seconds <= 0:
+        yield
+        return
+
+    def stop(signum: int, frame: Any) -> None:
+        raise OverBudget
+
+    previous = signal.signal(signal.SIGALRM, stop)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+# Their INFO lines and warnings (a new MLflow database, papermill's kernel) are noise in the
+# check's one line, and they vary from run to run, which nbval would report as a difference.
+NOISY_LOGGERS = ("mlflow", "alembic", "papermill", "nbclient", "traitlets", "hydra", "optuna")
+
+
+@contextlib.contextmanager
+def quiet_libraries() -> Iterator[None]:
+    with (
+        quiet_loggers(*NOISY_LOGGERS),
+        warnings.catch_warnings(),
+        no_mlflow_progress_bars(),
+        _child_output_discarded(),
+    ):
+        warnings.simplefilter("ignore")
+        yield
+
+
+@contextlib.contextmanager
+def _child_output_discarded() -> Iterator[None]:
+    """Processes started meanwhile (papermill's kernels, the git and DVC commands of a
+    student's function) write to file descriptors 1 and 2, which a notebook shows around the
+    check's one line (and nbval, which does not capture them, reports as missing). Python's
+    own ``sys.stdout`` and ``sys.stderr`` are left alone."""
+    saved = {}
+    try:
+        for fd in (1, 2):
+            saved[fd] = os.dup(fd)
+    except OSError:  # no such descriptor at all
+        for copy in saved.values():
+            os.close(copy)
+        yield
+        return
+    _flush_python_streams()
+    with open(os.devnull, "w") as devnull:
+        for fd in saved:
+            os.dup2(devnull.fileno(), fd)
+    try:
+        yield
+    finally:
+        _flush_python_streams()
+        for fd, copy in saved.items():
+            os.dup2(copy, fd)
+            os.close(copy)
+
+
+def _flush_python_streams() -> None:
+    """What Python buffered goes out before a descriptor changes where it leads."""
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+
+
+def exercise(
+    id: str,
+    title: str,
+    points: int = 1,
+    hint: str = "",
+    course_answers: tuple[str, ...] = (),
+    budget: float = DEFAULT_BUDGET,
+) -> Callable[[Callable[..., None]], Callable]:
+    """Register a check; the decorated name shows the result instead of returning it.
+
+    ``hint`` is the second tier (see Exercise); without it, the check's docstring is: it names
+    the APIs the exercise needs, for the student who asks twice.
+    """
+
+    def register(check: Callable[..., None]) -> Callable[..., None]:
+        text = hint or " ".join((check.__doc__ or "").split())
+        EXERCISES[id] = entry = Exercise(
+            id, title, points, check, text, tuple(course_answers), budget
+        )
+
+        def run_and_show(*args: Any, **kwargs: Any) -> None:
+            show(entry.evaluate(*args, **kwargs))
+
+        run_and_show.__name__ = check.__name__
+        run_and_show.__doc__ = f"Exercise {id}: {title} ({points} points)."
+        return run_and_show
+
+    return register
+
+
+def show(result: CheckResult) -> None:
+    """One line; in a notebook, with the record the grader reads alongside it."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display
+    except ImportError:
+        get_ipython = None
+    if get_ipython is not None and get_ipython() is not None:
+        display({"text/plain": result.line(), MIME_TYPE: result.as_dict()}, raw=True)
+    else:
+        print(result.line())
+
+
+def call(function: Any, *args: Any, what: str, **kwargs: Any) -> Any:
+    """Call the student's ``function``; turn anything it raises into a clear failure."""
+    if not callable(function):
+        raise CheckFailed(
+            f"expected a function for {what}, got {type(function).__name__}.",
+            "pass the function itself, without calling it (no parentheses).",
+        )
+    try:
+        return function(*args, **kwargs)
+    except NotImplementedError:
+        raise CheckFailed(
+            f"{what} is not written yet (it raises NotImplementedError).",
+            "replace the `raise NotImplementedError(...)` line with your code, run that cell, "
+            "then this one.",
+        ) from None
+    except CheckFailed:
+        raise
+    except SystemExit as exit_:
+        raise CheckFailed(f"{what} exited (SystemExit: {exit_.code}).") from None
+    except subprocess.CalledProcessError as error:
+        command = error.cmd if isinstance(error.cmd, str) else shlex.join(map(str, error.cmd))
+        said = (error.stderr or "").strip().splitlines() if isinstance(error.stderr, str) else []
+        raise CheckFailed(
+            f"in {what}, the command `{command}` failed (exit {error.returncode})"
+            + (f": {said[-1]}" if said else "."),
+            "call your function in a cell of its own to read the command's whole message.",
+        ) from None
+    except Exception as error:
+        raise CheckFailed(f"{what} raised {type(error).__name__}: {error}") from None
+
+
+def hint(id: str) -> None:
+    """The second hint of exercise ``id``: which functions or options to use."""
+    entry = EXERCISES.get(str(id))
+    if entry is None:
+        print(f"No exercise {id!r}. Exercises: {', '.join(EXERCISES)}.")
+    elif not entry.hint:
+        print(f"Exercise {entry.id} ({entry.title}) has no second hint: its check says it all.")
+    else:
+        print(f"Exercise {entry.id} ({entry.title}): {entry.hint}")

@@ -1,0 +1,111 @@
+"""``python -m reproml_course.classroom.mlflow_launch PORT -- <mlflow server command>``: the MLflow
+tile's process. It answers on PORT at once, and relays to MLflow as soon as MLflow is up.
+
+jupyter-server-proxy waits for a proxied server by trying its port after pauses that double
+(0.01 s ... 10 s, 20 s, 41 s). MLflow takes about 10 s to start on 2 cores, a little more on a
+busy Binder: the try that finds it comes 10 to 40 s after it is up, with a blank tab meanwhile.
+This launcher listens on PORT itself, starts MLflow on a private port, and answers each
+connection with a page that reloads every second ("MLflow is starting") until MLflow accepts,
+then passes bytes both ways. Standard library only, one thread: about 15 MB.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+
+from reproml_course.base.processes import descendants
+
+# The word of the command replaced by MLflow's own port (jupyter-server-proxy formats every word
+# with str.format, so it cannot be written in braces).
+PRIVATE_PORT = "PRIVATE_PORT"
+STARTING = (
+    b"HTTP/1.1 503 Service Unavailable\r\nContent-Type: text/html; charset=utf-8\r\n"
+    b"Retry-After: 1\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n"
+    # location.reload(), not <meta http-equiv=refresh>: the tile's address ends in #/experiments,
+    # and a refresh to an address with a fragment is a jump within the page, not a new request.
+    b"<!doctype html><title>MLflow</title><script>setTimeout(() => location.reload(), 1000)"
+    b"</script>"
+    b"<p style='font-family: sans-serif; margin: 2em'>MLflow is starting "
+    b"(10 to 30 seconds the first time)...</p>"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        while data := await reader.read(65536):
+            writer.write(data)
+            await writer.drain()
+    except (ConnectionError, OSError):
+        pass
+    finally:
+        with contextlib.suppress(Exception):
+            writer.close()
+
+
+async def relay(port: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    try:
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", port)
+    except OSError:  # MLflow is not listening yet
+        with contextlib.suppress(ConnectionError, OSError):
+            await asyncio.wait_for(reader.read(65536), 5)  # the request, unread otherwise
+            writer.write(STARTING)
+            await writer.drain()
+        writer.close()
+        return
+    await asyncio.gather(pump(reader, upstream_writer), pump(upstream_reader, writer))
+
+
+async def serve(port: int, private_port: int, mlflow: subprocess.Popen) -> None:
+    server = await asyncio.start_server(lambda r, w: relay(private_port, r, w), "127.0.0.1", port)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    async with server:
+        while not stop.is_set() and mlflow.poll() is None:
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), 1)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if len(argv) < 3 or argv[1] != "--":
+        print(__doc__.splitlines()[0], file=sys.stderr)
+        return 2
+    port, command = int(argv[0]), argv[2:]
+    private_port = free_port()
+    command = [str(private_port) if word == PRIVATE_PORT else word for word in command]
+    mlflow = subprocess.Popen(command)  # in Jupyter's process group, as the tile's server was
+    try:
+        asyncio.run(serve(port, private_port, mlflow))
+    finally:
+        stop_tree(mlflow)
+    return mlflow.returncode or 0
+
+
+def stop_tree(process: subprocess.Popen) -> None:
+    """SIGTERM to the process and everything it started (MLflow's CLI starts uvicorn)."""
+    for pid in reversed(descendants(process.pid)):
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
