@@ -8,17 +8,17 @@ import shutil
 import mlflow
 import pytest
 
-from reproml.data_versions import (
-    dvc_data_version,
+from reproml.errors import ReproMLError
+from reproml.experiment import run_experiment
+from reproml.paths import raw_folder
+from reproml.tracking.data_version import dvc_data_version
+from reproml_course.chapters.dvc import (
     file_digests,
     new_project,
     relabel,
     run_tool,
     use_dvc,
 )
-from reproml.errors import ReproMLError
-from reproml.experiment import run_experiment
-from reproml.paths import raw_folder
 
 
 def test_relabel_changes_exactly_the_labels_it_says(fresh_synthetic):

@@ -46,9 +46,9 @@ LIGHT = [
 # a later one (deferred imports inside functions included). The course's layers are folders.
 LAYERS = {
     "reproml": [
-        {"errors", "paths", "logs", "registry", "threads", "cgroups"},
+        {"errors", "paths", "env", "logs", "registry", "threads", "cgroups"},
         {"config", "data", "metrics", "models", "optimizers", "runtime", "provenance",
-         "augment", "data_versions", "plots"},
+         "augment", "plots"},
         {"training"},
         {"tracking"},
         {"experiment"},

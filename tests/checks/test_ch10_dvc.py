@@ -65,7 +65,8 @@ def test_the_solutions_pass(evaluate):
          "an abbreviation"),
         ("return done.stdout.strip()", "return done.stdout", "line break"),
         ("        subprocess.run(command, cwd=project, check=True)",
-         "        run_tool(command, project)", "course's own `reproml.data_versions.run_tool`"),
+         "        run_tool(command, project)",
+         "course's own `reproml_course.chapters.dvc.run_tool`"),
         ("subprocess.run(command, cwd=project, check=True)",
          "subprocess.run(command, cwd=project)", "could not reach the remote"),
     ],
@@ -76,7 +77,7 @@ def test_the_solutions_pass(evaluate):
 def test_a_wrong_version_fails_10_1(evaluate, old, new, said):
     code = mutate(VERSION, old, new)
     if "run_tool" in code:
-        code = "from reproml.data_versions import run_tool\n" + code
+        code = "from reproml_course.chapters.dvc import run_tool\n" + code
     passed, message = evaluate("10.1", define(code, "version_data"))
     assert not passed and said in message, message
 
@@ -124,7 +125,7 @@ WHOLE_AND_BACK = (
         (PULL, PULL + '    subprocess.run(["git", "commit", "-qam", "restore"], cwd=project, '
          "check=True)\n", "restoring made a commit"),
         (GIT, '    run_tool(["git", "checkout", commit, "--", "data.dvc"], project)\n',
-         "course's own `reproml.data_versions.run_tool`"),
+         "course's own `reproml_course.chapters.dvc.run_tool`"),
         (GIT, GIT.replace(", check=True", ""), "git has no such commit"),
         (PULL, PULL.replace(", check=True", ""), "could not fetch that version"),
     ],
@@ -135,7 +136,7 @@ WHOLE_AND_BACK = (
 def test_a_wrong_restore_fails_10_2(evaluate, old, new, said):
     code = mutate(RESTORE, old, new)
     if "run_tool" in code:
-        code = "from reproml.data_versions import run_tool\n" + code
+        code = "from reproml_course.chapters.dvc import run_tool\n" + code
     passed, message = evaluate("10.2", define(code, "restore_data"))
     assert not passed and said in message, message
 

@@ -11,8 +11,9 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from reproml.env import environment
 from reproml.errors import ConfigError
-from reproml.logs import environment, quiet_loggers
+from reproml.logs import quiet_loggers
 from reproml.tracking.base import Kept, Tracker
 from reproml.tracking.record import (
     epoch_metrics,

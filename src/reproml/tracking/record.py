@@ -18,9 +18,9 @@ from typing import TYPE_CHECKING, Any
 from omegaconf import DictConfig, OmegaConf
 
 from reproml.config import flatten_config
-from reproml.data_versions import dvc_data_version
 from reproml.logs import quiet_loggers
 from reproml.provenance import environment_tags
+from reproml.tracking.data_version import dvc_data_version
 
 if TYPE_CHECKING:
     import numpy as np

@@ -124,7 +124,7 @@ def in_parallel(
 
     from tqdm.auto import tqdm
 
-    from reproml.logs import environment
+    from reproml.env import environment
     from reproml.threads import shared_threads_env
 
     with (

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from reproml.logs import environment, path_with_first
+from reproml.env import environment, path_with_first
 from reproml_course.chapters.uv_projects import (
     module_name,
     package_folder_environment,

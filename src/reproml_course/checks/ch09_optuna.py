@@ -20,7 +20,7 @@ import random
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from reproml.logs import environment
+from reproml.env import environment
 from reproml_course.checks.base import CheckFailed, call, exercise, expect
 from reproml_course.checks.stores import scratch_store
 

@@ -12,10 +12,10 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from reproml.data_versions import file_digests, new_project, run_tool, use_dvc
+from reproml_course.chapters.dvc import file_digests, new_project, run_tool, use_dvc
 from reproml_course.checks.base import CheckFailed, call, exercise, expect
 
-COURSE_ANSWERS = ("reproml.data_versions.run_tool",)
+COURSE_ANSWERS = ("reproml_course.chapters.dvc.run_tool",)
 DRAFT = "\n# work in progress, not committed yet\nEPOCHS = 3\n"
 
 
