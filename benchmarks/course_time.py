@@ -35,7 +35,6 @@ from pathlib import Path
 import psutil
 from cgroup_limits import pod
 
-from reproml.paths import course_dir
 from reproml_course.base.notebooks import (
     in_parallel,
     kernel_environment,
@@ -43,6 +42,7 @@ from reproml_course.base.notebooks import (
     notebook_client,
     read_notebook,
 )
+from reproml_course.base.paths import course_dir
 
 
 @dataclass

@@ -79,7 +79,8 @@ def test_what_the_page_copies_trains_and_tracks_with_no_course_code(tmp_path, sy
 
     # A venv that sees this environment's packages (torch, mlflow...) through a .pth file, as
     # `uv sync` would install them, but not the course: the .pth files in that folder (the
-    # course's editable src/) are not processed. pip may not download anything.
+    # course's editable src/) are not processed. pip may not download anything. (The course's
+    # own editable install leaves reproml_course/uv.lock there, a folder with no code.)
     venv = tmp_path / "venv"
     subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
     python = str(venv / "bin" / "python")
@@ -96,7 +97,7 @@ def test_what_the_page_copies_trains_and_tracks_with_no_course_code(tmp_path, sy
     )  # fmt: skip
     where = subprocess.run(
         [python, "-c", "import json, importlib.util as u, reproml; print(json.dumps("
-         "[reproml.__file__, u.find_spec('reproml_course') is None]))"],
+         "[reproml.__file__, u.find_spec('reproml_course.checks') is None]))"],
         cwd=tmp_path, env=env, capture_output=True, text=True, check=True,
     )  # fmt: skip
     assert json.loads(where.stdout) == [str(project / "src" / "reproml" / "__init__.py"), True]

@@ -1,4 +1,4 @@
-"""Where the course keeps things: the repository, its Hydra configuration and the data.
+"""Where the project keeps things: the repository, its Hydra configuration and the data.
 
 An editable install (``uv sync``) runs from the repository, so ``conf/`` and ``data/`` sit at its
 root, where students see them. A plain ``pip install`` (Colab) has no repository: the
@@ -24,11 +24,6 @@ def repository_root() -> Path | None:
     return None
 
 
-def course_dir(name: str) -> Path:
-    """``solutions/`` or ``notebooks/`` at the repository root (or under the working directory)."""
-    return (repository_root() or Path.cwd()) / name
-
-
 def config_dir() -> Path:
     """The absolute path of the Hydra configuration folder (``conf/``)."""
     root = repository_root()
@@ -43,23 +38,6 @@ RAW_FILES = TRAIN_FILES + TEST_FILES
 def raw_folder(root: Path) -> Path:
     """Where torchvision keeps the four IDX files under a data root."""
     return root / "FashionMNIST" / "raw"
-
-
-def count_training_images(root: Path) -> int | None:
-    """The number of images the training file holds, read from its IDX header (bytes 4-8),
-    or None where there is no such file yet (torchvision downloads it at the first run)."""
-    try:
-        with open(raw_folder(root) / TRAIN_FILES[0], "rb") as images:
-            header = images.read(8)
-    except OSError:
-        return None
-    return int.from_bytes(header[4:8], "big") if len(header) == 8 else None
-
-
-def course_lock() -> Path:
-    """The course's ``uv.lock``: the repository's, or the copy inside an installed package."""
-    root = repository_root()
-    return root / "uv.lock" if root is not None else _PACKAGE_DIR / "uv.lock"
 
 
 def resolve_data_root(root: str | os.PathLike[str] | None = None) -> Path:

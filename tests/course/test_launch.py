@@ -13,7 +13,6 @@ from packaging.requirements import Requirement
 from packaging.version import Version
 
 from reproml.errors import ReproMLError
-from reproml.paths import course_dir, repository_root
 from reproml_course.authoring.launch import (
     COLAB_TAG,
     GitHubRepository,
@@ -23,6 +22,7 @@ from reproml_course.authoring.launch import (
     update_readme,
 )
 from reproml_course.base.notebooks import list_notebooks, read_notebook
+from reproml_course.base.paths import course_dir, repository_root
 
 ROOT = repository_root()
 # What Colab's runtime shipped in 2025 (googlecolab/backend-info, pip-freeze.txt): installing

@@ -80,7 +80,7 @@ def test_a_score_counts_only_the_mutants_that_are_not_equivalent():
 
 
 def test_every_course_exercise_has_mutants():
-    from reproml.paths import course_dir
+    from reproml_course.base.paths import course_dir
     from reproml_course.checks import EXERCISES
 
     codes = m.exercise_code(course_dir("solutions"))

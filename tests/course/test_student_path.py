@@ -11,10 +11,10 @@ from pathlib import Path
 import pytest
 from synthetic_data import write_fashion_mnist
 
-from reproml.paths import course_dir
 from reproml_course.authoring.grade import grade_notebook
 from reproml_course.authoring.student_path import fill_in
 from reproml_course.base.notebooks import check_cells, read_notebook, write_notebook
+from reproml_course.base.paths import course_dir
 from reproml_course.cli.course import main
 
 SOLUTIONS = course_dir("solutions")

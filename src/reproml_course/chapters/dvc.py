@@ -48,7 +48,7 @@ def ensure_dvc() -> str:
 def _locked_version(name: str) -> str | None:
     import tomllib
 
-    from reproml.paths import course_lock
+    from reproml_course.base.paths import course_lock
 
     try:
         packages = tomllib.loads(course_lock().read_text())["package"]

@@ -22,13 +22,13 @@ from reproml.config import load_config, preset_overrides, quick_overrides
 from reproml.paths import (
     DATA_DIR_ENV,
     config_dir,
-    count_training_images,
     repository_root,
     resolve_data_root,
 )
 from reproml.provenance import package_version
 from reproml.tracking.stores import COMPETITION, default_tracking_uri
 from reproml_course.base.notebooks import QUICK_ENV, QUIET_KERNEL  # noqa: F401 (the checks')
+from reproml_course.base.paths import count_training_images
 
 # Below this many training images the notebooks train with conf/experiment/subset.yaml (the
 # course's offline subset has 1,813): the default recipe is tuned to the full 60,000.

@@ -99,8 +99,8 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _build(args: argparse.Namespace) -> int:
-    from reproml.paths import course_dir
     from reproml_course.authoring.build_manifest import record_build, unchanged_since_build
+    from reproml_course.base.paths import course_dir
 
     solutions = args.solutions or course_dir("solutions")
     notebooks = args.notebooks or course_dir("notebooks")
@@ -137,8 +137,8 @@ def _build(args: argparse.Namespace) -> int:
 
 
 def _grade(args: argparse.Namespace) -> int:
-    from reproml.paths import course_dir
     from reproml_course.authoring.grade import format_grades, grade_path
+    from reproml_course.base.paths import course_dir
 
     if not args.path.exists():
         raise ReproMLError(f"{args.path} does not exist.")
@@ -163,9 +163,9 @@ def _grade(args: argparse.Namespace) -> int:
 
 
 def _execute(args: argparse.Namespace) -> int:
-    from reproml.paths import course_dir
     from reproml_course.authoring.execute import execute_in_place
     from reproml_course.base.notebooks import in_parallel, list_notebooks
+    from reproml_course.base.paths import course_dir
 
     paths = [p for path in (args.paths or [course_dir("solutions")]) for p in list_notebooks(path)]
 
@@ -183,8 +183,8 @@ def _execute(args: argparse.Namespace) -> int:
 
 
 def _student_path(args: argparse.Namespace) -> int:
-    from reproml.paths import course_dir
     from reproml_course.authoring.student_path import write_student_path
+    from reproml_course.base.paths import course_dir
 
     solutions = args.solutions or course_dir("solutions")
     notebooks = args.notebooks or course_dir("notebooks")
@@ -196,8 +196,8 @@ def _student_path(args: argparse.Namespace) -> int:
 
 
 def _binder(args: argparse.Namespace) -> int:
-    from reproml.paths import course_dir
     from reproml_course.authoring.binder import write_binder
+    from reproml_course.base.paths import course_dir
 
     root = course_dir(".").resolve()
     differ = write_binder(root, check=args.check)

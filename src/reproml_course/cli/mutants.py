@@ -43,8 +43,8 @@ def add_mutants_command(
 def run_mutants(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
-    from reproml.paths import course_dir
     from reproml_course.authoring import mutants as m
+    from reproml_course.base.paths import course_dir
 
     codes = m.exercise_code(course_dir("solutions"))
     ids = m.require_exercises(codes, args.exercises)
