@@ -80,6 +80,17 @@ def store(tmp_path_factory, synthetic):
             },
         ),
         "broken-params": dict(files={MODEL_FILE: pt2}, params={"model.channels": "[1, 2"}),
+        # Hydra's way of naming what to build, aimed at a shell: never read as a target
+        "named-target": dict(
+            files={MODEL_FILE: pt2},
+            params={"model._target_": "os.system", "model.command": f"touch {marker}"},
+        ),
+        "nested-target": dict(
+            files={MODEL_FILE: pt2},
+            params={
+                "model.channels": f"[{{'_target_': 'os.system', 'command': 'touch {marker}'}}]"
+            },
+        ),
         "nudged": dict(files={"MLmodel": MLMODEL, MODEL_FILE: rewrite_archive(pt2, one_ulp)}),
     }
     refused = {  # submitted by hand; none of them may be tested
@@ -197,6 +208,8 @@ def test_a_submission_that_cannot_be_one_is_refused_and_never_tested(store, run,
         ("unknown-model", "cannot build its model"),
         ("wrong-weights", "its weights do not fit the course's 'mlp' model"),
         ("broken-params", "cannot build its model"),
+        ("named-target", "cannot build its model"),
+        ("nested-target", "cannot build its model"),
     ],
 )
 def test_each_forgery_is_flagged_with_its_reason(store, run, reason):
