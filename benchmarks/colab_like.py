@@ -41,9 +41,8 @@ import psutil
 from course_time import Measurement, MemoryWatch, run_measured, table
 
 from reproml_course.authoring.launch import GitHubRepository, add_launch_cells, colab_setup_source
-from reproml_course.base.notebooks import list_notebooks
+from reproml_course.base.notebooks import QUIET_KERNEL, list_notebooks
 from reproml_course.base.paths import course_dir, repository_root
-from reproml_course.chapters.notebook import QUIET_KERNEL
 
 # Colab's runtime in 2025 (googlecolab/backend-info, pip-freeze.txt), as tests/course/
 # test_launch.py's COLAB_VERSIONS; nbclient and psutil are what this script drives it with.

@@ -49,7 +49,6 @@ TOO_LONG = {
     "reproml_course/checks/ch10_dvc.py": 367,
     "reproml_course/checks/own_code.py": 332,
     "reproml_course/checks/ch05_sweep.py": 298,
-    "reproml_course/authoring/mutants.py": 284,
     "reproml_course/classroom/leaderboard.py": 282,
     "reproml_course/classroom/guard.py": 279,
     "reproml_course/checks/ch01_best_run.py": 269,

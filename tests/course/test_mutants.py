@@ -3,6 +3,7 @@
 import nbformat
 import pytest
 
+from reproml_course.authoring import mutant_record as r
 from reproml_course.authoring import mutants as m
 from reproml_course.base.notebooks import write_notebook
 
@@ -53,12 +54,12 @@ def test_killed_mutants_and_survivors_are_counted(solutions, tmp_path):
     )
     record = tmp_path / "mutants"
     scores = {}
-    m.merge_scores(scores, [score])
-    m.write_record(record, scores, ["0.1"])
+    r.merge_scores(scores, [score])
+    r.write_record(record, scores, ["0.1"])
     assert [p.name for p in record.iterdir()] == ["0.1.yaml"]
-    entry = m.read_record(record)["0.1"]
-    assert m.verdict(entry)[1] == score.survivors  # no reasons yet
-    assert any("survivor with no reason" in p for p in m.failures(m.read_record(record), ["0.1"]))
+    entry = r.read_record(record)["0.1"]
+    assert r.verdict(entry)[1] == score.survivors  # no reasons yet
+    assert any("survivor with no reason" in p for p in r.failures(r.read_record(record), ["0.1"]))
 
 
 def test_a_score_counts_only_the_mutants_that_are_not_equivalent():
@@ -67,15 +68,15 @@ def test_a_score_counts_only_the_mutants_that_are_not_equivalent():
         {"mutant": "b", "kind": "acceptable", "why": "not asked for"},
     ]
     entry = {"mutants": 21, "killed": 19, "survivors": survivors}
-    assert m.verdict(entry) == (19 / 20, [])
-    assert m.failures({"1.1": entry}, ["1.1"]) == []
+    assert r.verdict(entry) == (19 / 20, [])
+    assert r.failures({"1.1": entry}, ["1.1"]) == []
     entry["killed"] = 17
-    assert m.failures({"1.1": entry}, ["1.1"]) == [
+    assert r.failures({"1.1": entry}, ["1.1"]) == [
         "1.1: the check kills 85% of its mutants (< 90%)"
     ]
     survivors.append({"mutant": "c", "kind": "equivalent", "why": ""})
-    assert m.verdict(entry)[1] == ["c"]
-    table = m.format_table({"1.1": entry}, ["1.1", "2.1"])
+    assert r.verdict(entry)[1] == ["c"]
+    table = r.format_table({"1.1": entry}, ["1.1", "2.1"])
     assert "not run" in table and "1.1" in table
 
 

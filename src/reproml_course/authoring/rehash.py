@@ -16,7 +16,6 @@ digest; any other difference leaves the exercise stale, for a rescore.
 from __future__ import annotations
 
 import ast
-import hashlib
 import inspect
 import re
 import subprocess
@@ -24,19 +23,24 @@ import tempfile
 from pathlib import Path
 
 from reproml.errors import ReproMLError
-from reproml_course.authoring.mutants import ExerciseCode, digest, exercise_code
-from reproml_course.base.notebooks import read_notebook
+from reproml_course.authoring.mutants import (
+    ExerciseCode,
+    digest,
+    digest_of,
+    exercise_cells,
+    exercise_code,
+)
 from reproml_course.checks.base import EXERCISES
 
 
 def parse_renames(pairs: list[str]) -> dict[str, str]:
-    """``["reproml_course.checks=reproml_course.checks", ...]`` -> {old: new}."""
+    """``["reproml.checks=reproml_course.checks", ...]`` -> {old: new}."""
     renames = {}
     for pair in pairs:
         old, sep, new = pair.partition("=")
         if not sep or not old or not new:
             raise ReproMLError(
-                f"A rename is OLD=NEW (reproml_course.checks=reproml_course.checks): {pair!r}"
+                f"A rename is OLD=NEW (reproml.checks=reproml_course.checks): {pair!r}"
             )
         renames[old] = new
     return renames
@@ -58,21 +62,15 @@ def _git_show(repository: Path, rev: str, path: str) -> bytes | None:
     return done.stdout if done.returncode == 0 else None
 
 
-def _cells_at(repository: Path, rev: str, notebook: str, id: str) -> str | None:
-    """The exercise's cells as ``mutants.digest`` joins them, in the notebook as it was at
-    ``rev``."""
+def _cells_at(repository: Path, rev: str, notebook: str) -> dict[str, str]:
+    """Each exercise's cells as ``mutants.digest`` joins them, in ``notebook`` as it was at
+    ``rev`` (empty when it was not there)."""
     old = _git_show(repository, rev, notebook)
     if old is None:
-        return None
+        return {}
     with tempfile.TemporaryDirectory() as folder:
         (Path(folder) / Path(notebook).name).write_bytes(old)
-        code = exercise_code(Path(folder)).get(id)
-        return None if code is None else _cells(code)
-
-
-def _cells(code: ExerciseCode) -> str:
-    nb = read_notebook(code.notebook)
-    return "\n".join(nb.cells[i].source for i in range(code.first, code.check + 1))
+        return {id: exercise_cells(code) for id, code in exercise_code(Path(folder)).items()}
 
 
 def rehash(
@@ -85,30 +83,31 @@ def rehash(
     """For each stale exercise of the record: "rehashed", or why it must be rescored.
     ``record`` takes the new digests of the rehashed ones."""
     backwards = {new: old for old, new in renames.items()}
-    outcome = {}
+    outcome, old_notebooks = {}, {}
     for id, code in codes.items():
-        entry = record.get(id)
-        if entry is None or entry.get("digest") == digest(code):
+        entry, today = record.get(id), digest(code)
+        if entry is None or entry.get("digest") == today:
             continue
         check = EXERCISES[id].check
         check_file = Path(inspect.getsourcefile(check))
         old_module = renamed(check.__module__, backwards)
         old_source = _git_show(repository, rev, f"src/{old_module.replace('.', '/')}.py")
         notebook = code.notebook.resolve().relative_to(repository.resolve()).as_posix()
-        old_cells = _cells_at(repository, rev, notebook, id)
+        if notebook not in old_notebooks:  # read once for all its exercises
+            old_notebooks[notebook] = _cells_at(repository, rev, notebook)
+        old_cells = old_notebooks[notebook].get(id)
         if old_source is None or old_cells is None:
             outcome[id] = f"rescore: its check or its cells are not found at {rev}"
             continue
-        was = hashlib.sha256(old_source + old_cells.encode()).hexdigest()[:16]
-        if was != entry["digest"]:
+        if digest_of(old_source, old_cells) != entry["digest"]:
             outcome[id] = f"rescore: its record was not up to date at {rev}"
             continue
         if _code(renamed(old_source.decode(), renames)) != _code(check_file.read_text()):
             outcome[id] = "rescore: its check changed beyond the renames"
-        elif renamed(old_cells, renames) != _cells(code):
+        elif renamed(old_cells, renames) != exercise_cells(code):
             outcome[id] = "rescore: its cells changed beyond the renames"
         else:
-            entry["digest"] = digest(code)
+            entry["digest"] = today
             outcome[id] = "rehashed"
     return outcome
 

@@ -44,9 +44,10 @@ def submit_run(run_id: str, tracking_uri: str | None = None) -> str:
         experiment = client.get_experiment(run.info.experiment_id).name
     except MlflowException as error:
         raise ReproMLError(f"Cannot submit {run_id!r}: {str(error).splitlines()[0]}") from None
-    problem = submission_problem(run)
     if not experiment.startswith(f"{COMPETITION}/"):
         problem = f"it is in the experiment {experiment!r}, not a competition experiment."
+    else:
+        problem = submission_problem(run)
     if problem:
         raise ReproMLError(f"Cannot submit run {run_id}: {problem}")
     now = dt.datetime.now(dt.UTC)

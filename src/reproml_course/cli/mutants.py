@@ -43,6 +43,7 @@ def add_mutants_command(
 def run_mutants(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
+    from reproml_course.authoring import mutant_record as r
     from reproml_course.authoring import mutants as m
     from reproml_course.base.paths import course_dir
 
@@ -54,8 +55,8 @@ def run_mutants(args: argparse.Namespace) -> int:
             for mutant in codes[id].mutants:
                 print(f"  {mutant.key}")
         return 0
-    path = course_dir(str(m.RECORD))
-    record = m.read_record(path)
+    path = course_dir(str(r.RECORD))
+    record = r.read_record(path)
     if args.rehash:
         return _rehash(args.rehash, record, codes, path)
     unscored = [id for id in codes if id not in record]
@@ -72,14 +73,14 @@ def run_mutants(args: argparse.Namespace) -> int:
     with ThreadPoolExecutor(max(1, args.jobs)) as pool:
         scores = list(pool.map(score, ids))
     bar.close()
-    record = m.read_record(path)  # again: another run may have written it meanwhile
-    m.merge_scores(record, [s for s in scores if not s.problem])
+    record = r.read_record(path)  # again: another run may have written it meanwhile
+    r.merge_scores(record, [s for s in scores if not s.problem])
     if args.write:
-        m.write_record(path, record, [s.id for s in scores if not s.problem])
-    print(m.format_table(record, list(codes) if args.check else ids))
+        r.write_record(path, record, [s.id for s in scores if not s.problem])
+    print(r.format_table(record, list(codes) if args.check else ids))
     problems = [f"{s.id}: not scored, {s.problem}" for s in scores if s.problem]
     judged = [id for id in codes if id not in unscored] if args.check else ids
-    problems += m.failures(record, judged)
+    problems += r.failures(record, judged)
     for problem in problems:
         print(f"Error: {problem}", file=sys.stderr)
     return 1 if problems else 0
@@ -88,7 +89,7 @@ def run_mutants(args: argparse.Namespace) -> int:
 def _rehash(arguments: list[str], record: dict, codes: dict, path) -> int:
     from reproml.errors import ReproMLError
     from reproml.paths import repository_root
-    from reproml_course.authoring import mutants as m
+    from reproml_course.authoring import mutant_record as r
     from reproml_course.authoring.rehash import parse_renames, rehash
 
     if repository_root() is None:
@@ -96,7 +97,7 @@ def _rehash(arguments: list[str], record: dict, codes: dict, path) -> int:
     rev, renames = arguments[0], parse_renames(arguments[1:])
     outcome = rehash(record, codes, rev, renames, repository_root())
     done = [id for id, said in outcome.items() if said == "rehashed"]
-    m.write_record(path, record, done)
+    r.write_record(path, record, done)
     for id, said in outcome.items():
         print(f"{id}: {said}")
     print(f"{len(done)} rehashed, {len(outcome) - len(done)} to rescore.")
