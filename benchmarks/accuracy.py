@@ -21,8 +21,8 @@ import warnings
 import torch
 
 from reproml.config import load_config
-from reproml.data import FashionMNISTData
-from reproml.training import load_data, train
+from reproml.data import FashionMNISTData, load_data
+from reproml.training import train
 
 TARGET = 0.85
 

@@ -22,7 +22,8 @@ from pathlib import Path
 import torch
 
 from reproml.config import load_config
-from reproml.training import load_data, train
+from reproml.data import load_data
+from reproml.training import train
 
 OLD = ["trainer.epochs=15", "trainer.batch_size=64", "trainer.label_smoothing=0", "augment=none"]
 FLIP = ["augment=hflip"]

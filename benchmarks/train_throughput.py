@@ -31,8 +31,7 @@ import torch.nn.functional as F
 
 from reproml.config import load_config
 from reproml.data import MEAN, STD, FashionMNISTData, Split, normalize, raw_folder
-from reproml.models import build_model
-from reproml.optimizers import build_optimizer
+from reproml.parts import build_part
 from reproml.runtime import place_model, seed_everything, select_device
 from reproml.training import Callback, EpochRecord, train
 
@@ -70,8 +69,8 @@ def tutorial_rates(model_name: str, root: Path, epochs: int, overrides: list[str
     transform = transforms.Compose([transforms.ToTensor(), transforms.Normalize((MEAN,), (STD,))])
     dataset = datasets.FashionMNIST(root, train=True, transform=transform, download=False)
     loader = DataLoader(dataset, batch_size=cfg.trainer.batch_size, shuffle=True)
-    model = build_model(dict(cfg.model)).to(device)
-    optimizer = build_optimizer(dict(cfg.optimizer), model.parameters())
+    model = build_part(cfg.model, "model").to(device)
+    optimizer = build_part(cfg.optimizer, "optimizer")(model.parameters())
     rates = []
     for _ in range(epochs + 1):
         started = time.perf_counter()
@@ -112,8 +111,8 @@ def bare_rates(
     cfg = load_config([f"model={model_name}", *overrides])
     seed_everything(cfg.seed, cfg.trainer.deterministic)
     device = select_device(cfg.trainer.device)
-    model = place_model(build_model(dict(cfg.model)), device)  # the loop's layout
-    optimizer = build_optimizer(dict(cfg.optimizer), model.parameters())
+    model = place_model(build_part(cfg.model, "model"), device)  # the loop's layout
+    optimizer = build_part(cfg.optimizer, "optimizer")(model.parameters())
     batch_size = cfg.trainer.batch_size
     inputs, labels = normalize(data.train.images).to(device), data.train.labels.to(device)
     batches = [

@@ -37,7 +37,8 @@ def test_each_line_says_what_its_module_is():
 LIMIT = 250
 TOO_LONG = {
     "reproml_course/checks/ch09_optuna.py": 739,
-    "reproml_course/checks/ch03_hydra.py": 539,
+    "reproml_course/checks/ch03_groups.py": 302,
+    "reproml_course/checks/ch03_hydra.py": 301,
     "reproml_course/checks/ch04_mlflow.py": 520,
     "reproml_course/checks/ch07_competition.py": 451,
     "reproml_course/checks/ch08_uv.py": 415,
@@ -54,9 +55,8 @@ TOO_LONG = {
     "reproml_course/checks/ch01_best_run.py": 269,
     "reproml_course/checks/base.py": 268,
     "reproml_course/authoring/mutation.py": 258,
-    "reproml_course/classroom/model_files.py": 255,
     "reproml_course/classroom/evaluator.py": 251,
-    "reproml/training.py": 260,  # its loop is split with exercise 9.4's check (issue 25)
+    "reproml/training.py": 259,  # its loop is split with exercise 9.4's check (issue 25)
 }
 
 

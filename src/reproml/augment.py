@@ -15,7 +15,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from reproml.registry import checked_params
+from reproml.errors import ConfigError
 
 Augmentation = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 
@@ -26,7 +26,10 @@ def augmentation(config: Mapping[str, Any] | None) -> Augmentation | None:
     A configuration without the group (an app with its own ``conf/``) trains without it.
     """
     params = {k: v for k, v in (config or {}).items() if k != "name"}
-    hflip, shift = _settings(**checked_params(_settings, params, "augment"))
+    unknown = sorted(set(params) - {"hflip", "shift"})
+    if unknown:
+        raise ConfigError(f"augment has no parameter {', '.join(unknown)}; it takes: hflip, shift.")
+    hflip, shift = params.get("hflip", False), params.get("shift", 0)
     if not hflip and not shift:
         return None
 
@@ -38,11 +41,6 @@ def augmentation(config: Mapping[str, Any] | None) -> Augmentation | None:
         return images
 
     return augment
-
-
-def _settings(hflip: bool = False, shift: int = 0) -> tuple[bool, int]:
-    """The group's parameters and their defaults (and what an unknown one is told it takes)."""
-    return hflip, shift
 
 
 def random_hflip(images: torch.Tensor, generator: torch.Generator) -> torch.Tensor:

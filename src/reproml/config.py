@@ -16,12 +16,25 @@ from omegaconf import DictConfig, OmegaConf
 
 from reproml.errors import ConfigError
 from reproml.paths import config_dir
+from reproml.schema import TARGETS, option_name, schema_problems
 
 
 def load_config(overrides: Sequence[str] = (), config_name: str = "config") -> DictConfig:
     """Compose ``conf/config.yaml`` with command-line style overrides, e.g. ``["model=mlp"]``."""
     with initialize_config_dir(version_base="1.3", config_dir=str(config_dir())):
         return compose(config_name=config_name, overrides=list(overrides))
+
+
+def option(group: str, name: str) -> dict[str, Any]:
+    """``conf/<group>/<name>.yaml`` as a plain dict, for code that builds its configuration
+    without Hydra (chapter 02's script): ``option("model", "mlp")``."""
+    path = config_dir() / group / f"{name}.yaml"
+    if not path.is_file():
+        found = sorted(p.stem for p in (config_dir() / group).glob("*.yaml"))
+        raise ConfigError(f"No option {name!r} in {group}: choose one of {', '.join(found)}.")
+    container = OmegaConf.to_container(OmegaConf.load(path), resolve=True)
+    assert isinstance(container, dict)
+    return container
 
 
 def default_config(quick: bool = False) -> dict[str, Any]:
@@ -58,9 +71,13 @@ def as_config(config: DictConfig | Mapping[str, Any]) -> DictConfig:
 def flatten_config(
     config: DictConfig | Mapping[str, Any], exclude: Sequence[str] = ()
 ) -> dict[str, Any]:
-    """``{"model.name": "cnn", "model.channels": [32, 64], ...}``, without the ``exclude`` groups.
+    """``{"model._target_": "reproml.models.CNN", "model.channels": [32, 64], ..., "model.name":
+    "cnn"}``, without the ``exclude`` groups.
 
     What MLflow logs as parameters: taken from the configuration that ran, never typed by hand.
+    A part built from a ``_target_`` also gets its option's name (``model.name``,
+    ``reproml.schema.option_name``), the key runs are compared and searched by; Hydra's
+    ``_partial_`` says how it is built, not what, and is left out.
     """
     container = OmegaConf.to_container(OmegaConf.create(config), resolve=True)
     assert isinstance(container, dict)
@@ -74,8 +91,12 @@ def flatten_config(
             flat[prefix.rstrip(".")] = node
 
     for key, value in container.items():
-        if key not in exclude and key != "hydra":
-            walk(value, f"{key}.")
+        if key in exclude or key == "hydra":
+            continue
+        if isinstance(value, dict) and "_target_" in value:
+            value = {k: v for k, v in value.items() if k != "_partial_"}
+            value.setdefault("name", option_name(key, value))
+        walk(value, f"{key}.")
     return flat
 
 
@@ -151,7 +172,6 @@ RULES: list[tuple[str, Callable[[Any], bool], str]] = [
     ("trainer.epochs", _positive_int, "an integer >= 1"),
     ("trainer.batch_size", _positive_int, "an integer >= 1"),
     ("trainer.eval_batch_size", _positive_int, "an integer >= 1"),
-    ("trainer.lr_schedule", lambda v: v in ("cosine", "constant"), "cosine or constant"),
     ("trainer.threads", _optional_positive_int, "null or an integer >= 1"),
     ("trainer.device", _device, "auto, cpu, cuda, cuda:<index> or mps"),
     ("trainer.deterministic", _boolean, "true or false"),
@@ -160,8 +180,8 @@ RULES: list[tuple[str, Callable[[Any], bool], str]] = [
     ("augment.hflip", _boolean, "true or false"),
     ("augment.shift", lambda v: _is_int(v) and 0 <= v <= 8, "an integer from 0 to 8"),
 ]
-REQUIRED = ["seed", "data", "model.name", "optimizer.name", "optimizer.lr", "trainer.epochs",
-            "trainer.batch_size"]  # fmt: skip
+REQUIRED = ["seed", "data", "model._target_", "optimizer._target_", "optimizer.lr",
+            "trainer.epochs", "trainer.batch_size"]  # fmt: skip
 
 
 _ABSENT = object()
@@ -171,10 +191,16 @@ def validate_config(config: DictConfig | Mapping[str, Any]) -> DictConfig:
     """Check every value the run depends on; raise one ConfigError that lists all problems."""
     config = as_config(config)
     problems = [
-        f"{key} is missing"
+        f"{key} is missing{_old_form(config, key)}"
         for key in REQUIRED
         if OmegaConf.select(config, key, default=_ABSENT) is _ABSENT
     ]
+    for group in TARGETS:
+        node = config.get(group)
+        if isinstance(node, DictConfig) and "_target_" in node:
+            ruled = tuple(f"{key} must" for key, _, _ in RULES)
+            found = schema_problems(group, OmegaConf.to_container(node))
+            problems += [p for p in found if not p.startswith(ruled)]  # said once, below
     for key, check, expected in RULES:
         value = OmegaConf.select(config, key, default=_ABSENT)
         if value is _ABSENT:
@@ -185,3 +211,14 @@ def validate_config(config: DictConfig | Mapping[str, Any]) -> DictConfig:
     if problems:
         raise ConfigError("Invalid configuration: " + "; ".join(problems) + ".")
     return config
+
+
+def _old_form(config: DictConfig, key: str) -> str:
+    group, _, leaf = key.partition(".")
+    name = OmegaConf.select(config, f"{group}.name", default=None)
+    if leaf != "_target_" or name is None:
+        return ""
+    return (
+        f" ({group}.name is the course's old form: choose the option with "
+        f"reproml.config.option({group!r}, {name!r}), or {group}={name} in Hydra)"
+    )

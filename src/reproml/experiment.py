@@ -15,11 +15,10 @@ from omegaconf import DictConfig, OmegaConf
 from reproml.config import validate_config
 from reproml.data import FashionMNISTData
 from reproml.errors import ConfigError
-from reproml.registry import registered
+from reproml.parts import build_part
+from reproml.schema import option_name
 from reproml.tracking.base import NoTracker, Tracker
-from reproml.tracking.mlflow import MlflowTracker
 from reproml.tracking.stores import COMPETITION
-from reproml.tracking.txt import TxtTracker
 from reproml.training import Callback, TrainingResult, fit, prepare_run
 
 
@@ -31,16 +30,18 @@ class ExperimentResult(TrainingResult):
     run_id: str | None = None  # the MLflow run, when tracked with MLflow
 
 
-TRACKERS: dict[str, type[Tracker]] = {"none": NoTracker, "txt": TxtTracker, "mlflow": MlflowTracker}
-
-
 def build_tracker(tracking: Mapping[str, Any] | None) -> Tracker:
-    """The tracker a ``tracking`` group names (``name: mlflow``, then its parameters), as the
-    model and the optimizer are built: a registry of the course's own classes, not ``_target_``
-    (a configuration file should not be able to name any callable in the environment)."""
+    """The tracker the ``tracking`` group's ``_target_`` names, built with its parameters; no
+    group, no tracking."""
     if not tracking:
         return NoTracker()
-    return registered(TRACKERS, tracking, "tracker", "tracking")()
+    tracker = build_part(tracking, "tracking")
+    if not isinstance(tracker, Tracker):
+        raise ConfigError(
+            f"tracking._target_ {tracking.get('_target_')!r} built a {type(tracker).__name__},"
+            " not a tracker (reproml.tracking.base.Tracker)."
+        )
+    return tracker
 
 
 def run_experiment(
@@ -76,7 +77,7 @@ def _refuse_a_tested_competition_run(cfg: DictConfig) -> None:
     (the leaderboard tests the one run a team submits)."""
     experiment = OmegaConf.select(cfg, "tracking.experiment", default=None)
     if (
-        OmegaConf.select(cfg, "tracking.name", default=None) == "mlflow"
+        option_name("tracking", cfg.get("tracking") or {}) == "mlflow"
         and isinstance(experiment, str)
         and experiment.startswith(f"{COMPETITION}/")
         and OmegaConf.select(cfg, "data.test", default=True) is not False

@@ -1,17 +1,15 @@
 """The three models of the course, from a linear baseline to a small CNN.
 
 Every model takes normalised images of shape (batch, 1, 28, 28) and returns class logits of
-shape (batch, 10). ``build_model`` makes one from its configuration (``conf/model/*.yaml``).
+shape (batch, 10). Hydra builds one from its configuration (``conf/model/*.yaml``:
+``_target_: reproml.models.CNN`` and its parameters) through ``reproml.parts.build_part``.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from typing import Any
+from collections.abc import Sequence
 
 from torch import nn
-
-from reproml.registry import registered
 
 IMAGE_SIZE = 28
 NUM_CLASSES = 10
@@ -77,19 +75,6 @@ class CNN(nn.Module):
 
     def forward(self, x):
         return self.classifier(self.features(x))
-
-
-MODELS: dict[str, type[nn.Module]] = {"logreg": LogisticRegression, "mlp": MLP, "cnn": CNN}
-
-
-def build_model(config: Mapping[str, Any]) -> nn.Module:
-    """Build the model named by ``config["name"]``; the other keys are its parameters."""
-    return model_factory(config)()
-
-
-def model_factory(config: Mapping[str, Any]) -> Callable[[], nn.Module]:
-    """Check the configuration now; build the model later, after seeding sets its weights."""
-    return registered(MODELS, config, "model", "model")
 
 
 def count_parameters(model: nn.Module) -> int:

@@ -8,7 +8,7 @@ import contextlib
 import logging
 import math
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,11 +19,11 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from reproml.augment import Augmentation, augmentation
-from reproml.config import validate_config
+from reproml.config import flatten_config, validate_config
 from reproml.data import FashionMNISTData, Split, load_data
 from reproml.metrics import accuracy, confusion_matrix, macro_f1
-from reproml.models import NUM_CLASSES, count_parameters, model_factory
-from reproml.optimizers import OptimizerFactory, build_lr_schedule, optimizer_factory
+from reproml.models import NUM_CLASSES, count_parameters
+from reproml.parts import build_part
 from reproml.runtime import place_model, seed_everything, select_device
 from reproml.threads import training_threads
 
@@ -62,7 +62,8 @@ class RunSetup:
     data: FashionMNISTData
     device: torch.device
     make_model: Callable[[], nn.Module]  # called after seeding, which sets the first weights
-    make_optimizer: OptimizerFactory
+    make_optimizer: Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
+    make_schedule: Callable[[torch.optim.Optimizer, int], torch.optim.lr_scheduler.LRScheduler]
     augment: Augmentation | None
     threads: int  # CPU threads for the whole run (reproml.threads): part of what it computes
 
@@ -83,21 +84,25 @@ def batch_order_generator(seed: int) -> torch.Generator:
 
 
 def prepare_run(config: DictConfig, data: FashionMNISTData | None = None) -> RunSetup:
-    """Check the model, optimizer and augmentation, resolve the device, read the data.
+    """Check the model, optimizer, schedule and augmentation, resolve the device, read the data.
 
-    ``config`` has been through ``validate_config`` (the entry point does it, once). Everything
-    a user can get wrong is checked before the data is read, and before torch's first seeding
-    or optimizer, which import its compiler stack (seconds).
+    ``config`` has been through ``validate_config`` (the entry point does it, once). The parts
+    are ``instantiate``d as partials, checked now, before the data is read, and built in ``fit``
+    (the model after seeding). No ``scheduler`` group (an app's own ``conf/``): cosine.
     """
-    make_model = model_factory(OmegaConf.to_container(config.model))
-    make_optimizer = optimizer_factory(OmegaConf.to_container(config.optimizer))
+    make_model = build_part(config.model, "model", _partial_=True)
+    make_optimizer = build_part(config.optimizer, "optimizer")
+    scheduler = config.get("scheduler") or {"_target_": "reproml.schedules.cosine"}
+    make_schedule = build_part(scheduler, "scheduler", _partial_=True)
     augment = augmentation(OmegaConf.to_container(config.augment) if "augment" in config else None)
     device = select_device(config.trainer.device)
     if data is None:
         data = load_data(config.data)  # its split has its own generator: no global RNG is used
     config.data.root = str(data.root)
     threads = training_threads(config.trainer.get("threads"))
-    return RunSetup(config, data, device, make_model, make_optimizer, augment, threads)
+    return RunSetup(
+        config, data, device, make_model, make_optimizer, make_schedule, augment, threads
+    )
 
 
 def train(
@@ -107,10 +112,7 @@ def train(
     callbacks: Sequence[Callback] = (),
 ) -> TrainingResult:
     """Train and test the configured model; ``data`` skips loading when it is already in memory.
-
-    Raises ConfigError or DataError before any training starts when the configuration or the
-    data are unusable.
-    """
+    An unusable configuration or data raises ConfigError or DataError before any training."""
     return fit(prepare_run(validate_config(config), data), callbacks)
 
 
@@ -123,12 +125,13 @@ def fit(setup: RunSetup, callbacks: Sequence[Callback] = ()) -> TrainingResult:
     model = place_model(setup.make_model(), device)
     optimizer = setup.make_optimizer(model.parameters())
     steps_per_epoch = math.ceil(len(data.train) / trainer.batch_size)
-    schedule = build_lr_schedule(optimizer, trainer.lr_schedule, trainer.epochs * steps_per_epoch)
+    schedule = setup.make_schedule(optimizer, trainer.epochs * steps_per_epoch)
+    names = flatten_config({"model": cfg.model, "optimizer": cfg.optimizer})
     log.info(
         "Training %s (%s parameters) with %s on %s (%d threads): %s train / %s val / %s test "
         "images from %s",
-        cfg.model.name, f"{count_parameters(model):,}", cfg.optimizer.name, device, setup.threads,
-        *(f"{n:,}" for n in data.sizes().values()), data.root,
+        names["model.name"], f"{count_parameters(model):,}", names["optimizer.name"], device,
+        setup.threads, *(f"{n:,}" for n in data.sizes().values()), data.root,
     )  # fmt: skip
 
     started = time.perf_counter()
@@ -137,15 +140,11 @@ def fit(setup: RunSetup, callbacks: Sequence[Callback] = ()) -> TrainingResult:
     history: list[EpochRecord] = []
     # One bar for the whole run, gone when it ends: the log has a line per epoch, and a
     # notebook that trains 24 models would otherwise keep 24 x 15 finished bars on screen.
-    bar = tqdm(
-        total=trainer.epochs * len(train_split),
-        unit="img",
-        disable=not trainer.progress,
-        leave=False,
-    )
+    total = trainer.epochs * len(train_split)
+    bar = tqdm(total=total, unit="img", disable=not trainer.progress, leave=False)
     with bar:
         for epoch in range(1, trainer.epochs + 1):
-            bar.set_description(f"{cfg.model.name} epoch {epoch}/{trainer.epochs}")
+            bar.set_description(f"{names['model.name']} epoch {epoch}/{trainer.epochs}")
             record = _train_one_epoch(
                 model, optimizer, schedule, train_split, val_split, epoch, cfg, shuffle,
                 setup.augment, callbacks, bar,

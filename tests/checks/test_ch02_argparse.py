@@ -6,6 +6,7 @@ The mistakes students make, each written below as a change to the solution's scr
 2.1 (the script)
 - a flag parsed and never put into the configuration: --epochs (quick mode already has one
   epoch), --lr, --seed, --model; the configuration's quick mode hard-coded (--quick ignored);
+- the model given as `{"name": args.model}` (the course's old form) instead of its option;
 - a value the training cannot use let through: no check (`type=float`), `< 0` instead of
   `<= 0` (--lr 0 accepted), epochs left to `int`; or a valid one refused: `<= 1` (lr 0.5,
   1 epoch), cnn missing from the choices, a momentum of 0 refused;
@@ -66,7 +67,7 @@ FIRST_MISTAKES = {
         "did not train what its flags say",
     ),
     "lr parsed, then ignored": (
-        [('{"name": args.optimizer, "lr": args.lr}', '{"name": args.optimizer, "lr": 0.001}')],
+        [('| {"lr": args.lr}', '| {"lr": 0.001}')],
         "did not train what its flags say",
     ),
     "seed parsed, then ignored": (
@@ -74,8 +75,12 @@ FIRST_MISTAKES = {
         "did not train what its flags say",
     ),
     "model parsed, then ignored": (
-        [('    config["model"] = {"name": args.model}\n', "")],
+        [('config["model"] = option("model", args.model)', 'model = option("model", args.model)')],
         "did not train what its flags say",
+    ),
+    "the course's old form, name: instead of the option": (
+        [('option("model", args.model)', '{"name": args.model}')],
+        "model._target_ is missing (model.name is the course's old form",
     ),
     "--quick ignored": (
         [("    config = default_config(quick=args.quick)",
@@ -265,9 +270,8 @@ CORRECT_VARIANTS = {
     "a lambda type, the momentum merged into the optimizer's options": [
         ('"--momentum", type=float', '"--momentum", type=lambda t: float(t)'),
         (SGD_BRANCH, ""),
-        ('{"name": args.optimizer, "lr": args.lr}',
-         '{"name": args.optimizer, "lr": args.lr} '
-         '| ({"momentum": args.momentum} if args.optimizer == "sgd" else {})'),
+        ('| {"lr": args.lr}',
+         '| {"lr": args.lr} | ({"momentum": args.momentum} if args.optimizer == "sgd" else {})'),
     ],
     "a ValueError from the type, a resolved out path saved": [
         ('            raise argparse.ArgumentTypeError(f"must be > 0, got {text}")',

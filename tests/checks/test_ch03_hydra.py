@@ -7,7 +7,10 @@ The mistakes, each written below as a change to the solution's files:
   logistic regression with hidden layers), or with a key no one takes (`momentum_`);
 - an option's own parameter missing (the MLP's dropout) or of the wrong type
   (`hidden_sizes: 256`, `seed: "42"`), or with another value than the exercise's;
-- an option nested under its group's name inside its own file (`optimizer: {name: sgd...}`);
+- an option nested under its group's name inside its own file (`optimizer: {_target_: ...}`);
+- the part's class: `name: mlp` kept from the course's old form, `target:` or `_target:`,
+  `torch.optim.sgd` (a module's name, lower case), `Adam` without its module; for an
+  optimizer, `_partial_` forgotten or written as text (`"true"`); `_partial_` on the model;
 - the defaults list: no `_self_`, `_self_` first, no empty `experiment` slot or one before
   `_self_`, the wrong default option, a group left out; config.yaml changing a group's values,
   or the seed forgotten.
@@ -81,6 +84,7 @@ def test_the_solution_passes_3_1(evaluate, app):
 
 SGD, ADAM = "conf/optimizer/sgd.yaml", "conf/optimizer/adam.yaml"
 MLP, LOGREG, CONFIG = "conf/model/mlp.yaml", "conf/model/logreg.yaml", "conf/config.yaml"
+LOGREG_TARGET = "_target_: reproml.models.LogisticRegression"
 
 GROUP_MISTAKES = {
     "SGD with Adam's betas": (
@@ -92,11 +96,11 @@ GROUP_MISTAKES = {
         "it should have betas, lr and none of momentum",
     ),
     "the logistic regression with hidden layers": (
-        {LOGREG: [("name: logreg", "name: logreg\nhidden_sizes: [64]")]},
+        {LOGREG: [(LOGREG_TARGET, LOGREG_TARGET + "\nhidden_sizes: [64]")]},
         "a logistic regression has no parameters",
     ),
     "a key no one takes": (
-        {SGD: [("name: sgd", "name: sgd\nmomentum_: 1")]},
+        {SGD: [("_partial_: true", "_partial_: true\nmomentum_: 1")]},
         "momentum_ is not a parameter the exercise gives it",
     ),
     "the MLP's dropout forgotten": (
@@ -112,9 +116,46 @@ GROUP_MISTAKES = {
         "optimizer=sgd has lr=0.01; the exercise gives another value",
     ),
     "an option nested under its group": (
-        {SGD: [("name: sgd", "optimizer:\n  name: sgd"), ("lr: 0.05", "  lr: 0.05"),
+        {SGD: [("_target_: torch", "optimizer:\n  _target_: torch"),
+               ("_partial_: true", "  _partial_: true"), ("lr: 0.05", "  lr: 0.05"),
                ("momentum: 0.9", "  momentum: 0.9")]},
         "optimizer=sgd composes to {'optimizer'",
+    ),
+    "name: kept instead of _target_": (
+        {MLP: [("_target_: reproml.models.MLP", "name: mlp")]},
+        "conf/model/mlp.yaml has no _target_ (it has name:",
+    ),
+    "target: without underscores": (
+        {SGD: [("_target_:", "target:")]},
+        "has no _target_ (it has 'target'",
+    ),
+    "_target: with one underscore": (
+        {ADAM: [("_target_:", "_target:")]},
+        "has no _target_ (it has '_target'",
+    ),
+    "the module's name in lower case": (
+        {SGD: [("torch.optim.SGD", "torch.optim.sgd")]},
+        "_target_: torch.optim.sgd; Hydra would import and call that (the class keeps its",
+    ),
+    "the class without its module": (
+        {ADAM: [("_target_: torch.optim.Adam", "_target_: Adam")]},
+        "(a class's path starts with its module)",
+    ),
+    "another class": (
+        {MLP: [("reproml.models.MLP", "reproml.models.CNN")]},
+        "(that is another class)",
+    ),
+    "_partial_ forgotten": (
+        {SGD: [("_partial_: true", "")]},
+        "conf/optimizer/sgd.yaml has no _partial_: instantiate would call SGD(lr=...) at once",
+    ),
+    "_partial_ as text": (
+        {ADAM: [("_partial_: true", '_partial_: "true"')]},
+        "has _partial_: 'true' (text, not true)",
+    ),
+    "_partial_ on the model": (
+        {MLP: [("dropout: 0.2", "dropout: 0.2\n_partial_: true")]},
+        "_partial_ is not a parameter the exercise gives it",
     ),
     "no _self_": (
         {CONFIG: [("  - _self_\n", "")]},
@@ -293,12 +334,13 @@ OVERRIDES = "  - override /model: logreg\n  - override /optimizer: sgd\n"
 PRESET_MISTAKES = {
     "no overrides: the options renamed": (
         {PRESET: [("defaults:\n" + OVERRIDES, ""),
-                  ("optimizer:\n", "model:\n  name: logreg\noptimizer:\n  name: sgd\n")]},
+                  ("optimizer:\n", "model:\n  _target_: reproml.models.LogisticRegression\n"
+                                    "optimizer:\n  _target_: torch.optim.SGD\n")]},
         "left from the option it should have replaced",
     ),
     "the optimizer renamed, not replaced": (
         {PRESET: [("  - override /optimizer: sgd\n", ""),
-                  ("optimizer:\n", "optimizer:\n  name: sgd\n")]},
+                  ("optimizer:\n", "optimizer:\n  _target_: torch.optim.SGD\n")]},
         "optimizer.betas",
     ),
     "not global": (

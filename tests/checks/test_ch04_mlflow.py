@@ -40,14 +40,17 @@ def test_the_solution_passes_4_1(evaluate):
     assert evaluate("4.1", tracker()) == (True, "passed")
 
 
+START_RUN = (
+    "    with mlflow.start_run(run_name=f\"{params['model.name']}-{params['optimizer.name']}\"):\n"
+)
 TRACKING_MISTAKES = {
     "parameters typed by hand": (
-        ("mlflow.log_params(flatten_config(config))",
-         'mlflow.log_params({"model": config.model.name, "lr": config.optimizer.lr})'),
+        ("mlflow.log_params(params)",
+         'mlflow.log_params({"model": params["model.name"], "lr": config.optimizer.lr})'),
         "the run's parameters are not the configuration that ran",
     ),
     "parameters nested": (
-        ("mlflow.log_params(flatten_config(config))",
+        ("mlflow.log_params(params)",
          "mlflow.log_params(dict(config))"),
         "the run's parameters are not the configuration that ran",
     ),
@@ -64,7 +67,7 @@ TRACKING_MISTAKES = {
         "the run has no data set among its inputs",
     ),
     "a run left open when training fails": (
-        ('    with mlflow.start_run(run_name=f"{config.model.name}-{config.optimizer.name}"):\n',
+        (START_RUN,
          "    mlflow.start_run()\n    if True:\n"),
         "the run was left RUNNING",
     ),
@@ -189,7 +192,7 @@ TRACKING_MISTAKES = {
         "not the torch that trained it",
     ),
     "a crash that ends the run FINISHED": (
-        ('    with mlflow.start_run(run_name=f"{config.model.name}-{config.optimizer.name}"):\n',
+        (START_RUN,
          "    mlflow.start_run()\n    try:\n"),
         "the run was left FINISHED, as if it had succeeded",
     ),
@@ -241,7 +244,7 @@ def test_the_course_s_tracking_is_refused_4_1(evaluate):
     from reproml.experiment import run_experiment
 
     def train_and_track(config, callbacks=()):
-        config.tracking = {"name": "mlflow"}
+        config.tracking = {"_target_": "reproml.tracking.mlflow.MlflowTracker"}
         return run_experiment(config, callbacks=callbacks)
 
     passed, said = evaluate("4.1", train_and_track)

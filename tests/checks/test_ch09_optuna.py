@@ -1,12 +1,12 @@
 """Chapter 09's checks against what students really do.
 
 9.1 (the search space), drawn on fixed trials of every model and every batch size:
-a uniform learning rate; a value made up instead of drawn; `model.name=` instead of the
-group; an integer range for the batch size, or its choices as text; the override without its
-group; another name for a value; a rounded learning rate; the wrong range for lr; a constant
-model or batch size in the overrides; an extra override, or an extra value drawn; delegating
-to the course's `reproml_course.chapters.search.as_overrides`. Accepted: the choices in another
-order (`["mlp", "logreg"]`, `[128, 64, 32]`), the value written with `!r`.
+a uniform learning rate; a value made up instead of drawn; `model.name=` or `+model.name=`
+instead of the group; an integer range for the batch size, or its choices as text; the override
+without its group; another name for a value; a rounded learning rate; the wrong range for lr; a
+constant model or batch size in the overrides; an extra override, or an extra value drawn;
+delegating to the course's `reproml_course.chapters.search.as_overrides`. Accepted: the choices
+in another order (`["mlp", "logreg"]`, `[128, 64, 32]`), the value written with `!r`.
 
 9.2 (the pruning callback), on made-up curves that rise, fall, dip and fall behind only at the
 last epoch: the training accuracy reported; epochs counted from 0; reporting without ever
@@ -75,7 +75,8 @@ RETURN = '    return [f"model={model}", f"optimizer.lr={lr}", f"trainer.batch_si
     [
         (", log=True", "", "drawn uniformly"),
         (MODEL, 'model = "mlp"', "was not asked for model"),
-        ('f"model={model}"', 'f"model.name={model}"', "setting model.name keeps"),
+        ('f"model={model}"', 'f"model.name={model}"', "Hydra cannot compose"),
+        ('f"model={model}"', 'f"+model.name={model}"', "option of conf/model/"),
         (BATCH, 'trial.suggest_int("batch_size", 32, 128)', "batch_size is drawn with"),
         (BATCH, 'trial.suggest_categorical("batch_size", ["32", "64", "128"])',
          "not the ones the exercise lists"),
@@ -96,7 +97,8 @@ RETURN = '    return [f"model={model}", f"optimizer.lr={lr}", f"trainer.batch_si
          '{"model": model, "optimizer.lr": lr, "trainer.batch_size": batch_size})',
          "course's own `reproml_course.chapters.search.as_overrides`"),
     ],
-    ids=["uniform", "made up", "model.name", "suggest_int", "text choices", "no group",
+    ids=["uniform", "made up", "model.name", "+model.name", "suggest_int", "text choices",
+         "no group",
          "another name", "rounded", "rounded e", "wrong range", "constant model",
          "constant batch size", "extra override", "extra value drawn", "course's overrides"],
 )  # fmt: skip

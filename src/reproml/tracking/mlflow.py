@@ -11,6 +11,7 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from reproml.config import flatten_config
 from reproml.env import environment
 from reproml.errors import ConfigError
 from reproml.logs import quiet_loggers
@@ -204,4 +205,5 @@ class MlflowTracker(Tracker):
 
     def _run_name(self) -> str:
         config = self._setup.config
-        return self.run_name or f"{config.model.name}-{config.optimizer.name}"
+        names = flatten_config({"model": config.model, "optimizer": config.optimizer})
+        return self.run_name or f"{names['model.name']}-{names['optimizer.name']}"

@@ -26,8 +26,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from omegaconf import OmegaConf
-
+from reproml.config import flatten_config
 from reproml.errors import ReproMLError
 from reproml.tracking.base import Kept, Tracker
 
@@ -199,6 +198,7 @@ class TxtTracker(Tracker):
             ) from None
 
     def finish(self, result: TrainingResult) -> Kept:
-        params = {name: OmegaConf.select(result.config, key) for name, key in self.params.items()}
+        flat = flatten_config(result.config)  # model.name included, derived from its _target_
+        params = {name: flat.get(key) for name, key in self.params.items()}
         path = write_result_file(self.folder, params, result.metrics)
         return Kept(f"result file {path}")

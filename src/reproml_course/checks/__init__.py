@@ -11,7 +11,8 @@ from reproml_course.checks.ch00_data import exercise_0_1
 from reproml_course.checks.ch01_best_run import exercise_1_2
 from reproml_course.checks.ch01_txt import exercise_1_1
 from reproml_course.checks.ch02_argparse import exercise_2_1, exercise_2_2
-from reproml_course.checks.ch03_hydra import exercise_3_1, exercise_3_2
+from reproml_course.checks.ch03_groups import exercise_3_1
+from reproml_course.checks.ch03_hydra import exercise_3_2
 from reproml_course.checks.ch03_presets import exercise_3_3
 from reproml_course.checks.ch04_best_run import exercise_4_2
 from reproml_course.checks.ch04_mlflow import exercise_4_1

@@ -86,13 +86,13 @@ def _script(script: Any) -> Path:
 def _config(args: dict[str, Any], data_root: Path | None = None) -> dict[str, Any]:
     """The configuration a run with the flags ``args`` must train: the course's defaults, then
     each flag in its place, a momentum only for SGD."""
-    from reproml.config import default_config
+    from reproml.config import default_config, option
 
     config = default_config(quick=bool(args["quick"]))
     if data_root is not None:
         config["data"]["root"] = str(data_root)
-    config["model"] = {"name": args["model"]}
-    config["optimizer"] = {"name": args["optimizer"], "lr": args["lr"]}
+    config["model"] = option("model", args["model"])
+    config["optimizer"] = option("optimizer", args["optimizer"]) | {"lr": args["lr"]}
     if args["optimizer"] == "sgd":
         config["optimizer"]["momentum"] = args["momentum"]
     config["trainer"] |= {"epochs": args["epochs"], "progress": False}
@@ -191,8 +191,7 @@ def _check_defaults(script: Path, batch: bool, env: dict[str, str], tmp: Path) -
 
     from reproml.config import default_config, validate_config
     from reproml.errors import ReproMLError
-    from reproml.models import model_factory
-    from reproml.optimizers import optimizer_factory
+    from reproml.parts import build_part
 
     cases = [["adam", ["--out", "o"]], ["sgd", ["--optimizer", "sgd", "--out", "o"]]]
     try:
@@ -234,8 +233,8 @@ def _check_defaults(script: Path, batch: bool, env: dict[str, str], tmp: Path) -
             )
         try:
             config = OmegaConf.to_container(validate_config(_config(args)))
-            model_factory(config["model"])
-            optimizer_factory(config["optimizer"])
+            build_part(config["model"], "model", _partial_=True)
+            build_part(config["optimizer"], "optimizer")
         except (ReproMLError, TypeError, ValueError, KeyError) as error:
             raise CheckFailed(
                 f"`{command}` would train with the parser's defaults (model={args['model']!r}, "

@@ -2,7 +2,7 @@
 
 The preset must compose to exactly what the command line would give with the same choices:
 ``experiment=fast_sgd`` is ``model=logreg optimizer=sgd optimizer.lr=0.1 trainer.epochs=3``,
-key for key. A preset that sets ``model.name`` instead of replacing the option keeps the MLP's
+key for key. A preset that sets ``model._target_`` instead of replacing the option keeps the MLP's
 sizes under a logistic regression (and Adam's betas under SGD): what chapter 03 teaches
 against. Then the app runs a two-job sweep with the preset, on the check's own small data set:
 each job in its own folder, with its configuration, the course's metrics for it, and the
@@ -17,6 +17,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from reproml.schema import option_name
 from reproml_course.checks.base import CheckFailed, exercise, expect
 from reproml_course.checks.ch03_hydra import (
     COURSE_ANSWERS,
@@ -103,8 +104,10 @@ def _check_preset(conf: Path) -> dict:
     if differ:
         model, optimizer = cfg.get("model", {}), cfg.get("optimizer", {})
         summary = {
-            "model": model.get("name") if isinstance(model, dict) else model,
-            "optimizer": optimizer.get("name") if isinstance(optimizer, dict) else optimizer,
+            "model": option_name("model", model) if isinstance(model, dict) else model,
+            "optimizer": option_name("optimizer", optimizer)
+            if isinstance(optimizer, dict)
+            else optimizer,
             "lr": optimizer.get("lr") if isinstance(optimizer, dict) else None,
             "epochs": (cfg.get("trainer") or {}).get("epochs"),
         }
@@ -124,8 +127,8 @@ def _check_preset(conf: Path) -> dict:
             )
             + ".",
             "a preset replaces a group's option with `override /<group>: <option>` in its own "
-            "defaults list (setting `name:` only renames the option already chosen, keeping "
-            "its parameters), then sets the values it changes, and nothing else.",
+            "defaults list (setting `_target_:` only changes the class of the option already "
+            "chosen, keeping its parameters), then sets the values it changes, and nothing else.",
         )
     return cfg
 

@@ -101,8 +101,7 @@ def exercise_4_1(train_and_track: Any) -> None:
     import torch
 
     from reproml.config import flatten_config
-    from reproml.data import normalize
-    from reproml.training import load_data
+    from reproml.data import load_data, normalize
 
     rng = random.Random()
     config = _fresh_config(rng)

@@ -6,8 +6,7 @@ validation curves that rise, fall, dip and fall behind only at the last epoch, a
 (9.2); studies probed with trials that the median rule, and only it, prunes at a known epoch
 (9.3); in 9.4, the validation accuracies the training loop measures are planted by the check
 (the same values reach the callback, the tracker and the result), so that which trial is
-pruned, and at which epoch, is known in advance, and the best epoch is never the last.
-"""
+pruned, and at which epoch, is known in advance, and the best epoch is never the last."""
 
 from __future__ import annotations
 
@@ -21,6 +20,7 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 from reproml.env import environment
+from reproml.schema import option_name
 from reproml_course.checks.base import CheckFailed, call, exercise, expect
 from reproml_course.checks.stores import scratch_store
 
@@ -151,7 +151,7 @@ def _expect_composes_to(overrides: Any, fixed: dict[str, Any], reference: Any) -
         config.model == reference.model,
         f"for model {model!r} the composed model is {dict(config.model)}, not the "
         f"{model} option of conf/model/.",
-        "choose the group's option: setting model.name keeps the other model's parameters.",
+        "choose the group's option: setting model._target_ keeps the other model's parameters.",
     )
     expect(
         config.optimizer.lr == lr and config.trainer.batch_size == batch_size,
@@ -527,7 +527,7 @@ def _planted_value(cfg: Any, epoch: int, shift: float) -> float:
     for params, planted in zip(PLANTED, PLANTED_CURVES, strict=True):
         lr = cfg.optimizer.get("lr")
         same_lr = isinstance(lr, int | float) and math.isclose(lr, params["lr"], rel_tol=1e-9)
-        if cfg.model.get("name") == params["model"] and same_lr:
+        if option_name("model", cfg.model) == params["model"] and same_lr:
             curve = planted
     value = curve[epoch - 1] if epoch <= len(curve) else curve[-1] - 0.005 * (epoch - len(curve))
     return round(min(1.0, max(0.0, value + shift)), 4)
@@ -579,16 +579,16 @@ def _planted_validation(value_of: Callable[[Any, int], float]) -> Iterator[None]
 def _expect_in_the_space(cfg: Any) -> None:
     """A trial trains a point of the search space; anything else is the wrong configuration
     (the default one, say: a CNN, which would take minutes to train here)."""
-    lr = cfg.optimizer.get("lr")
+    lr, model = cfg.optimizer.get("lr"), option_name("model", cfg.model)
     inside = (
-        cfg.model.get("name") in MODELS
+        model in MODELS
         and cfg.trainer.get("batch_size") in BATCH_SIZES
         and isinstance(lr, int | float)
         and LR_RANGE[0] <= lr <= LR_RANGE[1]
     )
     expect(
         inside,
-        f"a trial started training model={cfg.model.get('name')}, optimizer.lr={lr}, "
+        f"a trial started training model={model}, optimizer.lr={lr}, "
         f"trainer.batch_size={cfg.trainer.get('batch_size')}: not a point of the search space, "
         "so the trial's values did not reach the configuration.",
         "compose each trial's configuration with its overrides (trial_overrides), after the "

@@ -187,20 +187,20 @@ def _count_correct(request: dict, test) -> dict:
 
     from reproml.data import normalize
     from reproml.errors import ConfigError
-    from reproml.models import model_factory
+    from reproml.parts import build_part, check_course_part
 
     spec = request["model"]
     try:
-        model = model_factory(spec)()
+        check_course_part("model", spec)  # again: what the parent sent is a student's
+        model = build_part(spec, "model")
     except (ConfigError, TypeError, ValueError) as error:
         return {"problem": f"the leaderboard cannot build its model {spec}: {error}"}
     try:
         model.load_state_dict(_state_dict(request), strict=True)
     except (RuntimeError, ValueError) as error:
         reason = str(error).strip().splitlines()[0][:160]
-        return {
-            "problem": f"its weights do not fit the course's {spec.get('name')!r} model: {reason}"
-        }
+        target = spec.get("_target_")
+        return {"problem": f"its weights do not fit the course's {target!r} model: {reason}"}
     model.eval()
     correct, predictions = 0, hashlib.sha256()
     with torch.inference_mode():

@@ -38,9 +38,9 @@ from reproml_course.classroom.model_files import (
     Rejected,
     check_model_folder,
     model_files,
-    model_spec,
     read_weights,
 )
+from reproml_course.classroom.model_spec import model_spec
 from reproml_course.classroom.records import Records, Submission, Verdict, restore_tags, write_tags
 from reproml_course.classroom.submissions import PER_DAY, leaderboard_rows, record_submissions
 

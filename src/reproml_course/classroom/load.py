@@ -43,7 +43,7 @@ def log_student_run(url: str, account: Account, competition: str, epochs: int = 
     from mlflow.entities import Metric, Param
 
     from reproml.config import load_config
-    from reproml.models import build_model
+    from reproml.parts import build_part
     from reproml.tracking.record import flat_params
 
     client = MlflowClient(url)
@@ -67,7 +67,7 @@ def log_student_run(url: str, account: Account, competition: str, epochs: int = 
     mlflow.set_tracking_uri(url)
     with mlflow.start_run(run_id=run_id):
         info = mlflow.pytorch.log_model(
-            build_model(config.model), name="model", serialization_format="pickle",
+            build_part(config.model, "model"), name="model", serialization_format="pickle",
             pip_requirements=["torch"],
         )  # fmt: skip
         mlflow.set_tag("model_uri", info.model_uri)

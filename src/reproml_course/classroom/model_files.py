@@ -11,7 +11,6 @@ checked here without torch, then copied into one of the course's models (see ``e
 
 from __future__ import annotations
 
-import ast
 import hashlib
 import io
 import json
@@ -237,19 +236,3 @@ def model_files(client, model_id: str, path: str | None = None) -> dict[str, int
         else:
             files[info.path] = info.file_size
     return files
-
-
-def model_spec(params: dict[str, str]) -> dict:
-    """The course model the run says it trained: ``model.name`` and its parameters, read as
-    Python literals (never evaluated as code)."""
-    if "model.name" not in params:
-        raise Rejected("it logged no model.name parameter: the leaderboard ranks course models")
-    spec = {}
-    for key, text in params.items():
-        if key.startswith("model."):
-            try:
-                spec[key.removeprefix("model.")] = ast.literal_eval(text)
-            except (ValueError, SyntaxError, MemoryError, RecursionError):
-                spec[key.removeprefix("model.")] = text
-    spec["name"] = params["model.name"]
-    return spec

@@ -118,14 +118,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """The nested configuration the training code expects, built by hand from the flat flags."""
-    model: dict[str, Any] = {"name": args.model}
+    model: dict[str, Any] = {"_target_": _target("model", args.model)}
     if args.model == "mlp":
         model |= {"hidden_sizes": args.hidden_sizes, "dropout": args.dropout}
     elif args.model == "cnn":
         model |= {"channels": args.channels, "dropout": args.dropout}
 
     optimizer: dict[str, Any] = {
-        "name": args.optimizer,
+        "_target_": _target("optimizer", args.optimizer),
+        "_partial_": True,
         "lr": args.lr,
         "weight_decay": args.weight_decay,
     }
@@ -152,14 +153,14 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
             "batch_size": args.batch_size,
             "label_smoothing": args.label_smoothing,
             "eval_batch_size": 1024,
-            "lr_schedule": "cosine",
             "device": args.device,
             "deterministic": True,
             "progress": not args.no_progress,
         },
+        "scheduler": {"_target_": _target("scheduler", "cosine"), "_partial_": True},
         "augment": {"hflip": not args.no_hflip, "shift": 0},
         "tracking": {
-            "name": "txt",
+            "_target_": _target("tracking", "txt"),
             "folder": args.results_dir,
             "params": {
                 "model": "model.name",
@@ -170,6 +171,12 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
             },
         },
     }
+
+
+def _target(group: str, option: str) -> str:
+    from reproml.schema import TARGETS, target_of
+
+    return target_of(TARGETS[group][option])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -22,6 +22,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--tracking-uri", help="default: $MLFLOW_TRACKING_URI, else mlflow.db")
     parser.add_argument("--data-root", help="where the data is now, if it moved")
     parser.add_argument("--no-log", action="store_true", help="do not log the re-run to MLflow")
+    parser.add_argument(
+        "--trust",
+        action="store_true",
+        help="build whatever the logged config names (your own store only): by default, only "
+        "the course's models, optimizers, schedules and trackers",
+    )
     args = parser.parse_args(argv)
 
     from reproml_course.chapters.audit import rerun
@@ -30,7 +36,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     overrides = {"data.root": args.data_root} if args.data_root else {}
     try:
         comparison = rerun(
-            args.run_id, tracking_uri=args.tracking_uri, overrides=overrides, log=not args.no_log
+            args.run_id,
+            tracking_uri=args.tracking_uri,
+            overrides=overrides,
+            log=not args.no_log,
+            trust=args.trust,
         )
     except ReproMLError as error:
         print(f"Error: {error}", file=sys.stderr)

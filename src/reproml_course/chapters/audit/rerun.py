@@ -11,10 +11,12 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 
 from reproml.experiment import run_experiment
+from reproml.parts import check_trusted_config
 from reproml.provenance import environment_tags
+from reproml.schema import TARGETS, target_of
 from reproml.tracking.record import EPOCH_METRICS
 from reproml.tracking.stores import (
     TrackingError,
@@ -84,12 +86,17 @@ def rerun(
     tracking_uri: str | None = None,
     overrides: dict[str, Any] | None = None,
     log: bool = True,
+    trust: bool = False,
 ) -> Comparison:
     """Train again with the configuration that run ``run_id`` logged, and compare the results.
 
     ``overrides`` (dotted keys) change that configuration, e.g. ``{"data.root": ...}`` when the
     data now lives elsewhere: a deliberate change then shows in the comparison. With ``log``
     the re-run is logged to the same experiment, tagged ``rerun_of``, without its model.
+
+    The logged configuration may be a classmate's: each ``_target_`` in it must be one of the
+    course's parts (``reproml.parts.check_trusted_config``), unless ``trust`` says the store is
+    yours.
     """
     import mlflow
     from mlflow import MlflowClient
@@ -104,19 +111,22 @@ def rerun(
             config = OmegaConf.create(mlflow.artifacts.load_text(f"runs:/{run_id}/config.yaml"))
     except MlflowException as error:
         raise TrackingError(f"Cannot re-run {run_id!r} from {uri}: {error.message}") from None
+    config = upgraded_config(config)
     for key, value in (overrides or {}).items():
         OmegaConf.update(config, key, value, force_add=True)
+    if not trust:
+        check_trusted_config(config)
     if log:
         experiment = client.get_experiment(original.info.experiment_id).name
         config.tracking = {
-            "name": "mlflow",
+            "_target_": target_of(TARGETS["tracking"]["mlflow"]),
             "uri": uri,
             "experiment": experiment,
             "log_model": False,
             "tags": {"rerun_of": run_id},
         }
     else:
-        config.tracking = {"name": "none"}
+        config.tracking = {"_target_": target_of(TARGETS["tracking"]["none"])}
     result = run_experiment(config)
 
     metrics = [
@@ -139,3 +149,28 @@ def rerun(
         if original.data.tags.get(tag, "unknown") != now[tag]
     }
     return Comparison(run_id, result.run_id, metrics, environment)
+
+
+def upgraded_config(config: DictConfig) -> DictConfig:
+    """A configuration logged before the course built its parts with ``_target_`` (``name:
+    cnn``, ``trainer.lr_schedule``), in today's form; today's configurations are unchanged."""
+    config = OmegaConf.create(OmegaConf.to_container(config))
+    for group in ("model", "optimizer", "tracking"):
+        node = config.get(group)
+        if (
+            isinstance(node, DictConfig)
+            and "_target_" not in node
+            and node.get("name") in TARGETS[group]
+        ):
+            name = node.pop("name")
+            config[group] = {"_target_": target_of(TARGETS[group][name]), **node}
+            if group == "optimizer":
+                config[group]["_partial_"] = True
+    schedule = OmegaConf.select(config, "trainer.lr_schedule", default=None)
+    if schedule in TARGETS["scheduler"]:
+        config.trainer.pop("lr_schedule")
+        config.scheduler = {
+            "_target_": target_of(TARGETS["scheduler"][schedule]),
+            "_partial_": True,
+        }
+    return config
