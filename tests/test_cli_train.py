@@ -43,9 +43,11 @@ def test_quick_run_prints_metrics_last_and_saves_its_config(run_quick, tmp_path)
     assert done.returncode == 0, done.stderr
     assert METRICS_LINE.fullmatch(done.stdout.strip().splitlines()[-1])
     saved = yaml.safe_load((tmp_path / "run" / ".hydra" / "config.yaml").read_text())
-    assert saved["model"]["name"] == "mlp"
+    assert saved["model"]["_target_"] == "reproml.models.MLP"
+    assert saved["scheduler"] == {"_target_": "reproml.schedules.cosine", "_partial_": True}
     assert saved["optimizer"] == {
-        "name": "sgd",
+        "_target_": "torch.optim.SGD",
+        "_partial_": True,
         "lr": 0.05,
         "momentum": 0.9,
         "weight_decay": 0.0,
@@ -79,6 +81,12 @@ def test_bad_value_is_one_line_and_a_non_zero_exit(run_quick):
     assert line == "Error: Invalid configuration: optimizer.lr must be a number > 0, got -0.1."
 
 
+def test_an_unknown_target_is_one_line_naming_the_courses_options(run_quick):
+    line = one_line_error(run_quick("model._target_=reproml.models.ResNet"))
+    assert line.startswith("Error: Cannot build model 'reproml.models.ResNet'")
+    assert "cnn (reproml.models.CNN)" in line
+
+
 def test_unknown_option_lists_the_available_ones(run_quick):
     done = run_quick("model=resnet")
     assert done.returncode != 0
@@ -103,8 +111,12 @@ def test_multirun_sweeps_every_combination(synthetic, tmp_path, launcher):
     assert done.returncode == 0, done.stderr
     assert len(METRICS_LINE.findall(done.stdout)) == 4
     saved = [yaml.safe_load(p.read_text()) for p in sorted(sweep.glob("*/.hydra/config.yaml"))]
-    combos = {(c["optimizer"]["name"], c["model"]["name"]) for c in saved}
-    assert combos == {(o, m) for o in ("sgd", "adam") for m in ("logreg", "mlp")}
+    combos = {(c["optimizer"]["_target_"], c["model"]["_target_"]) for c in saved}
+    assert combos == {
+        (f"torch.optim.{o}", f"reproml.models.{m}")
+        for o in ("SGD", "Adam")
+        for m in ("LogisticRegression", "MLP")
+    }
 
 
 @pytest.mark.slow

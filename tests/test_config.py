@@ -8,12 +8,12 @@ from hydra.errors import ConfigCompositionException, MissingConfigException
 from omegaconf import OmegaConf
 
 from reproml.augment import augmentation
-from reproml.config import load_config, validate_config
+from reproml.config import flatten_config, load_config, option, validate_config
 from reproml.errors import ConfigError
 from reproml.experiment import build_tracker
-from reproml.models import build_model
-from reproml.optimizers import build_optimizer
+from reproml.parts import build_part
 from reproml.paths import config_dir
+from reproml.schema import TARGETS
 
 CONF = config_dir()
 OPTIONS = sorted(
@@ -27,35 +27,85 @@ EXPERIMENTS = sorted(path.stem for path in (CONF / "experiment").glob("*.yaml"))
 def test_the_options_this_course_promises_exist():
     assert {("model", m) for m in ("logreg", "mlp", "cnn")} <= set(OPTIONS)
     assert {("optimizer", o) for o in ("sgd", "adam", "adamw")} <= set(OPTIONS)
+    assert {("scheduler", s) for s in ("cosine", "constant")} <= set(OPTIONS)
     assert "quick" in EXPERIMENTS
 
 
 def test_defaults():
     cfg = load_config()
-    assert (cfg.model.name, cfg.optimizer.name) == ("cnn", "adam")
+    assert (cfg.model._target_, cfg.optimizer._target_, cfg.scheduler._target_) == (
+        "reproml.models.CNN",
+        "torch.optim.Adam",
+        "reproml.schedules.cosine",
+    )
+    assert "lr_schedule" not in cfg.trainer
     validate_config(cfg)
 
 
-@pytest.mark.parametrize(("group", "option"), OPTIONS)
-def test_every_option_composes_validates_and_builds(group, option):
-    cfg = validate_config(load_config([f"{group}={option}"]))
-    model = build_model(OmegaConf.to_container(cfg.model))
-    build_optimizer(OmegaConf.to_container(cfg.optimizer), model.parameters())
+@pytest.mark.parametrize(("group", "name"), OPTIONS)
+def test_every_option_composes_validates_and_builds(group, name):
+    cfg = validate_config(load_config([f"{group}={name}"]))
+    model = build_part(cfg.model, "model")
+    optimizer = build_part(cfg.optimizer, "optimizer")(model.parameters())
+    build_part(cfg.scheduler, "scheduler")(optimizer, 10)
     build_tracker(OmegaConf.to_container(cfg.tracking))
     augmentation(OmegaConf.to_container(cfg.augment))
 
 
-def test_every_part_is_named_by_its_name_key_not_by_a_target():
-    """One way to build parts from conf/, the one chapter 03 teaches (reproml.registry)."""
+def test_the_parts_are_named_by_their_target_and_nothing_else_has_one():
+    """Hydra's ``_target_`` builds the model, optimizer, schedule and tracker; the other groups
+    are plain values (reproml.parts refuses a target anywhere else in a classmate's run)."""
     for path in CONF.rglob("*.yaml"):
         if "hydra" in path.relative_to(CONF).parts:
             continue  # Hydra's own groups (help, launchers)
         loaded = OmegaConf.to_container(OmegaConf.load(path))
         loaded.pop("hydra", None)  # Hydra's callbacks are Hydra's, not the course's parts
+        group = path.parent.name
+        if group in TARGETS:
+            assert isinstance(loaded.get("_target_"), str) and "name" not in loaded, path
+            loaded.pop("_target_")
         assert "_target_" not in str(loaded), path
-    for group in ("model", "optimizer", "tracking"):
-        for path in (CONF / group).glob("*.yaml"):
-            assert OmegaConf.load(path).name == path.stem, path
+
+
+@pytest.mark.parametrize("group", sorted(TARGETS))
+def test_option_reads_an_option_file_as_a_plain_dict(group):
+    for path in (CONF / group).glob("*.yaml"):
+        read = option(group, path.stem)
+        assert type(read) is dict
+        assert read == OmegaConf.to_container(OmegaConf.load(path))
+        assert read == OmegaConf.to_container(load_config([f"{group}={path.stem}"])[group])
+
+
+def test_an_unknown_option_names_the_ones_there_are():
+    with pytest.raises(
+        ConfigError, match="No option 'resnet' in model: choose one of cnn, logreg, mlp"
+    ):
+        option("model", "resnet")
+
+
+def test_flat_params_name_each_part_and_leave_out_how_it_is_built():
+    flat = flatten_config(load_config(["model=mlp", "optimizer=sgd", "scheduler=constant"]))
+    assert (flat["model.name"], flat["optimizer.name"], flat["scheduler.name"]) == (
+        "mlp",
+        "sgd",
+        "constant",
+    )
+    assert flat["tracking.name"] == "mlflow"
+    assert flat["model._target_"] == "reproml.models.MLP"
+    assert flat["model.hidden_sizes"] == [256, 128]
+    assert not [key for key in flat if key.endswith("_partial_")]
+    assert "data.name" not in flat and "trainer.name" not in flat  # groups without a target
+
+
+def test_a_part_of_your_own_is_named_after_its_class():
+    config = {"model": {"_target_": "my_project.nets.ResNet", "depth": 18}, "seed": 1}
+    assert flatten_config(config) == {
+        "model._target_": "my_project.nets.ResNet",
+        "model.depth": 18,
+        "model.name": "resnet",
+        "seed": 1,
+    }
+    assert flatten_config(config, exclude=["model"]) == {"seed": 1}
 
 
 @pytest.mark.parametrize("experiment", EXPERIMENTS)
@@ -78,9 +128,9 @@ def test_each_optimizer_option_holds_only_its_own_parameters():
 
 def test_overrides_reach_the_config():
     cfg = load_config(["model=mlp", "optimizer=sgd", "optimizer.lr=0.05", "trainer.epochs=3"])
-    assert (cfg.model.name, cfg.optimizer.name, cfg.optimizer.lr, cfg.trainer.epochs) == (
-        "mlp",
-        "sgd",
+    assert (cfg.model._target_, cfg.optimizer._target_, cfg.optimizer.lr, cfg.trainer.epochs) == (
+        "reproml.models.MLP",
+        "torch.optim.SGD",
         0.05,
         3,
     )
@@ -117,7 +167,13 @@ def test_unknown_key_is_refused():
         ("model.channels=[32,-1]", "model.channels must be a list of integers >= 1"),
         ("optimizer.betas=[0.9]", "optimizer.betas must be two numbers in [0, 1)"),
         ("trainer.device=gpu", "trainer.device must be auto, cpu, cuda, cuda:<index> or mps"),
-        ("trainer.lr_schedule=linear", "trainer.lr_schedule must be cosine or constant"),
+        ("model.hidden=abc", "model.hidden must be an integer >= 1, got 'abc'"),
+        (
+            "+model.depth=3",
+            "model 'cnn' has no parameter depth; it takes: channels, hidden, dropout",
+        ),
+        ("+optimizer.momentum=0.9", "optimizer 'adam' has no parameter momentum; it takes: lr,"),
+        ("tracking.log_model=yes", "tracking.log_model must be true or false, got 'yes'"),
         ("trainer.label_smoothing=1", "trainer.label_smoothing must be a number in [0, 1)"),
         ("augment.hflip=1", "augment.hflip must be true or false, got 1"),
         ("augment.shift=-1", "augment.shift must be an integer from 0 to 8, got -1"),
@@ -137,16 +193,45 @@ def test_all_problems_in_one_message():
 
 
 def test_missing_keys_are_reported():
-    with pytest.raises(ConfigError, match=r"trainer\.epochs is missing"):
+    with pytest.raises(ConfigError) as error:
+        validate_config(
+            {
+                "seed": 1,
+                "data": {},
+                "model": option("model", "cnn"),
+                "optimizer": {"_target_": "torch.optim.Adam", "_partial_": True},
+                "trainer": {"batch_size": 2},
+            }
+        )
+    assert str(error.value) == (
+        "Invalid configuration: optimizer.lr is missing; trainer.epochs is missing."
+    )
+
+
+def test_the_old_name_form_is_told_how_to_choose_an_option():
+    with pytest.raises(ConfigError) as error:
         validate_config(
             {
                 "seed": 1,
                 "data": {},
                 "model": {"name": "cnn"},
                 "optimizer": {"name": "adam", "lr": 0.1},
-                "trainer": {"batch_size": 2},
+                "trainer": {"batch_size": 2, "epochs": 1},
             }
         )
+    message = str(error.value)
+    assert (
+        "model._target_ is missing (model.name is the course's old form: choose the option "
+        "with reproml.config.option('model', 'cnn'), or model=cnn in Hydra)"
+    ) in message
+    assert "optimizer._target_ is missing (optimizer.name is the course's old form" in message
+    assert "\n" not in message
+
+
+def test_a_part_of_your_own_is_not_held_to_a_course_schema():
+    cfg = load_config(["model._target_=my_project.nets.ResNet", "+model.depth=18"])
+    del cfg.model.channels
+    assert validate_config(cfg).model.depth == 18
 
 
 def test_validation_returns_a_resolved_copy_without_hydra_node():

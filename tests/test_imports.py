@@ -30,6 +30,7 @@ LIGHT = [
     "reproml_course.classroom.leaderboard",
     "reproml_course.classroom.mlflow_proxy",  # the Jupyter server's MLflow tile
     "reproml_course.classroom.model_files",
+    "reproml_course.classroom.model_spec",
     "reproml_course.classroom.records",
     "reproml_course.classroom.server",
     "reproml_course.classroom.sync",
@@ -38,6 +39,8 @@ LIGHT = [
     "reproml_course.authoring.execute",
     "reproml_course.authoring.grade",
     "reproml_course.authoring.launch",
+    "reproml.parts",  # the leaderboard checks a classmate's model spec with it, in the parent
+    "reproml.schema",
     "reproml.tracking.stores",
     "reproml.tracking.txt",  # chapter 01 reads result files
 ]
@@ -46,9 +49,9 @@ LIGHT = [
 # a later one (deferred imports inside functions included). The course's layers are folders.
 LAYERS = {
     "reproml": [
-        {"errors", "paths", "env", "logs", "registry", "threads", "cgroups"},
-        {"config", "data", "metrics", "models", "optimizers", "runtime", "provenance",
-         "augment", "plots"},
+        {"errors", "paths", "env", "logs", "threads", "cgroups"},
+        {"schema", "config", "parts", "data", "metrics", "models", "schedules", "runtime",
+         "provenance", "augment", "plots"},
         {"training"},
         {"tracking"},
         {"experiment"},

@@ -38,7 +38,11 @@ def test_setup_passes_the_mode_and_data_to_configs_and_child_processes(
     setup = setup_course()
     assert setup.quick and setup.data_root == synthetic.root.resolve()
     config = setup.config("model=mlp")
-    assert (config.trainer.epochs, config.data.train_size, config.model.name) == (1, 500, "mlp")
+    assert (config.trainer.epochs, config.data.train_size, config.model._target_) == (
+        1,
+        500,
+        "reproml.models.MLP",
+    )
     assert config.data.root == str(synthetic.root.resolve())
     assert "quick mode" in capsys.readouterr().out
     assert os.environ.pop("MLFLOW_TRACKING_URI").startswith("sqlite:///")

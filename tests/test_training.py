@@ -28,7 +28,7 @@ def test_result_describes_the_run(make_config, data, synthetic):
     assert result.confusion_matrix.shape == (10, 10)
     assert int(result.confusion_matrix.sum()) == len(data.test)
     assert result.device == "cpu"
-    assert result.config.model.name == "logreg"
+    assert result.config.model._target_ == "reproml.models.LogisticRegression"
     assert result.config.data.root == str(synthetic.root)
     assert result.data_sizes == data.sizes()
     assert set(result.metrics) == {"val_accuracy", "test_accuracy", "test_macro_f1"}
@@ -78,7 +78,7 @@ def test_without_validation_split(make_config, data, synthetic):
 def test_learning_rate_schedules(make_config, data):
     cosine = train(make_config(["model=logreg", "trainer.epochs=2"]), data=data)
     constant = train(
-        make_config(["model=logreg", "trainer.epochs=2", "trainer.lr_schedule=constant"]), data=data
+        make_config(["model=logreg", "trainer.epochs=2", "scheduler=constant"]), data=data
     )
     lr = cosine.config.optimizer.lr
     steps = math.ceil(len(data.train) / cosine.config.trainer.batch_size)  # per epoch
@@ -92,6 +92,28 @@ def test_learning_rate_schedules(make_config, data):
     assert cosine.history[-1].learning_rate == pytest.approx(cosine_at(2 * steps - 1), rel=1e-6)
     assert cosine.history[-1].learning_rate > 0
     assert [r.learning_rate for r in constant.history] == [lr, lr]
+
+
+def test_a_configuration_without_a_scheduler_group_decays_along_a_cosine(make_config, data):
+    """An app with its own conf/ may have no scheduler group: it gets the course's cosine."""
+    with_group = train(make_config(["model=logreg", "trainer.epochs=2"]), data=data)
+    config = make_config(["model=logreg", "trainer.epochs=2"])
+    del config.scheduler
+    without = train(config, data=data)
+    assert [r.learning_rate for r in without.history] == [
+        r.learning_rate for r in with_group.history
+    ]
+    assert without.metrics == with_group.metrics
+
+
+def test_a_bad_part_fails_before_the_data_is_read(make_config, tmp_path):
+    cfg = make_config(["model=cnn", "+model.hidden_sizes=[10]", f"data.root={tmp_path}"])
+    with pytest.raises(ConfigError, match="model 'cnn' has no parameter hidden_sizes"):
+        train(cfg)
+    cfg = make_config([f"data.root={tmp_path}"])
+    cfg.scheduler = {"_target_": "reproml.schedules.linear", "_partial_": True}
+    with pytest.raises(ConfigError, match=r"Cannot build scheduler 'reproml\.schedules\.linear'"):
+        train(cfg)
 
 
 class Recorder(Callback):

@@ -27,12 +27,13 @@ class UntrustedConfig(ConfigError):
 
 
 def build_part(node: DictConfig | Mapping[str, Any], group: str, **given: Any) -> Any:
-    """``instantiate(node, **given)``; a target that cannot be built, or a parameter it does
+    """``instantiate(node, **given)``; a target that cannot be found, or a parameter it does
     not take, becomes one ConfigError that names the course's options for the group.
 
-    With ``_partial_`` the result is a ``functools.partial``: its parameters are checked against
-    the target's signature now, though it is called later (the model after seeding, the
-    optimizer with the model's parameters).
+    Hydra first binds the parameters (a ``functools.partial``), which are checked against the
+    target's signature; the part is then built, unless ``_partial_`` asks to leave that for
+    later (the model after seeding, the optimizer with the model's parameters). An error the
+    part raises itself (a ConfigError of the tracker's, say) reaches the caller unchanged.
     """
     from hydra.errors import InstantiationException
     from hydra.utils import instantiate
@@ -44,17 +45,17 @@ def build_part(node: DictConfig | Mapping[str, Any], group: str, **given: Any) -
             f"{group} has no _target_ to build. The course's {group}s: {course_options(group)}"
             f" (set {group}=<name>)."
         )
+    later = bool(given.pop("_partial_", plain.get("_partial_", False)))
     try:
-        part = instantiate(plain, _convert_="all", **given)
+        part = instantiate({**plain, "_partial_": True}, _convert_="all", **given)
     except InstantiationException as error:
-        reason = str(error).splitlines()[0].split(", set env var HYDRA_FULL_ERROR")[0]
+        reason = " ".join(str(error).split()).split(", set env var HYDRA_FULL_ERROR")[0]
         raise ConfigError(
-            f"Cannot build {group} {target!r}: {reason}. The course's {group}s: "
+            f"Cannot build {group} {target!r}: {reason.rstrip('.')}. The course's {group}s: "
             f"{course_options(group)} (set {group}=<name>)."
         ) from None
-    if isinstance(part, functools.partial):
-        _check_parameters(part, group, option_name(group, plain))
-    return part
+    _check_parameters(part, group, option_name(group, plain))
+    return part if later else part()
 
 
 def _check_parameters(part: functools.partial, group: str, name: str | None) -> None:
@@ -65,7 +66,8 @@ def _check_parameters(part: functools.partial, group: str, name: str | None) -> 
     try:
         signature.bind_partial(*part.args, **part.keywords)
     except TypeError:
-        takes = [p for p in signature.parameters if p not in ("self", "params")]
+        given_later = ("self", "params") if group == "optimizer" else ("self",)
+        takes = [p for p in signature.parameters if p not in given_later]
         unknown = sorted(set(part.keywords) - set(signature.parameters))
         raise ConfigError(
             f"{group} {name!r} has no parameter {', '.join(unknown) or '?'}; it takes: "
@@ -87,8 +89,8 @@ def check_course_part(group: str, node: Any) -> None:
     for key, value in node.items():
         if key in HYDRA_KEYS and key not in ("_target_", "_partial_"):
             raise UntrustedConfig(f"{group} sets {key}, which the course's parts never set.")
-        if _holds_a_mapping(value):
-            raise UntrustedConfig(f"{group}.{key} holds a mapping, which could name a target.")
+        if _holds_a_mapping(value, targets_only=True):
+            raise UntrustedConfig(f"{group}.{key} holds a mapping that names a target.")
     problems = schema_problems(group, node)
     if problems:
         raise UntrustedConfig(f"{group} cannot be built: " + "; ".join(problems) + ".")

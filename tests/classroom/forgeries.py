@@ -140,12 +140,14 @@ def pickled_weight(pt2: bytes, marker: Path) -> bytes:
 
 
 def exported(spec: dict) -> bytes:
-    """A course model with fresh weights, saved as mlflow.pytorch.log_model saves one."""
+    """A course model (``{"_target_": "reproml.models.CNN", ...}``) with fresh weights, saved
+    as mlflow.pytorch.log_model saves one."""
     import torch
 
-    from reproml.models import build_model
+    from reproml.parts import build_part
 
-    program = torch.export.export(build_model(spec).eval(), (torch.zeros(2, 1, 28, 28),))
+    model = build_part(spec, "model").eval()
+    program = torch.export.export(model, (torch.zeros(2, 1, 28, 28),))
     with tempfile.TemporaryDirectory() as tmp:
         torch.export.save(program, Path(tmp) / "model.pt2")
         return (Path(tmp) / "model.pt2").read_bytes()

@@ -36,6 +36,7 @@ from reproml_course.classroom.submissions import SUBMITTED_TAG, submit_run
 MANY = 100  # submissions a day: the store below submits more than the default allows
 
 MLMODEL = b"flavors: {pytorch: {model_data: data}}\n"
+NEVER_IMPORTED = "not_a_module_xyz"  # a forged run's target: deciding imports nothing it names
 
 
 @pytest.fixture(scope="module")
@@ -70,20 +71,36 @@ def store(tmp_path_factory, synthetic):
                 )
             }
         ),
-        "unknown-model": dict(files={MODEL_FILE: pt2}, params={"model.name": "evil"}),
+        "unknown-model": dict(
+            files={MODEL_FILE: pt2}, params={"model._target_": "reproml.models.ResNet"}
+        ),
+        "unknown-name": dict(
+            files={MODEL_FILE: pt2}, copy_from=None, params={"model.name": "evil"}
+        ),
         "wrong-weights": dict(
             files={MODEL_FILE: pt2},  # a CNN's weights, for a run that says it trained an MLP
             copy_from=None,
             params={
-                "model.name": "mlp",
+                "model._target_": "reproml.models.MLP",
                 "model.hidden_sizes": "[256, 128]",
             },
         ),
         "broken-params": dict(files={MODEL_FILE: pt2}, params={"model.channels": "[1, 2"}),
-        # Hydra's way of naming what to build, aimed at a shell: never read as a target
+        # Hydra's way of naming what to build, aimed at a shell: only the course's models are
+        # built, compared as strings before anything is imported
         "named-target": dict(
             files={MODEL_FILE: pt2},
             params={"model._target_": "os.system", "model.command": f"touch {marker}"},
+        ),
+        "eval-target": dict(
+            files={MODEL_FILE: pt2},
+            params={
+                "model._target_": "builtins.eval",
+                "model._args_": f'[\'__import__("os").system("touch {marker}")\']',
+            },
+        ),
+        "unknown-module": dict(
+            files={MODEL_FILE: pt2}, params={"model._target_": f"{NEVER_IMPORTED}.Thing"}
         ),
         "nested-target": dict(
             files={MODEL_FILE: pt2},
@@ -91,6 +108,17 @@ def store(tmp_path_factory, synthetic):
                 "model.channels": f"[{{'_target_': 'os.system', 'command': 'touch {marker}'}}]"
             },
         ),
+        "hidden-mapping": dict(
+            files={MODEL_FILE: pt2},
+            params={
+                "model.hidden_sizes": f"{{'_target_': 'os.system', 'command': 'touch {marker}'}}"
+            },
+        ),
+        "positional-args": dict(
+            files={MODEL_FILE: pt2}, params={"model._args_": f"[['touch {marker}']]"}
+        ),
+        # a run logged before the course named its parts by _target_: model.name only
+        "old-run": dict(files={MODEL_FILE: pt2}, copy_from=None, params=old_form(uri, honest)),
         "nudged": dict(files={"MLmodel": MLMODEL, MODEL_FILE: rewrite_archive(pt2, one_ulp)}),
     }
     refused = {  # submitted by hand; none of them may be tested
@@ -102,7 +130,7 @@ def store(tmp_path_factory, synthetic):
         name: forged_run(uri, "yellow", run_name=name, **{"copy_from": honest.run_id, **kwargs})
         for name, kwargs in {**forged, **refused}.items()
     }
-    sabotage = exported({"name": "cnn"})  # fresh weights, claimed for red's honest run
+    sabotage = exported({"_target_": "reproml.models.CNN"})  # fresh weights, for red's honest run
     forged_run(uri, "yellow", {MODEL_FILE: sabotage}, copy_from=honest.run_id, run_name="decoy")
     client = MlflowClient(uri)
     yellow = client.get_experiment_by_name("competition/yellow").experiment_id
@@ -116,6 +144,13 @@ def store(tmp_path_factory, synthetic):
     report = verify_competition(uri, data_root=str(synthetic.root), per_day=MANY)
     verdicts = {v.run_name: v for v in report.new}
     return uri, marker, honest, twin, kept, ids, report, verdicts
+
+
+def old_form(uri: str, run) -> dict[str, str]:
+    """The params of ``run`` as the course logged them before ``_target_``: ``model.name``."""
+    params = dict(MlflowClient(uri).get_run(run.run_id).data.params)
+    assert params.pop("model._target_") == "reproml.models.CNN" and params["model.name"] == "cnn"
+    return params
 
 
 def one_ulp(entries: dict) -> None:
@@ -205,11 +240,16 @@ def test_a_submission_that_cannot_be_one_is_refused_and_never_tested(store, run,
         ("code-paths", "holds code/evil.py, pickle_module_info.txt, which the leaderboard never"),
         ("pickled-weight", "is stored with pickle, which is never loaded"),
         ("compiled", "holds 'data/aotinductor/m/m.so', which is not a plain weight"),
-        ("unknown-model", "cannot build its model"),
-        ("wrong-weights", "its weights do not fit the course's 'mlp' model"),
-        ("broken-params", "cannot build its model"),
-        ("named-target", "cannot build its model"),
-        ("nested-target", "cannot build its model"),
+        ("unknown-model", "cannot build its model: model 'reproml.models.ResNet' is not one"),
+        ("unknown-name", "cannot build its model: model 'evil' is not one of the course's"),
+        ("wrong-weights", "its weights do not fit the course's 'reproml.models.MLP' model"),
+        ("broken-params", "cannot build its model: model cannot be built: model.channels must be"),
+        ("named-target", "cannot build its model: model 'os.system' is not one of the course's"),
+        ("eval-target", "cannot build its model: model 'builtins.eval' is not one"),
+        ("unknown-module", f"cannot build its model: model '{NEVER_IMPORTED}.Thing' is not one"),
+        ("nested-target", "cannot build its model: model.channels holds a mapping"),
+        ("hidden-mapping", "cannot build its model: model.hidden_sizes holds a mapping"),
+        ("positional-args", "cannot build its model: model sets _args_"),
     ],
 )
 def test_each_forgery_is_flagged_with_its_reason(store, run, reason):
@@ -221,6 +261,14 @@ def test_each_forgery_is_flagged_with_its_reason(store, run, reason):
 def test_no_payload_ever_ran(store):
     _, marker, *_ = store
     assert not marker.exists()
+    assert NEVER_IMPORTED not in sys.modules  # the parent never imported what a run named
+
+
+def test_a_run_logged_before_targets_is_ranked_by_its_model_name(store):
+    *_, verdicts = store
+    old = verdicts["old-run"]
+    assert old.ranked and old.problem == ""
+    assert old.verified == verdicts["honest"].verified  # the same CNN, rebuilt from model.name
 
 
 def test_verdicts_are_kept_where_students_cannot_write_and_copied_onto_runs(store):
@@ -310,7 +358,8 @@ def test_a_model_too_slow_is_flagged_and_the_rest_goes_on(mlflow_uri, tmp_path):
     from synthetic_data import write_fashion_mnist
 
     data = write_fashion_mnist(tmp_path / "data", n_test=2000)  # the default CNN: 0.3 s
-    forged_model(mlflow_uri, {"name": "cnn", "channels": [256, 512], "hidden": 8}, "slow")
+    slow = {"_target_": "reproml.models.CNN", "channels": [256, 512], "hidden": 8}
+    forged_model(mlflow_uri, slow, "slow")
     honest = train(data.root, mlflow_uri, "red")  # verified after: by a fresh worker
     # CPU time, not wall time: the honest model needs about 0.5 s of it however busy the
     # machine is; the slow one would need about 40 s.
@@ -322,7 +371,8 @@ def test_a_model_too_slow_is_flagged_and_the_rest_goes_on(mlflow_uri, tmp_path):
 
 
 def test_a_model_too_hungry_is_flagged_and_the_rest_goes_on(mlflow_uri, synthetic):
-    forged_model(mlflow_uri, {"name": "cnn", "channels": [512], "hidden": 8}, "hungry")
+    hungry = {"_target_": "reproml.models.CNN", "channels": [512], "hidden": 8}
+    forged_model(mlflow_uri, hungry, "hungry")
     honest = train(synthetic.root, mlflow_uri, "red", "model=logreg")
     limits = Limits(memory_bytes=64 << 20)  # 200 images through 512 channels: 320 MB
     report = verify_competition(mlflow_uri, data_root=str(synthetic.root), limits=limits)

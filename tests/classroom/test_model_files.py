@@ -6,7 +6,7 @@ import pytest
 import torch
 from forgeries import pickled_weight, rewrite_archive
 
-from reproml.models import build_model
+from reproml.parts import build_part
 from reproml_course.classroom.model_files import (
     MODEL_FILE,
     WEIGHTS_CONFIG,
@@ -15,11 +15,13 @@ from reproml_course.classroom.model_files import (
     read_weights,
 )
 
+SMALL_CNN = {"_target_": "reproml.models.CNN", "channels": [4, 8], "hidden": 16}  # fast
+
 
 @pytest.fixture(scope="module")
 def pt2(tmp_path_factory) -> bytes:
     """A course CNN saved by torch.export, as mlflow.pytorch.log_model writes it."""
-    model = build_model({"name": "cnn", "channels": [4, 8], "hidden": 16}).eval()
+    model = build_part(SMALL_CNN, "model").eval()
     program = torch.export.export(model, (torch.zeros(2, 1, 28, 28),))
     path = tmp_path_factory.mktemp("pt2") / "model.pt2"
     torch.export.save(program, path)
@@ -34,7 +36,7 @@ def weights_of(tmp_path, content: bytes, max_bytes: int = 10**8):
 
 def test_a_course_model_is_indexed_weight_by_weight(tmp_path, pt2):
     weights = weights_of(tmp_path, pt2)
-    model = build_model({"name": "cnn", "channels": [4, 8], "hidden": 16})
+    model = build_part(SMALL_CNN, "model")
     shapes = {w.name: w.sizes for w in weights.tensors}
     assert shapes == {k: tuple(v.shape) for k, v in model.state_dict().items()}
     assert {w.dtype for w in weights.tensors} == {"float32", "int64"}  # int64: batch-norm counts

@@ -56,6 +56,18 @@ def test_logged_params_are_the_configuration_that_ran(logged):
     assert "tracking.uri" not in run.data.params
 
 
+def test_each_part_is_logged_with_its_target_and_its_options_name(logged):
+    """``model.name`` (derived from ``model._target_``) is what runs are compared and searched
+    by; Hydra's ``_partial_`` says how a part is built, not what, and is not a parameter."""
+    _, run, _ = logged
+    params = run.data.params
+    assert (params["model.name"], params["model._target_"]) == ("cnn", "reproml.models.CNN")
+    assert (params["optimizer.name"], params["optimizer._target_"]) == ("adam", "torch.optim.Adam")
+    assert params["scheduler.name"] == "cosine"
+    assert not [key for key in params if key.endswith("_partial_") or "lr_schedule" in key]
+    assert run.info.run_name == "cnn-adam"  # the default run name: <model>-<optimizer>
+
+
 def test_epoch_metrics_are_stepped_and_final_metrics_logged(logged):
     result, run, client = logged
     history = client.get_metric_history(run.info.run_id, "val_accuracy")
@@ -118,6 +130,7 @@ def test_search_runs_finds_the_best_run(tracked_config, data, mlflow_uri):
         accuracies[run_experiment(cfg, data=data).run_id] = lr
     runs = mlflow.search_runs(experiment_names=["reproml"], order_by=["metrics.test_accuracy DESC"])
     assert len(runs) == 2
+    assert set(runs["params.model.name"]) == {"logreg"}  # the name a search filters on
     best = runs.iloc[0]
     assert best["metrics.test_accuracy"] == runs["metrics.test_accuracy"].max()
     assert best["params.optimizer.lr"] == str(accuracies[best["run_id"]])

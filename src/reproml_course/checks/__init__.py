@@ -13,6 +13,7 @@ from reproml_course.checks.ch01_txt import exercise_1_1
 from reproml_course.checks.ch02_argparse import exercise_2_1, exercise_2_2
 from reproml_course.checks.ch03_groups import exercise_3_1
 from reproml_course.checks.ch03_hydra import exercise_3_2
+from reproml_course.checks.ch03_parts import exercise_3_4
 from reproml_course.checks.ch03_presets import exercise_3_3
 from reproml_course.checks.ch04_best_run import exercise_4_2
 from reproml_course.checks.ch04_mlflow import exercise_4_1
@@ -40,6 +41,7 @@ __all__ = [
     "exercise_3_1",
     "exercise_3_2",
     "exercise_3_3",
+    "exercise_3_4",
     "exercise_4_1",
     "exercise_4_2",
     "exercise_5_1",
