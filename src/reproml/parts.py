@@ -89,7 +89,7 @@ def check_course_part(group: str, node: Any) -> None:
     for key, value in node.items():
         if key in HYDRA_KEYS and key not in ("_target_", "_partial_"):
             raise UntrustedConfig(f"{group} sets {key}, which the course's parts never set.")
-        if _holds_a_mapping(value, targets_only=True):
+        if _names_a_target(value):
             raise UntrustedConfig(f"{group}.{key} holds a mapping that names a target.")
     problems = schema_problems(group, node)
     if problems:
@@ -103,19 +103,17 @@ def check_trusted_config(config: DictConfig | Mapping[str, Any]) -> None:
     for key, value in plain.items():
         if key in TARGETS and isinstance(value, Mapping) and "_target_" in value:
             check_course_part(key, value)
-        elif _holds_a_mapping(value, targets_only=True):
+        elif _names_a_target(value):
             raise UntrustedConfig(f"{key} names a target, which only {', '.join(TARGETS)} may.")
 
 
-def _holds_a_mapping(value: Any, targets_only: bool = False) -> bool:
+def _names_a_target(value: Any) -> bool:
+    """A mapping with a key Hydra reads (``_target_``...), however deep in lists and mappings:
+    what recursive instantiation would build."""
     if isinstance(value, Mapping):
-        if not targets_only:
-            return True
-        return any(k in HYDRA_KEYS for k in value) or any(
-            _holds_a_mapping(v, True) for v in value.values()
-        )
+        return any(k in HYDRA_KEYS for k in value) or any(map(_names_a_target, value.values()))
     if isinstance(value, list | tuple):
-        return any(_holds_a_mapping(v, targets_only) for v in value)
+        return any(map(_names_a_target, value))
     return False
 
 
