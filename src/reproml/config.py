@@ -195,10 +195,10 @@ def validate_config(config: DictConfig | Mapping[str, Any]) -> DictConfig:
         for key in REQUIRED
         if OmegaConf.select(config, key, default=_ABSENT) is _ABSENT
     ]
+    ruled = tuple(f"{key} must" for key, _, _ in RULES)
     for group in TARGETS:
         node = config.get(group)
         if isinstance(node, DictConfig) and "_target_" in node:
-            ruled = tuple(f"{key} must" for key, _, _ in RULES)
             found = schema_problems(group, OmegaConf.to_container(node))
             problems += [p for p in found if not p.startswith(ruled)]  # said once, below
     for key, check, expected in RULES:

@@ -19,7 +19,14 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from reproml.errors import ConfigError
-from reproml.schema import HYDRA_KEYS, TARGETS, course_options, option_name, schema_problems
+from reproml.schema import (
+    HYDRA_KEYS,
+    TARGETS,
+    course_options,
+    option_name,
+    schema_for,
+    schema_problems,
+)
 
 
 class UntrustedConfig(ConfigError):
@@ -81,8 +88,7 @@ def check_course_part(group: str, node: Any) -> None:
     if not isinstance(node, Mapping):
         raise UntrustedConfig(f"{group} is not a configuration group.")
     target = node.get("_target_")
-    allowed = {s._target_ for s in TARGETS[group].values()}  # dataclass defaults: strings
-    if not isinstance(target, str) or target not in allowed:
+    if schema_for(group, target) is None:  # strings compared: nothing imported
         raise UntrustedConfig(
             f"{group} {target!r} is not one of the course's {group}s: {course_options(group)}."
         )

@@ -115,6 +115,11 @@ def target_of(schema: type) -> str:
     return next(f.default for f in fields(schema) if f.name == "_target_")
 
 
+def course_target(group: str, option: str) -> str:
+    """``reproml.models.CNN`` for ``("model", "cnn")``: the class of one of the course's options."""
+    return target_of(TARGETS[group][option])
+
+
 def schema_for(group: str, target: Any) -> type | None:
     """The course's schema for ``target`` in ``group``; None for a target of your own."""
     return next((s for s in TARGETS.get(group, {}).values() if target_of(s) == target), None)
@@ -150,20 +155,21 @@ def schema_problems(group: str, node: Mapping[str, Any]) -> list[str]:
     schema = schema_for(group, node.get("_target_"))
     if schema is None:
         return []
-    takes = [f.name for f in fields(schema) if f.name not in HYDRA_KEYS]
-    name = option_name(group, node)
+    kinds = {f.name: str(f.type) for f in fields(schema)}
+    takes = [key for key in kinds if key not in HYDRA_KEYS]
+    name, structured = option_name(group, node), OmegaConf.structured(schema)
     problems = []
     for key, value in node.items():
-        if key in HYDRA_KEYS and key in {f.name for f in fields(schema)}:
+        if key in HYDRA_KEYS and key in kinds:
             continue
         if key not in takes:
             problems.append(
                 f"{group} {name!r} has no parameter {key}; it takes: {', '.join(takes) or 'none'}"
             )
             continue
-        kind = str(next(f.type for f in fields(schema) if f.name == key))
+        kind = kinds[key]
         try:
-            OmegaConf.merge(OmegaConf.structured(schema), {key: value})
+            OmegaConf.merge(structured, {key: value})
             typed = kind != "bool" or isinstance(value, bool)  # OmegaConf reads "yes" as True
         except OmegaConfBaseException:
             typed = False

@@ -19,12 +19,13 @@ from torch import nn
 from tqdm.auto import tqdm
 
 from reproml.augment import Augmentation, augmentation
-from reproml.config import flatten_config, validate_config
+from reproml.config import validate_config
 from reproml.data import FashionMNISTData, Split, load_data
 from reproml.metrics import accuracy, confusion_matrix, macro_f1
 from reproml.models import NUM_CLASSES, count_parameters
 from reproml.parts import build_part
 from reproml.runtime import place_model, seed_everything, select_device
+from reproml.schema import option_name
 from reproml.threads import training_threads
 
 log = logging.getLogger(__name__)
@@ -126,11 +127,10 @@ def fit(setup: RunSetup, callbacks: Sequence[Callback] = ()) -> TrainingResult:
     optimizer = setup.make_optimizer(model.parameters())
     steps_per_epoch = math.ceil(len(data.train) / trainer.batch_size)
     schedule = setup.make_schedule(optimizer, trainer.epochs * steps_per_epoch)
-    names = flatten_config({"model": cfg.model, "optimizer": cfg.optimizer})
+    model_name, optimizer_name = (option_name(g, cfg[g]) for g in ("model", "optimizer"))
     log.info(
         "Training %s (%s parameters) with %s on %s (%d threads): %s train / %s val / %s test "
-        "images from %s",
-        names["model.name"], f"{count_parameters(model):,}", names["optimizer.name"], device,
+        "images from %s", model_name, f"{count_parameters(model):,}", optimizer_name, device,
         setup.threads, *(f"{n:,}" for n in data.sizes().values()), data.root,
     )  # fmt: skip
 
@@ -144,7 +144,7 @@ def fit(setup: RunSetup, callbacks: Sequence[Callback] = ()) -> TrainingResult:
     bar = tqdm(total=total, unit="img", disable=not trainer.progress, leave=False)
     with bar:
         for epoch in range(1, trainer.epochs + 1):
-            bar.set_description(f"{names['model.name']} epoch {epoch}/{trainer.epochs}")
+            bar.set_description(f"{model_name} epoch {epoch}/{trainer.epochs}")
             record = _train_one_epoch(
                 model, optimizer, schedule, train_split, val_split, epoch, cfg, shuffle,
                 setup.augment, callbacks, bar,

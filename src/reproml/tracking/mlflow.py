@@ -11,10 +11,10 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from reproml.config import flatten_config
 from reproml.env import environment
 from reproml.errors import ConfigError
 from reproml.logs import quiet_loggers
+from reproml.schema import option_name
 from reproml.tracking.base import Kept, Tracker
 from reproml.tracking.record import (
     epoch_metrics,
@@ -205,5 +205,8 @@ class MlflowTracker(Tracker):
 
     def _run_name(self) -> str:
         config = self._setup.config
-        names = flatten_config({"model": config.model, "optimizer": config.optimizer})
-        return self.run_name or f"{names['model.name']}-{names['optimizer.name']}"
+        model, optimizer = (
+            option_name("model", config.model),
+            option_name("optimizer", config.optimizer),
+        )
+        return self.run_name or f"{model}-{optimizer}"

@@ -118,14 +118,16 @@ def build_parser() -> argparse.ArgumentParser:
 
 def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """The nested configuration the training code expects, built by hand from the flat flags."""
-    model: dict[str, Any] = {"_target_": _target("model", args.model)}
+    from reproml.schema import course_target
+
+    model: dict[str, Any] = {"_target_": course_target("model", args.model)}
     if args.model == "mlp":
         model |= {"hidden_sizes": args.hidden_sizes, "dropout": args.dropout}
     elif args.model == "cnn":
         model |= {"channels": args.channels, "dropout": args.dropout}
 
     optimizer: dict[str, Any] = {
-        "_target_": _target("optimizer", args.optimizer),
+        "_target_": course_target("optimizer", args.optimizer),
         "_partial_": True,
         "lr": args.lr,
         "weight_decay": args.weight_decay,
@@ -157,10 +159,10 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
             "deterministic": True,
             "progress": not args.no_progress,
         },
-        "scheduler": {"_target_": _target("scheduler", "cosine"), "_partial_": True},
+        "scheduler": {"_target_": course_target("scheduler", "cosine"), "_partial_": True},
         "augment": {"hflip": not args.no_hflip, "shift": 0},
         "tracking": {
-            "_target_": _target("tracking", "txt"),
+            "_target_": course_target("tracking", "txt"),
             "folder": args.results_dir,
             "params": {
                 "model": "model.name",
@@ -171,12 +173,6 @@ def config_from_args(args: argparse.Namespace) -> dict[str, Any]:
             },
         },
     }
-
-
-def _target(group: str, option: str) -> str:
-    from reproml.schema import TARGETS, target_of
-
-    return target_of(TARGETS[group][option])
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -16,7 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 from reproml.experiment import run_experiment
 from reproml.parts import check_trusted_config
 from reproml.provenance import environment_tags
-from reproml.schema import TARGETS, target_of
+from reproml.schema import TARGETS, course_target
 from reproml.tracking.record import EPOCH_METRICS
 from reproml.tracking.stores import (
     TrackingError,
@@ -119,14 +119,14 @@ def rerun(
     if log:
         experiment = client.get_experiment(original.info.experiment_id).name
         config.tracking = {
-            "_target_": target_of(TARGETS["tracking"]["mlflow"]),
+            "_target_": course_target("tracking", "mlflow"),
             "uri": uri,
             "experiment": experiment,
             "log_model": False,
             "tags": {"rerun_of": run_id},
         }
     else:
-        config.tracking = {"_target_": target_of(TARGETS["tracking"]["none"])}
+        config.tracking = {"_target_": course_target("tracking", "none")}
     result = run_experiment(config)
 
     metrics = [
@@ -163,14 +163,14 @@ def upgraded_config(config: DictConfig) -> DictConfig:
             and node.get("name") in TARGETS[group]
         ):
             name = node.pop("name")
-            config[group] = {"_target_": target_of(TARGETS[group][name]), **node}
+            config[group] = {"_target_": course_target(group, name), **node}
             if group == "optimizer":
                 config[group]["_partial_"] = True
     schedule = OmegaConf.select(config, "trainer.lr_schedule", default=None)
     if schedule in TARGETS["scheduler"]:
         config.trainer.pop("lr_schedule")
         config.scheduler = {
-            "_target_": target_of(TARGETS["scheduler"][schedule]),
+            "_target_": course_target("scheduler", schedule),
             "_partial_": True,
         }
     return config
