@@ -10,7 +10,7 @@ reading the data. Three ways, for each k:
 - *serial*: the k runs one after the other, each with every CPU this process may use;
 - *together, every CPU each*: k at once, each sized as torch sizes itself, from the cores
   (what happens when a kernel, its papermill kernels and a search worker each train);
-- *together, shared*: k at once, each with its share (``reproml.threads.shared_threads_env``,
+- *together, shared*: k at once, each with its share (``reproml.base.threads.shared_threads_env``,
   what ``reproml-course execute --jobs``, joblib's workers and the grading use).
 """
 
@@ -26,7 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from reproml.threads import THREADS_VARIABLE, shared_threads_env, usable_cpus
+from reproml.base.threads import THREADS_VARIABLE, shared_threads_env, usable_cpus
 
 
 def start(command: list[str], threads: dict[str, str]) -> subprocess.Popen:

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from reproml.augment import augmentation, random_hflip, random_shift
-from reproml.errors import ConfigError
+from reproml.base.errors import ConfigError
 from reproml.training import train
 
 

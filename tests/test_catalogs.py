@@ -28,7 +28,7 @@ def test_a_chapter_digest_follows_its_own_files_only(root):
     before = {
         n: catalogs.catalog_digest(n) for n in ("test_ch05_papermill.py", "test_ch09_optuna.py")
     }
-    touch(root / "src/reproml_course/checks/ch09_optuna.py")
+    touch(root / "src/reproml_course/checks/ch09_pruning.py")
     assert catalogs.catalog_digest("test_ch05_papermill.py") == before["test_ch05_papermill.py"]
     assert catalogs.catalog_digest("test_ch09_optuna.py") != before["test_ch09_optuna.py"]
     for shared in ("src/reproml_course/checks/base.py", "solutions/experiment.ipynb", "uv.lock"):

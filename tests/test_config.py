@@ -8,11 +8,11 @@ from hydra.errors import ConfigCompositionException, MissingConfigException
 from omegaconf import OmegaConf
 
 from reproml.augment import augmentation
+from reproml.base.errors import ConfigError
+from reproml.base.paths import config_dir
 from reproml.config import flatten_config, load_config, option, validate_config
-from reproml.errors import ConfigError
 from reproml.experiment import build_tracker
 from reproml.parts import build_part
-from reproml.paths import config_dir
 from reproml.schema import TARGETS
 
 CONF = config_dir()

@@ -5,9 +5,9 @@ import pytest
 import torch
 from torchvision.datasets import FashionMNIST
 
+from reproml.base.errors import DataError
+from reproml.base.paths import DATA_DIR_ENV, resolve_data_root
 from reproml.data import MEAN, RAW_FILES, STD, Split, load_fashion_mnist, normalize, raw_folder
-from reproml.errors import DataError
-from reproml.paths import DATA_DIR_ENV, resolve_data_root
 
 
 def pairs(images: torch.Tensor | np.ndarray, labels: torch.Tensor | np.ndarray) -> set:

@@ -8,9 +8,9 @@ import shutil
 import mlflow
 import pytest
 
-from reproml.errors import ReproMLError
+from reproml.base.errors import ReproMLError
+from reproml.base.paths import raw_folder
 from reproml.experiment import run_experiment
-from reproml.paths import raw_folder
 from reproml.tracking.data_version import dvc_data_version
 from reproml_course.chapters.dvc import (
     file_digests,

@@ -7,8 +7,8 @@ import pytest
 import reproml.config
 import reproml.experiment
 import reproml.training
+from reproml.base.errors import ConfigError
 from reproml.config import option
-from reproml.errors import ConfigError
 from reproml.experiment import ExperimentResult, build_tracker, run_experiment
 from reproml.tracking.base import Kept, NoTracker, Tracker
 from reproml.tracking.txt import TxtTracker

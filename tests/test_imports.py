@@ -27,7 +27,9 @@ LIGHT = [
     "reproml_course.classroom.accounts",
     "reproml_course.classroom.admin",
     "reproml_course.classroom.evaluator",  # the parent's side; its worker imports torch itself
+    "reproml_course.classroom.evaluator_worker",  # torch only once it runs, in its own process
     "reproml_course.classroom.leaderboard",
+    "reproml_course.classroom.leaderboard_verify",
     "reproml_course.classroom.mlflow_proxy",  # the Jupyter server's MLflow tile
     "reproml_course.classroom.model_files",
     "reproml_course.classroom.model_spec",
@@ -49,10 +51,10 @@ LIGHT = [
 # a later one (deferred imports inside functions included). The course's layers are folders.
 LAYERS = {
     "reproml": [
-        {"errors", "paths", "env", "logs", "threads", "cgroups"},
+        {"base"},
         {"schema", "config", "parts", "data", "metrics", "models", "schedules", "runtime",
          "provenance", "augment", "plots"},
-        {"training"},
+        {"loop", "training"},
         {"tracking"},
         {"experiment"},
         {"cli"},

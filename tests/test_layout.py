@@ -35,29 +35,7 @@ def test_each_line_says_what_its_module_is():
 # Modules over LIMIT lines, each at most its length today: the list only shrinks (issue 25
 # splits the checks one module per exercise). A module not listed stays under the limit.
 LIMIT = 250
-TOO_LONG = {
-    "reproml_course/checks/ch09_optuna.py": 739,
-    "reproml_course/checks/ch03_groups.py": 302,
-    "reproml_course/checks/ch03_hydra.py": 301,
-    "reproml_course/checks/ch04_mlflow.py": 520,
-    "reproml_course/checks/ch07_competition.py": 451,
-    "reproml_course/checks/ch08_uv.py": 415,
-    "reproml_course/checks/ch05_papermill.py": 403,
-    "reproml_course/checks/ch02_argparse.py": 401,
-    "reproml_course/checks/ch06_determinism.py": 391,
-    "reproml_course/checks/ch06_audit.py": 382,
-    "reproml_course/checks/ch01_txt.py": 380,
-    "reproml_course/checks/ch10_dvc.py": 367,
-    "reproml_course/checks/own_code.py": 332,
-    "reproml_course/checks/ch05_sweep.py": 298,
-    "reproml_course/classroom/leaderboard.py": 282,
-    "reproml_course/classroom/guard.py": 279,
-    "reproml_course/checks/ch01_best_run.py": 269,
-    "reproml_course/checks/base.py": 268,
-    "reproml_course/authoring/mutation.py": 258,
-    "reproml_course/classroom/evaluator.py": 251,
-    "reproml/training.py": 259,  # its loop is split with exercise 9.4's check (issue 25)
-}
+TOO_LONG = {}
 
 
 def test_modules_stay_short():

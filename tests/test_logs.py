@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import os
 
-from reproml.env import environment
+from reproml.base.env import environment
 
 
 def test_environment_is_put_back_as_it_was(monkeypatch):

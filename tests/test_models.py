@@ -3,8 +3,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from reproml.base.errors import ConfigError
 from reproml.config import option
-from reproml.errors import ConfigError
 from reproml.models import CNN, MLP, LogisticRegression, count_parameters
 from reproml.parts import build_part
 from reproml.schema import TARGETS

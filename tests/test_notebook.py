@@ -83,7 +83,7 @@ def test_a_fresh_course_folder_is_empty():
 
 def test_an_offline_copy_beside_the_repository_is_used_when_data_is_empty(tmp_path, monkeypatch):
     repo, shared = tmp_path / "repo", tmp_path / "shared" / "data"
-    for module in ("reproml.paths", "reproml_course.chapters.notebook"):
+    for module in ("reproml.base.paths", "reproml_course.chapters.notebook"):
         monkeypatch.setattr(f"{module}.repository_root", lambda: repo)
     monkeypatch.delenv("REPROML_DATA_DIR", raising=False)
     assert course_data_root() == repo / "data"  # nothing anywhere: the default, to download

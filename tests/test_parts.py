@@ -12,8 +12,8 @@ import torch
 from hydra.utils import get_class
 from omegaconf import OmegaConf
 
+from reproml.base.errors import ConfigError
 from reproml.config import load_config, option
-from reproml.errors import ConfigError
 from reproml.parts import UntrustedConfig, build_part, check_course_part, check_trusted_config
 from reproml.schema import TARGETS, target_of
 from reproml.tracking.base import Tracker

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import torch
 
-from reproml.errors import ConfigError
+from reproml.base.errors import ConfigError
 from reproml.models import CNN, MLP
 from reproml.runtime import place_model, seed_everything, select_device
 

@@ -10,7 +10,7 @@ import pytest
 from hydra.utils import get_class, get_method
 from omegaconf import OmegaConf
 
-from reproml.paths import config_dir
+from reproml.base.paths import config_dir
 from reproml.schema import (
     HYDRA_KEYS,
     TARGETS,

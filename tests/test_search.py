@@ -10,7 +10,7 @@ import optuna
 import pytest
 from optuna.distributions import CategoricalDistribution, FloatDistribution, IntDistribution
 
-from reproml.errors import ConfigError
+from reproml.base.errors import ConfigError
 from reproml.experiment import run_experiment
 from reproml.training import EpochRecord
 from reproml_course.chapters.pruning import PruneOnValidation

@@ -4,9 +4,9 @@ import sys
 
 import pytest
 
-from reproml import threads
-from reproml.cgroups import cpu_quota, memory_limit
-from reproml.threads import shared_threads_env, training_threads
+from reproml.base import threads
+from reproml.base.cgroups import cpu_quota, memory_limit
+from reproml.base.threads import shared_threads_env, training_threads
 
 
 def write(path, text):
@@ -51,7 +51,7 @@ def test_the_affinity_mask_is_read_in_a_real_process():
     """What ``taskset -c 0`` does to a process: torch's default ignores it, the course does not."""
     code = (
         "import os; os.sched_setaffinity(0, {0}); "
-        "from reproml.threads import usable_cpus; print(usable_cpus())"
+        "from reproml.base.threads import usable_cpus; print(usable_cpus())"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "1"

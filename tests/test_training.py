@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 import torch
 
-from reproml.errors import ConfigError, DataError
+from reproml.base.errors import ConfigError, DataError
 from reproml.training import Callback, EpochRecord, predict, train
 
 

@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from reproml.errors import ReproMLError
+from reproml.base.errors import ReproMLError
 from reproml_course.chapters.uv_projects import (
     DEMO_PACKAGES,
     lock_entry,

@@ -15,7 +15,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F
 
-from reproml.errors import ConfigError
+from reproml.base.errors import ConfigError
 
 Augmentation = Callable[[torch.Tensor, torch.Generator], torch.Tensor]
 

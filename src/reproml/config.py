@@ -14,8 +14,8 @@ from typing import Any
 from hydra import compose, initialize_config_dir
 from omegaconf import DictConfig, OmegaConf
 
-from reproml.errors import ConfigError
-from reproml.paths import config_dir
+from reproml.base.errors import ConfigError
+from reproml.base.paths import config_dir
 from reproml.schema import TARGETS, option_name, schema_problems
 
 

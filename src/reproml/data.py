@@ -19,8 +19,8 @@ from typing import Any
 import torch
 
 from reproml.augment import Augmentation
-from reproml.errors import DataError
-from reproml.paths import (
+from reproml.base.errors import DataError
+from reproml.base.paths import (
     DATA_DIR_ENV,
     RAW_FILES,
     TEST_FILES,

@@ -12,9 +12,9 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from reproml.base.errors import ConfigError
 from reproml.config import validate_config
 from reproml.data import FashionMNISTData
-from reproml.errors import ConfigError
 from reproml.parts import build_part
 from reproml.schema import option_name
 from reproml.tracking.base import NoTracker, Tracker

@@ -18,7 +18,7 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from reproml.errors import ConfigError
+from reproml.base.errors import ConfigError
 from reproml.schema import (
     HYDRA_KEYS,
     TARGETS,

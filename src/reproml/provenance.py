@@ -11,7 +11,7 @@ import subprocess
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from reproml.paths import repository_root
+from reproml.base.paths import repository_root
 
 UNKNOWN = "unknown"
 

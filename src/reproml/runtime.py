@@ -9,7 +9,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from reproml.errors import ConfigError
+from reproml.base.errors import ConfigError
 
 
 def seed_everything(seed: int, deterministic: bool = True) -> None:

@@ -4,7 +4,6 @@ papermill) ends here, so results differ only by configuration, never by code pat
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
 import time
@@ -13,32 +12,22 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import torch
-import torch.nn.functional as F
 from omegaconf import DictConfig, OmegaConf
 from torch import nn
 from tqdm.auto import tqdm
 
 from reproml.augment import Augmentation, augmentation
+from reproml.base.threads import training_threads
 from reproml.config import validate_config
-from reproml.data import FashionMNISTData, Split, load_data
+from reproml.data import FashionMNISTData, load_data
+from reproml.loop import Callback, EpochLoop, EpochRecord, predict
 from reproml.metrics import accuracy, confusion_matrix, macro_f1
 from reproml.models import NUM_CLASSES, count_parameters
 from reproml.parts import build_part
 from reproml.runtime import place_model, seed_everything, select_device
 from reproml.schema import option_name
-from reproml.threads import training_threads
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class EpochRecord:
-    epoch: int  # 1-based
-    train_loss: float  # mean cross-entropy over the epoch's batches, dropout on
-    train_accuracy: float
-    val_accuracy: float  # nan when there is no validation split
-    learning_rate: float  # what the epoch's last step used (not the 0 a cosine ends on)
-    seconds: float
 
 
 @dataclass
@@ -66,17 +55,7 @@ class RunSetup:
     make_optimizer: Callable[[Iterable[nn.Parameter]], torch.optim.Optimizer]
     make_schedule: Callable[[torch.optim.Optimizer, int], torch.optim.lr_scheduler.LRScheduler]
     augment: Augmentation | None
-    threads: int  # CPU threads for the whole run (reproml.threads): part of what it computes
-
-
-class Callback:
-    """Hooks into the loop (logging, early stopping...). Override what you need."""
-
-    def on_batch_end(self, epoch: int, batch: int, loss: torch.Tensor) -> None:
-        """After each optimizer step. ``loss`` stays on the device: call .item() only if needed."""
-
-    def on_epoch_end(self, record: EpochRecord) -> None:
-        """After each epoch's validation."""
+    threads: int  # CPU threads for the whole run (reproml.base.threads): part of what it computes
 
 
 def batch_order_generator(seed: int) -> torch.Generator:
@@ -136,19 +115,27 @@ def fit(setup: RunSetup, callbacks: Sequence[Callback] = ()) -> TrainingResult:
 
     started = time.perf_counter()
     train_split, val_split, test_split = (s.to(device) for s in (data.train, data.val, data.test))
-    shuffle = batch_order_generator(cfg.seed)
     history: list[EpochRecord] = []
     # One bar for the whole run, gone when it ends: the log has a line per epoch, and a
     # notebook that trains 24 models would otherwise keep 24 x 15 finished bars on screen.
     total = trainer.epochs * len(train_split)
     bar = tqdm(total=total, unit="img", disable=not trainer.progress, leave=False)
+    loop = EpochLoop(
+        model=model,
+        optimizer=optimizer,
+        schedule=schedule,
+        train_split=train_split,
+        val_split=val_split,
+        config=cfg,
+        shuffle=batch_order_generator(cfg.seed),
+        augment=setup.augment,
+        callbacks=callbacks,
+        bar=bar,
+    )
     with bar:
         for epoch in range(1, trainer.epochs + 1):
             bar.set_description(f"{model_name} epoch {epoch}/{trainer.epochs}")
-            record = _train_one_epoch(
-                model, optimizer, schedule, train_split, val_split, epoch, cfg, shuffle,
-                setup.augment, callbacks, bar,
-            )  # fmt: skip
+            record = loop.run(epoch)
             history.append(record)
             log.info(
                 "epoch %d/%d train_loss=%.4f train_accuracy=%.4f val_accuracy=%.4f (%.1fs)",
@@ -187,73 +174,3 @@ def fit(setup: RunSetup, callbacks: Sequence[Callback] = ()) -> TrainingResult:
         seconds=seconds,
         confusion_split="test" if tested else "validation",
     )
-
-
-def _train_one_epoch(
-    model: nn.Module,
-    optimizer: torch.optim.Optimizer,
-    schedule: torch.optim.lr_scheduler.LRScheduler,
-    train_split: Split,
-    val_split: Split,
-    epoch: int,
-    cfg: DictConfig,
-    shuffle: torch.Generator,
-    augment: Augmentation | None,
-    callbacks: Sequence[Callback],
-    bar: tqdm,
-) -> EpochRecord:
-    started = time.perf_counter()
-    model.train()
-    # Running sums stay on the device: reading them every batch would stall a GPU.
-    loss_sum = torch.zeros((), device=train_split.labels.device)
-    correct = torch.zeros((), dtype=torch.long, device=train_split.labels.device)
-    learning_rate = schedule.get_last_lr()[0]  # the rate this epoch's last step used
-    label_smoothing = cfg.trainer.get("label_smoothing", 0.0)
-    batches = train_split.batches(cfg.trainer.batch_size, shuffle, augment)
-    for batch, (inputs, labels) in enumerate(batches):
-        logits = model(inputs)  # (batch, 10)
-        loss = F.cross_entropy(logits, labels, label_smoothing=label_smoothing)
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        learning_rate = schedule.get_last_lr()[0]
-        optimizer.step()
-        schedule.step()
-        loss_sum += loss.detach() * len(labels)
-        correct += (logits.argmax(dim=1) == labels).sum()
-        bar.update(len(labels))
-        for callback in callbacks:
-            callback.on_batch_end(epoch, batch, loss)
-    val_accuracy = accuracy(
-        predict(model, val_split, cfg.trainer.eval_batch_size), val_split.labels
-    )
-    record = EpochRecord(
-        epoch=epoch,
-        train_loss=loss_sum.item() / len(train_split),
-        train_accuracy=correct.item() / len(train_split),
-        val_accuracy=val_accuracy,
-        learning_rate=learning_rate,
-        seconds=time.perf_counter() - started,
-    )
-    bar.set_postfix(
-        loss=f"{record.train_loss:.3f}", acc=f"{record.train_accuracy:.3f}",
-        val_acc=f"{record.val_accuracy:.3f}",
-    )  # fmt: skip
-    return record
-
-
-def predict(model: nn.Module, split: Split, batch_size: int = 1024) -> torch.Tensor:
-    """Predicted classes for a whole split, in evaluation mode and without gradients."""
-    was_training = model.training
-    _set_training_mode(model, False)
-    with torch.inference_mode():
-        predictions = [model(inputs).argmax(dim=1) for inputs, _ in split.batches(batch_size)]
-    _set_training_mode(model, was_training)
-    if not predictions:
-        return torch.empty(0, dtype=torch.long, device=split.labels.device)
-    return torch.cat(predictions)
-
-
-def _set_training_mode(model: nn.Module, training: bool) -> None:
-    # A model reloaded from MLflow's pt2 format refuses: it was exported in eval mode for good.
-    with contextlib.suppress(NotImplementedError):
-        model.train(training)

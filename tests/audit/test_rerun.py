@@ -7,8 +7,8 @@ import torch
 from mlflow import MlflowClient
 from omegaconf import DictConfig, OmegaConf
 
+from reproml.base.errors import ConfigError
 from reproml.config import load_config, validate_config
-from reproml.errors import ConfigError
 from reproml.experiment import run_experiment
 from reproml.parts import UntrustedConfig, check_trusted_config
 from reproml.schema import option_name

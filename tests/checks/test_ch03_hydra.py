@@ -48,7 +48,7 @@ from pathlib import Path
 import pytest
 from solution_cells import mutate, writefile_cells
 
-from reproml.paths import config_dir
+from reproml.base.paths import config_dir
 from reproml_course.checks import scripts
 from reproml_course.checks.base import CheckFailed
 from reproml_course.checks.scripts import error_summary

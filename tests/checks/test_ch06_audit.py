@@ -82,7 +82,7 @@ def first_tensor_only(a, b):
 
 
 def borrowed(a, b):
-    from reproml_course.checks.ch06_determinism import _identical
+    from reproml_course.checks.ch06_randomness import _identical
 
     return _identical(a, b)
 

@@ -262,7 +262,7 @@ def first_change_only(old_lock, new_lock):
 
 
 def through_the_check(old_lock, new_lock):
-    from reproml_course.checks.ch08_uv import _reference_changes
+    from reproml_course.checks.ch08_lock_changes import _reference_changes
 
     return _reference_changes(old_lock, new_lock)
 
@@ -300,7 +300,10 @@ def through_lock_entries(old_lock, new_lock):
         (line_diff, "missed"),
         (paired_by_position, "lock_changes"),
         (first_change_only, "missed"),
-        (through_the_check, "course's own `reproml_course.checks.ch08_uv._reference_changes`"),
+        (
+            through_the_check,
+            "course's own `reproml_course.checks.ch08_lock_changes._reference_changes`",
+        ),
         (through_locked_versions, "course's own `reproml_course.checks.ch08_uv"),
         (through_lock_entries, "course's own `reproml_course.chapters.uv_projects.lock_entries`"),
     ],

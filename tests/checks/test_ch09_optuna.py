@@ -247,15 +247,15 @@ def search_with(namespace, old: str = "", new: str = ""):
 def test_the_solution_passes_9_4_and_leaves_the_active_experiment(evaluate, search_namespace):
     import mlflow
 
-    from reproml import training
+    from reproml.loop import EpochLoop
 
-    loop = training._train_one_epoch
+    run_epoch = EpochLoop.run
     active = mlflow.set_experiment("the notebook's").experiment_id
     assert evaluate("9.4", *search_with(search_namespace)) == (True, "passed")
     with mlflow.start_run() as run:  # what the notebook's own search does next
         pass
     assert run.info.experiment_id == active
-    assert training._train_one_epoch is loop  # the planted validation is gone
+    assert EpochLoop.run is run_epoch  # the planted validation is gone
 
 
 PARENT = 'with mlflow.start_run(run_name="search") as parent:\n        study.optimize'

@@ -83,14 +83,14 @@ def test_a_wrong_version_fails_10_1(evaluate, old, new, said):
 
 
 def through_the_check(project, message):
-    from reproml_course.checks.ch10_dvc import _reference_version
+    from reproml_course.checks.ch10_project import _reference_version
 
     return _reference_version(project, message)
 
 
 def test_the_checks_own_answer_fails_10_1(evaluate):
     passed, message = evaluate("10.1", through_the_check)
-    assert not passed and "course's own `reproml_course.checks.ch10_dvc" in message, message
+    assert not passed and "course's own `reproml_course.checks.ch10_project" in message, message
 
 
 def test_a_variant_passes_10_1(evaluate):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from reproml.errors import ReproMLError
+from reproml.base.errors import ReproMLError
 from reproml_course.classroom.accounts import Account, read_accounts, team_experiment
 
 

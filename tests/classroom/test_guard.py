@@ -12,7 +12,7 @@ import requests
 from class_server import ADMIN_PASSWORD, password
 from mlflow import MlflowClient
 
-from reproml_course.classroom.guard import FAILED_PER_USER, WINDOW, FailedLogins
+from reproml_course.classroom.guard_logins import FAILED_PER_USER, WINDOW, FailedLogins
 
 SERVER_ENVIRONMENT = {"REPROML_MAX_UPLOAD_MB": "2", "REPROML_QUOTA_MB": "5"}
 

@@ -21,7 +21,7 @@ from forgeries import (
 )
 from mlflow import MlflowClient
 
-from reproml.errors import ReproMLError
+from reproml.base.errors import ReproMLError
 from reproml_course.classroom.evaluator import Limits
 from reproml_course.classroom.leaderboard import (
     format_leaderboard,
@@ -390,7 +390,7 @@ def test_a_model_file_over_the_size_limit_is_flagged(mlflow_uri, synthetic):
 
 
 def test_a_missing_test_set_is_the_instructors_problem(mlflow_uri, synthetic, tmp_path):
-    from reproml.errors import ReproMLError
+    from reproml.base.errors import ReproMLError
 
     train(synthetic.root, mlflow_uri, "red")
     with pytest.raises(ReproMLError, match="Fashion-MNIST not found"):
@@ -488,7 +488,7 @@ def test_a_run_whose_verification_keeps_raising_is_flagged_after_three_tries(
 ):
     """Something no limit catches (here, a store that fails on this one model): tried at three
     passes, then flagged, so that no later pass starts on it again."""
-    import reproml_course.classroom.leaderboard as leaderboard
+    import reproml_course.classroom.leaderboard_verify as leaderboard_verify
 
     uri = f"sqlite:///{tmp_path / 'mlflow.db'}"
     run = train(synthetic.root, uri, "red")
@@ -496,7 +496,7 @@ def test_a_run_whose_verification_keeps_raising_is_flagged_after_three_tries(
     def broken(*args, **kwargs):
         raise OSError("the artifact store failed")
 
-    monkeypatch.setattr(leaderboard, "_check", broken)
+    monkeypatch.setattr(leaderboard_verify, "_check", broken)
     for attempt in (1, 2):
         report = verify_competition(uri, data_root=str(synthetic.root))
         assert report.new == [] and report.pending == [

@@ -192,7 +192,7 @@ def test_three_teams_submit_one_run_each_and_only_those_are_tested(
         runs = [
             run_experiment(entry(make_config, cls.url, user, "model=logreg", f"seed={seed}",
                                  f"tracking.run_name={user}-{seed}"))
-            for seed in (11, 12, 13)
+            for seed in (11, 12)
         ]  # fmt: skip
         chosen = max(runs, key=lambda r: r.metrics["val_accuracy"])
         submit_run(chosen.run_id, cls.url)

@@ -11,7 +11,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from reproml.paths import repository_root
+from reproml.base.paths import repository_root
 from reproml_course.authoring.binder import CPU_INDEX, PYTHON, binder_requirements
 
 ROOT = repository_root()

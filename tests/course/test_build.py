@@ -7,8 +7,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from reproml.errors import ReproMLError
-from reproml.paths import repository_root
+from reproml.base.errors import ReproMLError
+from reproml.base.paths import repository_root
 from reproml_course.authoring.build import build_course, build_student_notebook
 from reproml_course.authoring.launch import GitHubRepository, colab_setup_source
 from reproml_course.base.notebooks import check_cells, list_notebooks, read_notebook, write_notebook

@@ -5,8 +5,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from reproml.errors import ReproMLError
-from reproml.paths import repository_root
+from reproml.base.errors import ReproMLError
+from reproml.base.paths import repository_root
 from reproml_course.authoring.execute import WIDGET, execute_in_place
 from reproml_course.base.notebooks import read_notebook, write_notebook
 
@@ -19,7 +19,7 @@ def test_outputs_are_saved_with_paths_relative_to_the_repository(tmp_path):
     path = tmp_path / "paths.ipynb"
     write_notebook(
         notebook(
-            "from pathlib import Path\nfrom reproml.paths import repository_root\n"
+            "from pathlib import Path\nfrom reproml.base.paths import repository_root\n"
             "root = repository_root()\n"
             "print(root / 'outputs' / 'run.txt', root.parent / 'shared' / 'data')",
             "import sys; print('~', Path.home() / 'x', file=sys.stderr)",

@@ -12,7 +12,7 @@ import pytest
 from packaging.requirements import Requirement
 from packaging.version import Version
 
-from reproml.errors import ReproMLError
+from reproml.base.errors import ReproMLError
 from reproml_course.authoring.launch import (
     COLAB_TAG,
     GitHubRepository,

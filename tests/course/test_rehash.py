@@ -9,7 +9,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from reproml.errors import ReproMLError
+from reproml.base.errors import ReproMLError
 from reproml_course.authoring import mutants as m
 from reproml_course.authoring.rehash import parse_renames, rehash, renamed
 from reproml_course.base.notebooks import write_notebook

@@ -14,8 +14,8 @@ import torch
 from mlflow import MlflowClient
 from omegaconf import OmegaConf
 
+from reproml.base.errors import ConfigError
 from reproml.config import load_config
-from reproml.errors import ConfigError
 from reproml.experiment import run_experiment
 from reproml.provenance import package_version
 from reproml.tracking.record import flat_params

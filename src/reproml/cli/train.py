@@ -14,9 +14,9 @@ import hydra
 from hydra.core.hydra_config import HydraConfig
 from omegaconf import DictConfig
 
+from reproml.base.errors import ReproMLError
+from reproml.base.paths import config_dir
 from reproml.config import validate_config
-from reproml.errors import ReproMLError
-from reproml.paths import config_dir
 
 METRICS_FILE = "metrics.json"
 

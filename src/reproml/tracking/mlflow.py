@@ -11,9 +11,9 @@ import os
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from reproml.env import environment
-from reproml.errors import ConfigError
-from reproml.logs import quiet_loggers
+from reproml.base.env import environment
+from reproml.base.errors import ConfigError
+from reproml.base.logs import quiet_loggers
 from reproml.schema import option_name
 from reproml.tracking.base import Kept, Tracker
 from reproml.tracking.record import (

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig, OmegaConf
 
+from reproml.base.logs import quiet_loggers
 from reproml.config import flatten_config
-from reproml.logs import quiet_loggers
 from reproml.provenance import environment_tags
 from reproml.tracking.data_version import dvc_data_version
 
@@ -50,7 +50,7 @@ def run_tags(setup: RunSetup, extra: dict[str, str]) -> dict[str, str]:
         "mlflow.source.name": Path(sys.argv[0]).name,
         "mlflow.source.git.commit": provenance["git_commit"],
         "device": str(setup.device),
-        "threads": str(setup.threads),  # a CNN's last bits depend on it (reproml.threads)
+        "threads": str(setup.threads),  # a CNN's last bits depend on it (reproml.base.threads)
         "data_digest": setup.data.digest,
         # Where DVC tracks the data folder (chapter 10): the version of it, beside the digest.
         **dvc_data_version(Path(setup.config.data.root)),

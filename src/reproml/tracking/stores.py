@@ -15,9 +15,9 @@ from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlparse
 
-from reproml.errors import ReproMLError
-from reproml.logs import quiet_loggers
-from reproml.paths import repository_root
+from reproml.base.errors import ReproMLError
+from reproml.base.logs import quiet_loggers
+from reproml.base.paths import repository_root
 
 DB_FILE = "mlflow.db"
 ARTIFACTS_DIR = "mlartifacts"  # not "mlruns": MLflow would take a ./mlruns folder for a store

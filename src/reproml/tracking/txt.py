@@ -26,8 +26,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from reproml.base.errors import ReproMLError
 from reproml.config import flatten_config
-from reproml.errors import ReproMLError
 from reproml.tracking.base import Kept, Tracker
 
 if TYPE_CHECKING:

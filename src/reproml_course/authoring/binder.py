@@ -16,7 +16,7 @@ from pathlib import Path
 
 from packaging.requirements import Requirement
 
-from reproml.errors import ReproMLError
+from reproml.base.errors import ReproMLError
 from reproml_course.chapters.uv_projects import uv_executable
 
 PYTHON = "3.11"  # mybinder's repo2docker has a ready environment for it

@@ -19,7 +19,7 @@ from pathlib import Path
 from nbconvert.preprocessors import ClearOutputPreprocessor
 from nbformat import NotebookNode
 
-from reproml.errors import ReproMLError
+from reproml.base.errors import ReproMLError
 from reproml_course.authoring.launch import (
     GitHubRepository,
     add_launch_cells,

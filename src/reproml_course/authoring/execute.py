@@ -13,8 +13,8 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
-from reproml.errors import ReproMLError
-from reproml.paths import repository_root
+from reproml.base.errors import ReproMLError
+from reproml.base.paths import repository_root
 from reproml_course.base.notebooks import (
     kernel_environment,
     notebook_client,

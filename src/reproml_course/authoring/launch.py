@@ -14,8 +14,8 @@ from importlib import metadata
 from typing import TYPE_CHECKING
 from urllib.parse import quote
 
-from reproml.errors import ReproMLError
-from reproml.paths import repository_root
+from reproml.base.errors import ReproMLError
+from reproml.base.paths import repository_root
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from nbformat import NotebookNode
 
-from reproml.errors import ReproMLError
+from reproml.base.errors import ReproMLError
 from reproml_course.authoring.build import BEGIN
 from reproml_course.authoring.mutation import Mutant, cell_mutants
 from reproml_course.base.notebooks import (

@@ -1,4 +1,5 @@
-"""``reproml-course mutants --rehash REV OLD=NEW ...``: keep the mutants' scores across a rename.
+"""``reproml-course mutants --rehash REV OLD=NEW ...``: keep the mutants' scores across a rename
+or a split.
 
 A mutant score is kept with the digest of what it depends on: the check's module and the
 exercise's cells (``mutants.digest``). Moving a module changes the bytes of every check that
@@ -9,8 +10,9 @@ the commit ``REV`` and proves both that the record's digest was theirs (the scor
 there) and that renaming each ``OLD`` to its ``NEW`` in them, as whole dotted names, gives
 today's cells exactly and today's check up to formatting: the same Python syntax tree once
 comments and the order of a run of import statements are set aside (what ``ruff format`` and
-the import sorter change when names grow longer). Only then does the record take today's
-digest; any other difference leaves the exercise stale, for a rescore.
+the import sorter change when names grow longer), or, when the check's module was split, that
+the check runs the very same statements wherever they now live (``moved_code``). Only then does
+the record take today's digest; any other difference leaves the exercise stale, for a rescore.
 """
 
 from __future__ import annotations
@@ -20,9 +22,11 @@ import inspect
 import re
 import subprocess
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
-from reproml.errors import ReproMLError
+from reproml.base.errors import ReproMLError
+from reproml_course.authoring.moved_code import code_of, runs_the_same_code
 from reproml_course.authoring.mutants import (
     ExerciseCode,
     digest,
@@ -90,8 +94,8 @@ def rehash(
             continue
         check = EXERCISES[id].check
         check_file = Path(inspect.getsourcefile(check))
-        old_module = renamed(check.__module__, backwards)
-        old_source = _git_show(repository, rev, f"src/{old_module.replace('.', '/')}.py")
+        old_module = _module_at(repository, rev, renamed(check.__module__, backwards), check)
+        old_source = _git_show(repository, rev, _module_path(old_module))
         notebook = code.notebook.resolve().relative_to(repository.resolve()).as_posix()
         if notebook not in old_notebooks:  # read once for all its exercises
             old_notebooks[notebook] = _cells_at(repository, rev, notebook)
@@ -102,37 +106,57 @@ def rehash(
         if digest_of(old_source, old_cells) != entry["digest"]:
             outcome[id] = f"rescore: its record was not up to date at {rev}"
             continue
-        if _code(renamed(old_source.decode(), renames)) != _code(check_file.read_text()):
-            outcome[id] = "rescore: its check changed beyond the renames"
-        elif renamed(old_cells, renames) != exercise_cells(code):
+        if renamed(old_cells, renames) != exercise_cells(code):
             outcome[id] = "rescore: its cells changed beyond the renames"
-        else:
+        elif _code(renamed(old_source.decode(), renames)) == _code(check_file.read_text()):
             entry["digest"] = today
             outcome[id] = "rehashed"
+        elif _only_moved(repository, rev, renames, old_module, check):
+            entry["digest"] = today
+            outcome[id] = "rehashed: its definitions moved between check modules, unchanged"
+        else:
+            outcome[id] = "rescore: its check changed beyond the renames"
     return outcome
+
+
+def _module_path(module: str) -> str:
+    return f"src/{module.replace('.', '/')}.py"
+
+
+def _module_at(repository: Path, rev: str, module: str, check: Callable) -> str:
+    """The module that defined ``check`` at ``rev``: ``module``, or the one it was moved from."""
+    if _git_show(repository, rev, _module_path(module)) is not None:
+        return module
+    found = subprocess.run(
+        ["git", "-C", str(repository), "grep", "-l", f"^def {check.__name__}(", rev, "--", "src"],
+        capture_output=True, text=True,
+    ).stdout.split()  # fmt: skip
+    if len(found) != 1:
+        return module
+    path = found[0].split(":", 1)[1].removeprefix("src/").removesuffix(".py")
+    return path.replace("/", ".")
+
+
+def _only_moved(
+    repository: Path, rev: str, renames: dict[str, str], old_module: str, check: Callable
+) -> bool:
+    """Whether ``check`` runs the same statements as at ``rev``: ``moved_code`` proves it."""
+    backwards = {new: old for old, new in renames.items()}
+    src = Path(inspect.getsourcefile(check)).parents[len(check.__module__.split(".")) - 1]
+
+    def old(module: str) -> str | None:
+        source = _git_show(repository, rev, _module_path(renamed(module, backwards)))
+        return None if source is None else renamed(source.decode(), renames)
+
+    def new(module: str) -> str | None:
+        path = src / _module_path(module).removeprefix("src/")
+        return path.read_text() if path.is_file() else None
+
+    old_name = renamed(old_module, renames)
+    return runs_the_same_code(old, old_name, new, check.__module__, check.__name__)
 
 
 def _code(source: str) -> str:
     """The module's syntax tree, with each run of import statements (and the names each one
     imports) in a fixed order."""
-    tree = ast.parse(source)
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if isinstance(body, list):
-            node.body = _sorted_imports(body)
-    return ast.dump(tree)
-
-
-def _sorted_imports(body: list[ast.stmt]) -> list[ast.stmt]:
-    ordered: list[ast.stmt] = []
-    run: list[ast.stmt] = []
-    for statement in [*body, None]:
-        if isinstance(statement, ast.Import | ast.ImportFrom):
-            statement.names.sort(key=lambda alias: (alias.name, alias.asname or ""))
-            run.append(statement)
-            continue
-        ordered += sorted(run, key=ast.dump)
-        run = []
-        if statement is not None:
-            ordered.append(statement)
-    return ordered
+    return code_of(ast.parse(source))

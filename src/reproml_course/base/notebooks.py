@@ -118,14 +118,14 @@ def in_parallel(
     """``work`` on each notebook, ``jobs`` at a time (each has its own kernel process, so
     threads are enough), with a progress bar; results in the order of ``notebooks``.
 
-    The kernels share this process's CPUs (``OMP_NUM_THREADS``, reproml.threads): two kernels
+    The kernels share this process's CPUs (``OMP_NUM_THREADS``, reproml.base.threads): two kernels
     that each took every core would make each other's training several times slower."""
     from concurrent.futures import ThreadPoolExecutor
 
     from tqdm.auto import tqdm
 
-    from reproml.env import environment
-    from reproml.threads import shared_threads_env
+    from reproml.base.env import environment
+    from reproml.base.threads import shared_threads_env
 
     with (
         environment(shared_threads_env(jobs) if jobs > 1 else {}),  # one: nothing to share

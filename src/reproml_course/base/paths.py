@@ -1,5 +1,6 @@
 """Where the course keeps its own things: its notebooks' folders, its lock file, and how big
-the data set a notebook finds is (``reproml.paths`` has the project's: repository, conf/, data).
+the data set a notebook finds is (``reproml.base.paths`` has the project's: repository, conf/,
+data).
 """
 
 from __future__ import annotations
@@ -7,7 +8,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import reproml_course
-from reproml.paths import TRAIN_FILES, raw_folder, repository_root
+from reproml.base.paths import TRAIN_FILES, raw_folder, repository_root
 
 __all__ = ["count_training_images", "course_dir", "course_lock", "repository_root"]
 

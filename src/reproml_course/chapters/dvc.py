@@ -16,8 +16,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from reproml.env import path_with_first
-from reproml.errors import ReproMLError
+from reproml.base.env import path_with_first
+from reproml.base.errors import ReproMLError
 from reproml.tracking.data_version import QUIET, dvc_executable
 
 IDENTITY = {"user.name": "reproml student", "user.email": "student@reproml.invalid"}
@@ -110,7 +110,7 @@ def _git_config(folder: Path, key: str) -> str:
 
 def copy_raw_files(source: Path, target: Path) -> Path:
     """The four Fashion-MNIST files of ``source`` (a data root) into ``target``, same layout."""
-    from reproml.paths import RAW_FILES, raw_folder
+    from reproml.base.paths import RAW_FILES, raw_folder
 
     raw = raw_folder(target)
     raw.mkdir(parents=True, exist_ok=True)
@@ -122,7 +122,7 @@ def copy_raw_files(source: Path, target: Path) -> Path:
 def relabel(root: Path, count: int, seed: int) -> list[int]:
     """A colleague's "label fixes": ``count`` training labels changed, at positions drawn with
     ``seed``. Returns the positions."""
-    from reproml.paths import raw_folder
+    from reproml.base.paths import raw_folder
 
     path = raw_folder(root) / "train-labels-idx1-ubyte"
     raw = bytearray(path.read_bytes())

@@ -18,13 +18,13 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
-from reproml.config import load_config, preset_overrides, quick_overrides
-from reproml.paths import (
+from reproml.base.paths import (
     DATA_DIR_ENV,
     config_dir,
     repository_root,
     resolve_data_root,
 )
+from reproml.config import load_config, preset_overrides, quick_overrides
 from reproml.provenance import package_version
 from reproml.tracking.stores import COMPETITION, default_tracking_uri
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from reproml.errors import ConfigError
+from reproml.base.errors import ConfigError
 
 if TYPE_CHECKING:
     import optuna
@@ -136,10 +136,10 @@ def workers_that_fit(wanted: int, per_worker_gib: float = 1.1, notebook_gib: flo
 
 
 def memory_limit_bytes() -> int | None:
-    """The memory limit of this process's cgroups (reproml.cgroups), else the machine's."""
+    """The memory limit of this process's cgroups (reproml.base.cgroups), else the machine's."""
     import os
 
-    from reproml.cgroups import memory_limit
+    from reproml.base.cgroups import memory_limit
 
     limit = memory_limit()
     if limit is not None:

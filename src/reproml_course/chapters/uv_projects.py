@@ -19,8 +19,8 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-from reproml.env import path_with_first
-from reproml.errors import ReproMLError
+from reproml.base.env import path_with_first
+from reproml.base.errors import ReproMLError
 
 # name -> version -> its dependencies (PEP 508 lines). Enough to show a transitive dependency,
 # a marker, an upgrade that drags another package along, and an addition and a removal.

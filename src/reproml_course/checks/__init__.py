@@ -20,12 +20,18 @@ from reproml_course.checks.ch04_mlflow import exercise_4_1
 from reproml_course.checks.ch05_command import exercise_5_2
 from reproml_course.checks.ch05_papermill import exercise_5_1
 from reproml_course.checks.ch05_sweep import exercise_5_3
-from reproml_course.checks.ch06_audit import exercise_6_1, exercise_6_2
+from reproml_course.checks.ch06_audit import exercise_6_1
 from reproml_course.checks.ch06_determinism import exercise_6_3
+from reproml_course.checks.ch06_run_differences import exercise_6_2
 from reproml_course.checks.ch07_competition import exercise_7_1
-from reproml_course.checks.ch08_uv import exercise_8_1, exercise_8_2
-from reproml_course.checks.ch09_optuna import exercise_9_1, exercise_9_2, exercise_9_3, exercise_9_4
-from reproml_course.checks.ch10_dvc import exercise_10_1, exercise_10_2
+from reproml_course.checks.ch08_lock_changes import exercise_8_2
+from reproml_course.checks.ch08_uv import exercise_8_1
+from reproml_course.checks.ch09_overrides import exercise_9_1
+from reproml_course.checks.ch09_pruning import exercise_9_2
+from reproml_course.checks.ch09_study import exercise_9_3
+from reproml_course.checks.ch09_tracked_search import exercise_9_4
+from reproml_course.checks.ch10_dvc import exercise_10_1
+from reproml_course.checks.ch10_restore import exercise_10_2
 from reproml_course.checks.quiz import quiz
 
 __all__ = [

@@ -8,22 +8,18 @@ a notebook the line also carries a machine-readable record (mime type ``MIME_TYP
 
 from __future__ import annotations
 
-import contextlib
-import os
 import shlex
-import signal
 import subprocess
-import sys
-import threading
 import traceback
-import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from reproml.logs import no_mlflow_progress_bars, quiet_loggers
+from reproml_course.checks.base_budget import OverBudget, time_budget
+from reproml_course.checks.base_quiet import quiet_libraries
 from reproml_course.checks.failure import CheckFailed, expect  # noqa: F401 (the checks import it here)
-from reproml_course.checks.own_code import calls_refused, refuse_course_code
+from reproml_course.checks.own_code import refuse_course_code
+from reproml_course.checks.own_code_calls import calls_refused
 
 MIME_TYPE = "application/vnd.reproml.check+json"
 DEFAULT_BUDGET = 300.0  # seconds; each exercise sets its own from the solution's measured time
@@ -102,85 +98,6 @@ class Exercise:
 
 
 EXERCISES: dict[str, Exercise] = {}
-
-
-class OverBudget(BaseException):
-    """Raised in the check's thread when its time budget is spent. A BaseException, so that
-    a student's ``except Exception`` does not swallow it; raised again every second, so that
-    a bare ``except:`` does not either."""
-
-
-@contextlib.contextmanager
-def time_budget(seconds: float) -> Iterator[None]:
-    """Stop the block after ``seconds`` (SIGALRM, where the platform and thread allow it; a
-    child process that is being waited for is killed by ``subprocess.run`` on the way out)."""
-    usable = hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread()
-    if not usable or seconds <= 0:
-        yield
-        return
-
-    def stop(signum: int, frame: Any) -> None:
-        raise OverBudget
-
-    previous = signal.signal(signal.SIGALRM, stop)
-    signal.setitimer(signal.ITIMER_REAL, seconds, 1.0)
-    try:
-        yield
-    finally:
-        signal.setitimer(signal.ITIMER_REAL, 0)
-        signal.signal(signal.SIGALRM, previous)
-
-
-# Their INFO lines and warnings (a new MLflow database, papermill's kernel) are noise in the
-# check's one line, and they vary from run to run, which nbval would report as a difference.
-NOISY_LOGGERS = ("mlflow", "alembic", "papermill", "nbclient", "traitlets", "hydra", "optuna")
-
-
-@contextlib.contextmanager
-def quiet_libraries() -> Iterator[None]:
-    with (
-        quiet_loggers(*NOISY_LOGGERS),
-        warnings.catch_warnings(),
-        no_mlflow_progress_bars(),
-        _child_output_discarded(),
-    ):
-        warnings.simplefilter("ignore")
-        yield
-
-
-@contextlib.contextmanager
-def _child_output_discarded() -> Iterator[None]:
-    """Processes started meanwhile (papermill's kernels, the git and DVC commands of a
-    student's function) write to file descriptors 1 and 2, which a notebook shows around the
-    check's one line (and nbval, which does not capture them, reports as missing). Python's
-    own ``sys.stdout`` and ``sys.stderr`` are left alone."""
-    saved = {}
-    try:
-        for fd in (1, 2):
-            saved[fd] = os.dup(fd)
-    except OSError:  # no such descriptor at all
-        for copy in saved.values():
-            os.close(copy)
-        yield
-        return
-    _flush_python_streams()
-    with open(os.devnull, "w") as devnull:
-        for fd in saved:
-            os.dup2(devnull.fileno(), fd)
-    try:
-        yield
-    finally:
-        _flush_python_streams()
-        for fd, copy in saved.items():
-            os.dup2(copy, fd)
-            os.close(copy)
-
-
-def _flush_python_streams() -> None:
-    """What Python buffered goes out before a descriptor changes where it leads."""
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(Exception):
-            stream.flush()
 
 
 def exercise(

@@ -19,13 +19,11 @@ from typing import Any
 
 from reproml.schema import option_name
 from reproml_course.checks.base import CheckFailed, exercise, expect
-from reproml_course.checks.ch03_hydra import (
-    COURSE_ANSWERS,
-    _app,
+from reproml_course.checks.ch03_app import _app, _compose, _written
+from reproml_course.checks.ch03_hydra import COURSE_ANSWERS
+from reproml_course.checks.ch03_run_results import (
     _check_returned,
-    _compose,
     _saved_config,
-    _written,
     expected_run,
     recorded_returns,
     recorder_overrides,

@@ -2,73 +2,31 @@
 version restored (10.2). Each runs real git and DVC in a project of its own (a temporary
 folder, a local remote) and compares the files' sha256 digests, version by version, then the
 repository around them: the history (a new commit on top of the old ones), what the commit
-holds, the branch, the pointer file, and the work in progress that was not committed."""
+holds, the branch, the pointer file, and the work in progress that was not committed.
+
+Here is 10.1; 10.2 is ``ch10_restore``'s, the project both build on ``ch10_project``'s."""
 
 from __future__ import annotations
 
 import random
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import Any
 
-from reproml_course.chapters.dvc import file_digests, new_project, run_tool, use_dvc
+from reproml_course.chapters.dvc import file_digests, use_dvc
 from reproml_course.checks.base import CheckFailed, call, exercise, expect
-
-COURSE_ANSWERS = ("reproml_course.chapters.dvc.run_tool",)
-DRAFT = "\n# work in progress, not committed yet\nEPOCHS = 3\n"
-
-
-def _make_data(folder: Path, rng: random.Random) -> None:
-    """A small data folder: "splits" of random bytes (DVC does not care what they hold), one
-    of them in a subfolder."""
-    for name, size in (("train.bin", 3000), ("labels.bin", 300), ("extra/notes.txt", 200)):
-        path = folder / "data" / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_bytes(rng.randbytes(size))
-
-
-def _change_data(folder: Path, rng: random.Random) -> None:
-    """Labels fixed, a new file of extra images, one file gone: a changed, an added and a
-    removed file."""
-    labels = bytearray((folder / "data" / "labels.bin").read_bytes())
-    for position in rng.sample(range(len(labels)), 10):
-        labels[position] = (labels[position] + 1) % 256
-    (folder / "data" / "labels.bin").write_bytes(bytes(labels))
-    (folder / "data" / f"extra-{rng.randrange(100_000)}.bin").write_bytes(rng.randbytes(500))
-    gone = sorted(p for p in (folder / "data").rglob("*") if p.is_file() and p.suffix != ".bin")
-    if gone:
-        gone[0].unlink()
-
-
-def _reference_version(project: Path, message: str) -> str:
-    run_tool(["dvc", "add", "data"], project)
-    run_tool(["git", "add", "data.dvc", ".gitignore", "notes.md", "train.py"], project)
-    run_tool(["git", "commit", "--quiet", "-m", message], project)
-    run_tool(["dvc", "push"], project)
-    return _git(project, "rev-parse", "HEAD")
-
-
-def _git(project: Path, *args: str) -> str:
-    return run_tool(["git", *args], project).strip()
-
-
-def _show(project: Path, commit: str, path: str) -> str:
-    """A file as ``commit`` holds it, byte for byte."""
-    return run_tool(["git", "show", f"{commit}:{path}"], project)
-
-
-def _git_ok(project: Path, *args: str) -> bool:
-    return subprocess.run(["git", *args], cwd=project, capture_output=True).returncode == 0
-
-
-def _project(tmp: Path, rng: random.Random) -> Path:
-    project = new_project(tmp / "project", tmp / "remote")
-    _make_data(project, rng)
-    (project / "notes.md").write_text("# Notes\nFirst version of the data.\n")
-    (project / "train.py").write_text('"""Trains on data/."""\n\nEPOCHS = 2\n')
-    _reference_version(project, "data: first version")
-    return project
+from reproml_course.checks.ch10_project import (
+    COURSE_ANSWERS,
+    DRAFT,
+    _break_remote,
+    _change_data,
+    _difference,
+    _expect_failure_raises,
+    _fresh_clone,
+    _git,
+    _git_ok,
+    _project,
+)
 
 
 @exercise(
@@ -113,28 +71,6 @@ def exercise_10_1(version_data: Any) -> None:
             "though `dvc push` could not reach the remote: the version it committed is on no "
             "remote",
         )  # fmt: skip
-
-
-def _break_remote(project: Path, tmp: Path) -> None:
-    """The project's remote, from now on, a folder that cannot be: one inside a file."""
-    blocker = tmp / "unreachable"
-    blocker.write_text("not a folder\n")
-    run_tool(["dvc", "remote", "modify", "--local", "storage", "url", str(blocker / "remote")],
-             project)  # fmt: skip
-
-
-def _expect_failure_raises(function: Any, project: Path, argument: str, why: str) -> None:
-    """A command of the student's function fails: so must the function, loudly."""
-    name = getattr(function, "__name__", "the function")
-    try:
-        function(project, argument)
-    except (Exception, SystemExit):
-        return
-    raise CheckFailed(
-        f"{name}(..., {argument!r}) returned as if all went well, {why}: the failed command "
-        "went unnoticed.",
-        "subprocess.run does not raise when the command fails, unless it is told to.",
-    )
 
 
 def _expect_new_commit(project: Path, before: str, message: str, commit: Any) -> None:
@@ -228,140 +164,4 @@ def _expect_clone_gets(tmp: Path, project: Path, wanted: dict[str, str]) -> None
         "a fresh clone pulls a data folder that differs from the one versioned "
         f"({_difference(got, wanted)}).",
         "push after hashing the new version, and commit the pointer file that names it.",
-    )
-
-
-def _fresh_clone(project: Path, clone: Path) -> Path:
-    """What a colleague does: git clone, then dvc pull."""
-    run_tool(["git", "clone", "--quiet", str(project), str(clone)], project.parent)
-    run_tool(["dvc", "pull"], clone)
-    return clone
-
-
-def _difference(got: dict[str, str], wanted: dict[str, str]) -> str:
-    missing = sorted(set(wanted) - set(got))
-    extra = sorted(set(got) - set(wanted))
-    changed = sorted(n for n in set(got) & set(wanted) if got[n] != wanted[n])
-    parts = [
-        f"{label}: {', '.join(names)}"
-        for label, names in (("missing", missing), ("unexpected", extra), ("different", changed))
-        if names
-    ]
-    return "; ".join(parts)
-
-
-@exercise(
-    "10.2",
-    "restore an earlier version of the data",
-    points=2,
-    course_answers=COURSE_ANSWERS,
-    budget=180,
-)
-def exercise_10_2(restore_data: Any) -> None:
-    """`git checkout COMMIT -- data.dvc` brings back the pointer file alone (not the whole
-    commit); `dvc checkout` puts the data it names in place from the cache, `dvc pull` also
-    fetches it from the remote first (a fresh clone has no cache)."""
-    use_dvc()
-    rng = random.Random()
-    with tempfile.TemporaryDirectory() as tmp_name:
-        tmp = Path(tmp_name)
-        project = _project(tmp, rng)
-        versions = [(_git(project, "rev-parse", "HEAD"), file_digests(project / "data"))]
-        for note in ("Labels fixed.", "More images."):
-            _change_data(project, rng)
-            (project / "notes.md").write_text(f"# Notes\n{note}\n")
-            commit = _reference_version(project, f"data: {note.lower()}")
-            versions.append((commit, file_digests(project / "data")))
-        # The first version in the project (two commits back); then, in a colleague's fresh
-        # clone, whose cache holds only the latest version, the second (one commit back).
-        clone = _fresh_clone(project, tmp / "colleague")
-        for folder, (commit, digests), where, ordinal in (
-            (project, versions[0], "in the project", "first"),
-            (clone, versions[1], "in a fresh clone (DVC's cache had only the latest)", "second"),
-        ):
-            draft = (folder / "train.py").read_text() + DRAFT
-            (folder / "train.py").write_text(draft)
-            shown = f"restore_data({'project' if folder == project else 'clone'}, {ordinal})"
-            call(restore_data, folder, commit, what=shown)
-            _expect_restored(folder, commit, digests, versions[-1][0], draft, where, ordinal)
-        # A commit that does not exist (a typo), then a version the clone's cache lacks with
-        # the remote out of reach: a command fails, and so must restore_data.
-        missing = "".join(rng.choice("0123456789abcdef") for _ in range(40))
-        _expect_failure_raises(
-            restore_data, project, missing, "though git has no such commit"
-        )  # fmt: skip
-        _break_remote(clone, tmp)
-        _expect_failure_raises(
-            restore_data, clone, versions[0][0],
-            "though `dvc pull` could not fetch that version (the remote was out of reach, the "
-            "cache did not have it)",
-        )  # fmt: skip
-
-
-def _expect_restored(
-    project: Path,
-    commit: str,
-    digests: dict[str, str],
-    head: str,
-    draft: str,
-    where: str,
-    ordinal: str,
-) -> None:
-    got = file_digests(project / "data")
-    expect(
-        got == digests,
-        f"{where}, the data folder is not the {ordinal} version ({_difference(got, digests)}).",
-        "bring back the pointer file of the commit given (it names the version), then let DVC "
-        "put the files it names in place.",
-    )
-    now = _git(project, "rev-parse", "HEAD")
-    on_branch = _git_ok(project, "symbolic-ref", "-q", "HEAD")
-    expect(
-        on_branch,
-        f"{where}, git's HEAD is detached at "
-        + ("that commit" if now == commit else f"commit {now[:10]}")
-        + ": the whole commit was checked out, not only the data's pointer file.",
-        "check out the pointer file alone, from that commit.",
-    )
-    if now != head:
-        went_back = _git_ok(project, "merge-base", "--is-ancestor", now, head)
-        raise CheckFailed(
-            f"{where}, the branch moved "
-            + ("back to an earlier commit (as `git reset` does): the later commits are no "
-               "longer on it." if went_back else "on to a new commit: restoring made a commit.")
-            + "",
-            "restoring the data changes files, not the history: check out the pointer file "
-            "alone, and leave committing to the user.",
-        )  # fmt: skip
-    notes = (project / "notes.md").read_text()
-    expect(
-        notes == _show(project, head, "notes.md"),
-        f"{where}, notes.md "
-        + ("went back to the version of that commit"
-           if notes == _show(project, commit, "notes.md") else "changed")
-        + ": only the data should have.",
-        "check out the pointer file alone, from that commit.",
-    )  # fmt: skip
-    expect(
-        (project / "train.py").read_text() == draft,
-        f"{where}, the uncommitted change to train.py is gone.",
-        "bring back the pointer file alone: checking out every file, or resetting, throws away "
-        "work that was not committed.",
-    )
-    pointer = (project / "data.dvc").read_text()
-    expect(
-        pointer == _show(project, commit, "data.dvc"),
-        f"{where}, data.dvc is not the {ordinal} version's: the folder holds that version, but "
-        "the pointer file names another, so the next `dvc status` or `dvc add` sees a change.",
-        "bring back that commit's data.dvc and leave it in place: the pointer file and the "
-        "folder go together.",
-    )
-    changed = {
-        line[3:] for line in run_tool(["git", "status", "--porcelain"], project).splitlines()
-    }
-    others = sorted(changed - {"data.dvc", "train.py"})
-    expect(
-        not others,
-        f"{where}, restoring also changed {', '.join(others)}.",
-        "check out the pointer file alone, from that commit.",
     )

@@ -7,9 +7,10 @@ researcher's project use them. A student could pass an exercise by calling one o
 would then write none of the tool's code the exercise is about. Two looks catch that:
 
 - before the check, the answer's source and the objects it reaches (globals it names, classes
-  it derives from, closures, defaults, the files of a program) are read for a refused name;
+  it derives from, closures, defaults, the files of a program; ``own_code_reach``) are read for
+  a refused name: here;
 - while the check runs, a profile hook notes any refused function that the student's own code
-  calls directly (aliases and ``importlib`` included).
+  calls directly (aliases and ``importlib`` included): ``own_code_calls``.
 
 A determined student can still hide a call; what this stops is the plausible shortcut.
 """
@@ -18,17 +19,13 @@ from __future__ import annotations
 
 import ast
 import contextlib
-import functools
-import importlib
-import inspect
-import sys
-import textwrap
 import types
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
 from reproml_course.checks.failure import CheckFailed
+from reproml_course.checks.own_code_reach import _reachable, _sources
 
 ALWAYS_REFUSED = (
     "reproml_course.checks",
@@ -48,35 +45,6 @@ def refuse_course_code(refused: Sequence[str], answers: Iterable[Any]) -> None:
         found = _first_refused(answer, names)
         if found:
             _fail(found)
-
-
-@contextlib.contextmanager
-def calls_refused(refused: Sequence[str], answers: Sequence[Any]) -> Iterator[None]:
-    """While the block runs, fail (after it) if the student's code called a refused function."""
-    codes = _refused_codes(refused)
-    if not codes:
-        yield
-        return
-    student = _student_codes(answers)
-    scripts = {str(Path(a).resolve()) for a in answers if isinstance(a, str | Path)}
-    called: list[str] = []
-    previous = sys.getprofile()
-
-    def watch(frame: types.FrameType, event: str, arg: Any) -> None:
-        if event == "call" and frame.f_code in codes and not called:
-            caller = frame.f_back
-            if caller is not None and _is_student(caller, student, scripts):
-                called.append(codes[frame.f_code])
-        if previous is not None:
-            previous(frame, event, arg)
-
-    sys.setprofile(watch)
-    try:
-        yield
-    finally:
-        sys.setprofile(previous)
-        if called:  # said even when the check failed for another reason meanwhile
-            _fail(called[0])
 
 
 def _fail(name: str) -> None:
@@ -124,78 +92,6 @@ def _first_refused(answer: Any, names: Sequence[str]) -> str | None:
         if found:
             return found
     return None
-
-
-def _reachable(answer: Any, seen: set[int]) -> Iterator[tuple[Any, set[str]]]:
-    """The answer, and what its code reaches: (object, names its code reads as attributes)."""
-    stack = [(answer, 0)]
-    while stack:
-        obj, depth = stack.pop()
-        if id(obj) in seen or depth > 4:
-            continue
-        seen.add(id(obj))
-        yield obj, set()
-        for child, code_names in _children(obj):
-            if isinstance(child, types.ModuleType):
-                yield child, code_names
-            else:
-                stack.append((child, depth + 1))
-
-
-def _children(obj: Any) -> Iterator[tuple[Any, set[str]]]:
-    if isinstance(obj, functools.partial):
-        yield obj.func, set()
-        yield from ((a, set()) for a in (*obj.args, *obj.keywords.values()))
-    elif isinstance(obj, types.MethodType):
-        yield obj.__func__, set()
-    elif isinstance(obj, type):
-        if not _is_students(obj):
-            return
-        yield from ((base, set()) for base in obj.__mro__[1:])
-        for value in vars(obj).values():
-            value = getattr(value, "__func__", value)  # staticmethod, classmethod
-            value = getattr(value, "fget", value)  # property
-            yield value, set()
-    elif isinstance(obj, types.FunctionType):
-        if not _is_students(obj):
-            return
-        wrapped = getattr(obj, "__wrapped__", None)
-        if wrapped is not None:
-            yield wrapped, set()
-        names = _code_names(obj.__code__)
-        for name in names:
-            if name in obj.__globals__:
-                value = obj.__globals__[name]
-                yield value, names
-        for cell in obj.__closure__ or ():
-            with contextlib.suppress(ValueError):
-                yield cell.cell_contents, names
-        yield from (
-            (d, set()) for d in (*(obj.__defaults__ or ()), *(obj.__kwdefaults__ or {}).values())
-        )
-
-
-def _is_students(obj: Any) -> bool:
-    """Library objects are not searched further: only the student's own code is read."""
-    module = getattr(obj, "__module__", None) or ""
-    return not (
-        module.startswith(
-            ("reproml.", "reproml_course.", "torch", "mlflow", "optuna", "hydra", "omegaconf")
-        )
-    )
-
-
-def _code_names(code: types.CodeType) -> set[str]:
-    return set().union(*(nested.co_names for nested in _nested_codes(code)))
-
-
-def _sources(answer: Any) -> Iterator[str]:
-    for obj in (answer, getattr(answer, "__func__", None)):
-        if obj is None or not _is_students(obj):
-            continue
-        with contextlib.suppress(OSError, TypeError):
-            yield textwrap.dedent(inspect.getsource(obj))
-            return
 
 
 def _refused_in_files(path: Path, names: Sequence[str]) -> str | None:
@@ -261,72 +157,3 @@ def _dotted(node: ast.AST, aliases: dict[str, str]) -> str | None:
     if not isinstance(node, ast.Name) or node.id not in aliases:
         return None
     return ".".join([aliases[node.id], *reversed(parts)])
-
-
-def _refused_codes(refused: Sequence[str]) -> dict[types.CodeType, str]:
-    codes: dict[types.CodeType, str] = {}
-    for name in refused:
-        obj = _resolve(name)
-        for function in _functions_of(obj):
-            codes[function.__code__] = name
-    return codes
-
-
-def _resolve(dotted: str) -> Any:
-    parts = dotted.split(".")
-    for cut in range(len(parts), 0, -1):
-        try:
-            obj = importlib.import_module(".".join(parts[:cut]))
-        except ImportError:
-            continue
-        try:
-            for attr in parts[cut:]:
-                obj = getattr(obj, attr)
-        except AttributeError:
-            return None
-        return obj
-    return None
-
-
-def _functions_of(obj: Any) -> Iterator[types.FunctionType]:
-    while hasattr(obj, "__wrapped__"):
-        if isinstance(obj, types.FunctionType):
-            yield obj
-        obj = obj.__wrapped__
-    if isinstance(obj, types.FunctionType):
-        yield obj
-    elif isinstance(obj, type):
-        for value in vars(obj).values():
-            value = getattr(value, "__func__", value)
-            if isinstance(value, types.FunctionType):
-                yield value
-
-
-def _student_codes(answers: Sequence[Any]) -> set[types.CodeType]:
-    codes: set[types.CodeType] = set()
-    seen: set[int] = set()
-    for answer in answers:
-        if isinstance(answer, str | Path):
-            continue
-        for obj, _ in _reachable(answer, seen):
-            if isinstance(obj, types.FunctionType) and _is_students(obj):
-                codes |= _nested_codes(obj.__code__)
-    return codes
-
-
-def _nested_codes(code: types.CodeType) -> set[types.CodeType]:
-    codes = {code}
-    for const in code.co_consts:
-        if isinstance(const, types.CodeType):
-            codes |= _nested_codes(const)
-    return codes
-
-
-def _is_student(frame: types.FrameType, codes: set[types.CodeType], scripts: set[str]) -> bool:
-    """The student's code: what the answer reaches, a notebook cell (``__main__``), their
-    program's file."""
-    return (
-        frame.f_code in codes
-        or frame.f_globals.get("__name__") == "__main__"
-        or frame.f_code.co_filename in scripts
-    )

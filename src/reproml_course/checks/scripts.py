@@ -178,7 +178,7 @@ def scratch_data(root: Path) -> Path:
     different metrics (every model learns some images, none learns them all)."""
     import numpy as np
 
-    from reproml.paths import RAW_FILES, raw_folder
+    from reproml.base.paths import RAW_FILES, raw_folder
 
     rng = np.random.default_rng(20240611)
     templates = rng.integers(0, 256, size=(10, 28, 28))

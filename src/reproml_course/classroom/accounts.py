@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from reproml.errors import ReproMLError
+from reproml.base.errors import ReproMLError
 from reproml.tracking.stores import COMPETITION, team_experiment
 
 __all__ = ["COMPETITION", "Account", "create_accounts", "read_accounts", "team_experiment"]

@@ -13,7 +13,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass
 
-from reproml.errors import ReproMLError
+from reproml.base.errors import ReproMLError
 from reproml.tracking.stores import PASSWORD_ENV, USER_ENV, authorized_request, is_server
 
 WRITE = ("EDIT", "MANAGE")  # what lets a user change an experiment's runs, or the experiment

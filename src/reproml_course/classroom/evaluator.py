@@ -7,26 +7,21 @@ weights into it (raw tensors, see ``model_files``), count the test images it get
 memory is capped (``RLIMIT_AS``) and each request has a limit of CPU time (``RLIMIT_CPU``: the
 same verdict on a busy server as on a quiet one, where a wall-clock limit would flag honest
 models whenever the machine is loaded): a model that is too big, too slow or crashes the worker
-is flagged, the worker is started again, and the leaderboard goes on.
-
-    python -m reproml_course.classroom.evaluator DATA_ROOT MEMORY_BYTES CPU_SECONDS   # not by hand
+is flagged, the worker is started again, and the leaderboard goes on. The worker is
+``evaluator_worker``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import json
-import math
 import os
 import selectors
 import signal
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
-from pathlib import Path
 
-from reproml.errors import ReproMLError
+from reproml.base.errors import ReproMLError
 from reproml_course.classroom.model_files import Rejected, Weights
 
 # The variables the worker inherits: nothing that names a server, a user or a password.
@@ -37,7 +32,7 @@ SAFE_ENV = {
     "MALLOC_ARENA_MAX": "2",  # per-thread malloc arenas would eat the address-space limit
     "OMP_NUM_THREADS": "2",
 }
-BATCH = 1000
+WORKER = "reproml_course.classroom.evaluator_worker"  # run with python -m, never imported here
 
 
 @dataclass(frozen=True)
@@ -66,13 +61,13 @@ class Evaluator:
         """Start the worker (once) and wait until it has read the test set."""
         if self.process is not None and self.process.poll() is None:
             return
-        from reproml.paths import resolve_data_root
+        from reproml.base.paths import resolve_data_root
 
         root = str(resolve_data_root(self.data_root))
         env = {k: v for k, v in os.environ.items() if k in KEPT_ENV} | SAFE_ENV
         env["HOME"] = os.environ.get("TMPDIR", "/tmp")
         self.process = subprocess.Popen(
-            [sys.executable, "-m", __name__, root, str(self.limits.memory_bytes),
+            [sys.executable, "-m", WORKER, root, str(self.limits.memory_bytes),
              str(self.limits.seconds)],
             env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
             text=True, start_new_session=True,
@@ -139,113 +134,3 @@ class Evaluator:
             for stream in (self.process.stdin, self.process.stdout):
                 stream.close()
             self.process = None
-
-
-# --- the worker ------------------------------------------------------------------------------
-
-
-def _limit_memory(extra_bytes: int) -> None:
-    import resource
-
-    with open("/proc/self/status") as status:
-        size = next(int(line.split()[1]) * 1024 for line in status if line.startswith("VmSize"))
-    resource.setrlimit(resource.RLIMIT_AS, (size + extra_bytes, size + extra_bytes))
-
-
-def _limit_cpu_time(seconds: float) -> None:
-    """From now on, ``seconds`` more of CPU time: then the kernel ends the worker (SIGXCPU)."""
-    import resource
-
-    resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # SIGXCPU would otherwise dump a core
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    soft = math.ceil(usage.ru_utime + usage.ru_stime + seconds)
-    resource.setrlimit(resource.RLIMIT_CPU, (soft, resource.getrlimit(resource.RLIMIT_CPU)[1]))
-
-
-def _state_dict(request: dict) -> dict:
-    import zipfile
-
-    import torch
-
-    tensors, storages = {}, {}
-    with zipfile.ZipFile(request["path"]) as archive:
-        for t in request["tensors"]:
-            dtype = getattr(torch, t["dtype"])
-            if t["member"] not in storages:  # tensors sharing a file share the storage
-                raw = bytearray(archive.read(t["member"]))
-                storages[t["member"]] = torch.frombuffer(raw, dtype=dtype) if raw else None
-            storage = storages[t["member"]]
-            if storage is None:
-                tensors[t["name"]] = torch.zeros(t["sizes"], dtype=dtype)
-            else:
-                tensors[t["name"]] = storage.as_strided(t["sizes"], t["strides"], t["offset"])
-    return tensors
-
-
-def _count_correct(request: dict, test) -> dict:
-    import torch
-
-    from reproml.data import normalize
-    from reproml.errors import ConfigError
-    from reproml.parts import build_part, check_course_part
-
-    spec = request["model"]
-    try:
-        check_course_part("model", spec)  # again: what the parent sent is a student's
-        model = build_part(spec, "model")
-    except (ConfigError, TypeError, ValueError) as error:
-        return {"problem": f"the leaderboard cannot build its model {spec}: {error}"}
-    try:
-        model.load_state_dict(_state_dict(request), strict=True)
-    except (RuntimeError, ValueError) as error:
-        reason = str(error).strip().splitlines()[0][:160]
-        target = spec.get("_target_")
-        return {"problem": f"its weights do not fit the course's {target!r} model: {reason}"}
-    model.eval()
-    correct, predictions = 0, hashlib.sha256()
-    with torch.inference_mode():
-        for start in range(0, len(test), BATCH):
-            logits = model(normalize(test.images[start : start + BATCH]))
-            n = len(test.labels[start : start + BATCH])
-            if tuple(logits.shape) != (n, 10) or not logits.dtype.is_floating_point:
-                return {"problem": f"its model returns {tuple(logits.shape)}, not ({n}, 10) scores"}
-            answers = logits.argmax(1)
-            correct += int((answers == test.labels[start : start + BATCH]).sum())
-            predictions.update(answers.to(torch.uint8).numpy().tobytes())
-    return {"correct": correct, "predictions_sha256": predictions.hexdigest()}
-
-
-def worker(data_root: str, memory_bytes: int, cpu_seconds: float) -> None:
-    """Answer requests, one JSON line each, until standard input closes."""
-    os.chdir(os.environ["HOME"])
-    try:
-        import torch
-
-        from reproml.data import load_test_set, sha256_of
-
-        torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", "2")))
-        test = load_test_set(Path(data_root))
-        ready = {"test_images": len(test), "sha256": sha256_of(test.images, test.labels)}
-    except Exception as error:  # the data is missing or damaged: say so, in one line
-        ready = {"error": str(error)}
-    print(json.dumps(ready), flush=True)
-    if "error" in ready:
-        return
-    _limit_memory(memory_bytes)
-    for line in sys.stdin:
-        _limit_cpu_time(cpu_seconds)
-        started = time.perf_counter()
-        try:
-            answer = _count_correct(json.loads(line), test)
-        except MemoryError:
-            answer = {"problem": "evaluating it went over the memory limit", "restart": True}
-        except RuntimeError as error:
-            memory = "alloc" in str(error).lower() or "memory" in str(error).lower()
-            reason = "went over the memory limit" if memory else str(error).splitlines()[0][:160]
-            answer = {"problem": f"evaluating it failed: {reason}", "restart": memory}
-        answer["seconds"] = round(time.perf_counter() - started, 3)
-        print(json.dumps(answer), flush=True)
-
-
-if __name__ == "__main__":
-    worker(sys.argv[1], int(sys.argv[2]), float(sys.argv[3]))

@@ -20,7 +20,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, fields
 
-from reproml.errors import ReproMLError
+from reproml.base.errors import ReproMLError
 
 TEAM_TAG = "reproml.team."
 RECORD_TAG, SUBMISSION = "reproml.record", "submission"

@@ -28,9 +28,9 @@ import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
-from reproml.errors import ReproMLError
+from reproml.base.errors import ReproMLError
 from reproml.tracking.stores import sqlite_path, store_kind
-from reproml_course.classroom.guard import ARTIFACTS_ENV
+from reproml_course.classroom.guard_quota import ARTIFACTS_ENV
 
 ADMIN = "admin"
 GUARDED_APP = "reproml-class"  # MLflow's basic-auth app behind reproml's guard (guard.py)

@@ -24,7 +24,7 @@ import secrets
 import time
 from dataclasses import replace
 
-from reproml.errors import ReproMLError
+from reproml.base.errors import ReproMLError
 from reproml.tracking.stores import COMPETITION
 from reproml_course.classroom.records import Submission, Verdict
 

@@ -14,7 +14,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from reproml.logs import no_mlflow_progress_bars, quiet_loggers
+from reproml.base.logs import no_mlflow_progress_bars, quiet_loggers
 from reproml.tracking.stores import (
     SERVER_RUN,
     SYNC_TO,

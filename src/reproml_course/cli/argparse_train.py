@@ -18,7 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from reproml.errors import ReproMLError
+from reproml.base.errors import ReproMLError
 
 MODELS = ("logreg", "mlp", "cnn")
 OPTIMIZERS = ("sgd", "adam", "adamw")

@@ -22,7 +22,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
-from reproml.errors import ReproMLError
+from reproml.base.errors import ReproMLError
 from reproml_course.cli.classroom import CLASSROOM_COMMANDS, add_classroom_commands
 from reproml_course.cli.mutants import add_mutants_command, run_mutants
 

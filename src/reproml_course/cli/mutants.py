@@ -87,8 +87,8 @@ def run_mutants(args: argparse.Namespace) -> int:
 
 
 def _rehash(arguments: list[str], record: dict, codes: dict, path) -> int:
-    from reproml.errors import ReproMLError
-    from reproml.paths import repository_root
+    from reproml.base.errors import ReproMLError
+    from reproml.base.paths import repository_root
     from reproml_course.authoring import mutant_record as r
     from reproml_course.authoring.rehash import parse_renames, rehash
 
@@ -96,7 +96,7 @@ def _rehash(arguments: list[str], record: dict, codes: dict, path) -> int:
         raise ReproMLError("--rehash reads the git history: run it in the course's repository.")
     rev, renames = arguments[0], parse_renames(arguments[1:])
     outcome = rehash(record, codes, rev, renames, repository_root())
-    done = [id for id, said in outcome.items() if said == "rehashed"]
+    done = [id for id, said in outcome.items() if said.startswith("rehashed")]
     r.write_record(path, record, done)
     for id, said in outcome.items():
         print(f"{id}: {said}")

@@ -10,7 +10,7 @@ import logging
 import sys
 from collections.abc import Sequence
 
-from reproml.errors import ReproMLError
+from reproml.base.errors import ReproMLError
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -15,8 +15,8 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from reproml.errors import ReproMLError
-from reproml.paths import config_dir, repository_root
+from reproml.base.errors import ReproMLError
+from reproml.base.paths import config_dir, repository_root
 
 
 def default_storage() -> str:

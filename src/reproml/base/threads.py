@@ -18,7 +18,7 @@ from __future__ import annotations
 import math
 import os
 
-from reproml.cgroups import cpu_quota
+from reproml.base.cgroups import cpu_quota
 
 #: The variable that passes a share of the CPUs to a child process; torch, NumPy's BLAS and
 #: joblib's workers all read it.

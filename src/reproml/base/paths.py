@@ -13,7 +13,7 @@ from pathlib import Path
 
 DATA_DIR_ENV = "REPROML_DATA_DIR"
 
-_PACKAGE_DIR = Path(__file__).resolve().parent
+_PACKAGE_DIR = Path(__file__).resolve().parents[1]  # src/reproml
 
 
 def repository_root() -> Path | None:

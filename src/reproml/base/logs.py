@@ -7,7 +7,7 @@ import contextlib
 import logging
 from collections.abc import Iterator
 
-from reproml.env import environment
+from reproml.base.env import environment
 
 
 @contextlib.contextmanager
