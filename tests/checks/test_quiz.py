@@ -73,3 +73,14 @@ def test_every_text_of_a_question_is_a_text(question):
     texts = [question.prompt, question.explanation, *question.options]
     assert all(isinstance(text, str) for text in texts)
     assert len(question.options) == len(LETTERS)
+
+
+@pytest.mark.parametrize("notebook", CHAPTERS)
+def test_the_notebook_shows_each_question_as_the_quiz_holds_it(notebook):
+    """The quiz cell is written once from quiz.yaml; a question edited since (or an option that
+    once rendered as a mapping) would leave the student reading another text than the one
+    graded and explained."""
+    nb = nbformat.read(SOLUTIONS / notebook, as_version=4)
+    markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+    for question in chapter_questions(int(notebook[:2])):
+        assert question.markdown() in markdown, question.id

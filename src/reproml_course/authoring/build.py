@@ -35,13 +35,18 @@ from reproml_course.base.notebooks import (
 
 BEGIN = "### BEGIN SOLUTION"
 END = "### END SOLUTION"
-DEFAULT_INSTRUCTION = "write your code here, then run the check cell below"
+# The stub keeps nbgrader's own marker, "# YOUR CODE HERE", in every language (the checks and
+# nbgrader's users know it); the instruction after it is in the notebook's language.
+DEFAULT_INSTRUCTION = {
+    "en": "write your code here, then run the check cell below",
+    "fr": "écrivez votre code ici, puis exécutez la cellule de vérification ci-dessous",
+}
 _PLACEHOLDER = "__REPROML_INSTRUCTION__"
 PYTHON_STUB = f"# YOUR CODE HERE\nraise NotImplementedError({_PLACEHOLDER})"
 YAML_STUB = f"# YOUR CODE HERE: {_PLACEHOLDER}"  # a file that is written stays valid YAML
 
 
-def _clear_solutions():
+def _clear_solutions(language: str = "en"):
     """nbgrader's preprocessor, configured for notebooks that carry no nbgrader metadata."""
     try:
         from nbgrader.preprocessors import ClearSolutions
@@ -50,11 +55,12 @@ def _clear_solutions():
             "Building student notebooks needs nbgrader, which the dev tools include: run "
             "`uv sync` (or `pip install nbgrader`)."
         ) from None
+    default_instruction = DEFAULT_INSTRUCTION[language]
 
     class ClearSolutionsWithInstructions(ClearSolutions):
         def _replace_solution_region(self, cell: NotebookNode, language: str) -> bool:
             instructions = [
-                line.split("BEGIN SOLUTION", 1)[1].strip(" :-") or DEFAULT_INSTRUCTION
+                line.split("BEGIN SOLUTION", 1)[1].strip(" :-") or default_instruction
                 for line in cell.source.split("\n")
                 if "BEGIN SOLUTION" in line
             ]
@@ -62,7 +68,7 @@ def _clear_solutions():
             self.code_stub = {language: YAML_STUB if yaml else PYTHON_STUB}
             replaced = super()._replace_solution_region(cell, language)
             for text in instructions:
-                quoted = text if yaml else json.dumps(text)
+                quoted = text if yaml else json.dumps(text, ensure_ascii=False)
                 cell.source = cell.source.replace(_PLACEHOLDER, quoted, 1)
             return replaced
 
@@ -81,12 +87,15 @@ def _writes_yaml(source: str) -> bool:
 
 
 def build_student_notebook(
-    solution: NotebookNode, path: str | None = None, repository: GitHubRepository | None = None
+    solution: NotebookNode,
+    path: str | None = None,
+    repository: GitHubRepository | None = None,
+    language: str = "en",
 ) -> NotebookNode:
     """The student version; with ``path`` (where it lives in ``repository``), its launch cells."""
     nb = copy.deepcopy(solution)
     try:
-        nb, _ = _clear_solutions().preprocess(nb, {})
+        nb, _ = _clear_solutions(language).preprocess(nb, {})
     except RuntimeError as error:  # nbgrader's message for unbalanced markers
         raise ReproMLError(f"Cannot build: {error} (check the {BEGIN}/{END} pairs).") from None
     nb, _ = ClearOutputPreprocessor().preprocess(nb, {})

@@ -18,14 +18,27 @@ from pathlib import Path
 from reproml_course.authoring.launch import generated_blocks, repository_url
 
 MANIFEST = ".build-manifest.json"
-BUILDER = ("authoring/build.py", "authoring/launch.py", "base/notebooks.py")  # in reproml_course/
-PACKAGES = ("nbgrader", "nbconvert", "nbformat")  # their output is part of the notebooks
+BUILDER = (  # in reproml_course/
+    "authoring/build.py",
+    "authoring/launch.py",
+    "base/notebooks.py",
+    "authoring/translation.py",
+    "authoring/translation_catalogs.py",
+    "authoring/build_translations.py",
+)
+PACKAGES = ("nbgrader", "nbconvert", "nbformat", "babel")  # their output is in the notebooks
 
 
 def build_state(solutions: Path, notebooks: Path, readme: Path | None) -> dict[str, object]:
     """Digests of everything a build reads and writes, and of the code that builds."""
     files = {f"solutions/{p.name}": _digest(p.read_bytes()) for p in _notebooks(solutions)}
     files |= {f"notebooks/{p.name}": _digest(p.read_bytes()) for p in _notebooks(notebooks)}
+    # The translations: each language's catalogs, solutions and student notebooks.
+    for folder, name in [(solutions.parent / "locale", "locale"), (solutions, "solutions"),
+                         (notebooks, "notebooks")]:  # fmt: skip
+        for path in sorted(folder.glob("*/*.po")) + sorted(folder.glob("*/*.ipynb")):
+            relative = path.relative_to(folder).as_posix()
+            files[f"{name}/{relative}"] = _digest(path.read_bytes())
     if readme is not None and readme.is_file():
         # What build writes in the README (its marked blocks): edits elsewhere do not matter.
         blocks = generated_blocks(readme.read_text(encoding="utf-8"))

@@ -73,13 +73,17 @@ LANGUAGE_INFO = {
 
 def tidy_metadata(nb: NotebookNode) -> NotebookNode:
     """Drop what says who ran it where (kernel names, paths, timings): diffs stay readable.
-    The Python version the solutions were executed with stays (JupyterLab writes it too)."""
+    The Python version the solutions were executed with stays (JupyterLab writes it too), and
+    the course's own entry (``reproml.language``: the language a student reads)."""
     language = nb.metadata.get("language_info", {})
     version = {"version": language["version"]} if "version" in language else {}
+    course = nb.metadata.get("reproml")
     nb.metadata = NotebookNode(
         kernelspec=NotebookNode(KERNELSPEC),
         language_info=nbformat.from_dict({**LANGUAGE_INFO, **version}),
     )
+    if course:
+        nb.metadata["reproml"] = nbformat.from_dict(course)
     for cell in nb.cells:
         tags = cell.metadata.get("tags")
         cell.metadata = NotebookNode(tags=tags) if tags else NotebookNode()

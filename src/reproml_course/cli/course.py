@@ -2,6 +2,7 @@
 
 uv run reproml-course build            # notebooks/ from solutions/
 uv run reproml-course build --check    # fail when notebooks/ is out of date (CI)
+uv run reproml-course translate        # merge the English into locale/fr/*.po (translators)
 uv run reproml-course grade notebooks/01_results_in_txt_files.ipynb
 uv run reproml-course grade submissions/ --json > grades.json
 uv run reproml-course execute --quick  # run the solutions in place, with their outputs
@@ -25,6 +26,7 @@ from pathlib import Path
 from reproml.base.errors import ReproMLError
 from reproml_course.cli.classroom import CLASSROOM_COMMANDS, add_classroom_commands
 from reproml_course.cli.mutants import add_mutants_command, run_mutants
+from reproml_course.cli.translate import add_translate_command, build_translations, run_translate
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -73,6 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     add_classroom_commands(commands, _positive)
     add_mutants_command(commands, _positive)
+    add_translate_command(commands)
     return parser
 
 
@@ -113,10 +116,13 @@ def _build(args: argparse.Namespace) -> int:
     from reproml_course.authoring.build import build_course
 
     report = build_course(solutions, notebooks, check=args.check, readme=readme)
+    translations = build_translations(solutions, notebooks, check=args.check)
     if args.check:
-        if report.up_to_date:
+        if report.up_to_date and translations == 0:
             print(f"{notebooks}{extra} is up to date with {solutions}.")
             return 0
+        if report.up_to_date:
+            return 1
         names = [p.name for p in report.out_of_date] + [
             f"{p.name} (no solution)" for p in report.stale
         ]
@@ -126,13 +132,15 @@ def _build(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 1
-    record_build(solutions, notebooks, readme)
     for path in report.written:
         print(f"Wrote {path}")
     for path in report.stale:
         print(f"Warning: {path} has no solution any more; delete it if it is obsolete.")
     if not report.written:
         print(f"{notebooks} was already up to date.")
+    if translations:
+        return 1
+    record_build(solutions, notebooks, readme)
     return 0
 
 
@@ -223,6 +231,7 @@ COMMANDS = {
     "student-path": _student_path,
     "binder": _binder,
     "mutants": run_mutants,
+    "translate": run_translate,
     **CLASSROOM_COMMANDS,
 }
 

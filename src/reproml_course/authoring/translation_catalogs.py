@@ -1,0 +1,143 @@
+"""A notebook's translations kept as a gettext catalog, the format translators' tools read
+(Poedit, Weblate, Lokalize): ``locale/<language>/<notebook>.po``, one entry per unit of
+``translation``, the English as its ``msgid``, the cells it comes from as its locations.
+
+``update_catalog`` merges the English of today into a catalog with Babel, as ``msgmerge``
+does: a unit whose English changed keeps its old translation marked ``fuzzy`` (with the old
+English beside it, ``#| msgid``) until a translator checks it; a new unit comes untranslated;
+a unit that is gone is dropped. ``catalog_problems`` names every entry that is not ready, so the
+build refuses to write a notebook from a catalog behind its English.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+from dataclasses import dataclass
+from pathlib import Path
+
+from babel.messages.catalog import Catalog
+from babel.messages.pofile import read_po, write_po
+from nbformat import NotebookNode
+
+from reproml.base.errors import ReproMLError
+from reproml_course.authoring.translation import cell_units, translated_source
+
+LANGUAGES = ("fr",)
+# A fixed date: the catalogs change only when their entries do.
+CREATED = datetime.datetime(2026, 12, 7, tzinfo=datetime.UTC)
+WIDTH = 100
+HEADER = """\
+# {name}: a chapter of the course, translated.
+# Write each msgstr (Poedit, Lokalize, Weblate...). `uv run reproml-course
+# translate` merges today's English and marks "fuzzy" each entry whose
+# English changed. docs/glossaire.md lists the terms the translation uses.
+#"""
+
+
+@dataclass(frozen=True)
+class CatalogState:
+    path: Path
+    entries: int
+    untranslated: int
+    fuzzy: int
+
+
+def catalog_path(locale_dir: Path, language: str, notebook: Path) -> Path:
+    return locale_dir / language / f"{notebook.stem}.po"
+
+
+def notebook_template(nb: NotebookNode, name: str) -> Catalog:
+    """Every unit of the English notebook ``name``, in notebook order, located by cell."""
+    template = Catalog(project="reproml", creation_date=CREATED, fuzzy=False)
+    for index, cell in enumerate(nb.cells):
+        for unit in cell_units(cell):
+            template.add(unit.text, locations=[(name, index + 1)])  # cell 1 is the first
+    return template
+
+
+def read_catalog(path: Path) -> Catalog:
+    with path.open("rb") as file:
+        return read_po(file)
+
+
+def write_catalog(path: Path, catalog: Catalog) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("wb") as file:
+        write_po(file, catalog, width=WIDTH, ignore_obsolete=True, include_previous=True)
+
+
+def update_catalog(path: Path, template: Catalog, language: str) -> CatalogState:
+    """Create or update the catalog at ``path`` from ``template``; what it holds now."""
+    if path.is_file():
+        catalog = read_catalog(path)
+        catalog.update(template, update_creation_date=False)
+    else:
+        catalog = Catalog(
+            locale=language,
+            project="reproml",
+            header_comment=HEADER.format(name=path.stem),
+            creation_date=CREATED,
+            fuzzy=False,
+        )
+        catalog.revision_date = CREATED
+        for message in template:
+            if message.id:
+                catalog.add(message.id, "", locations=message.locations)
+    write_catalog(path, catalog)
+    problems = _entries(catalog)
+    return CatalogState(
+        path,
+        entries=len(problems),
+        untranslated=sum(1 for m in problems if not m.string),
+        fuzzy=sum(1 for m in problems if m.string and m.fuzzy),
+    )
+
+
+def catalog_problems(catalog: Catalog, template: Catalog) -> list[str]:
+    """What keeps the catalog from translating the notebook: English it does not hold yet,
+    entries left untranslated, entries whose English changed since they were translated."""
+    problems = []
+    for message in _entries(template):
+        entry = catalog.get(message.id)
+        where = _where(message)
+        if entry is None:
+            problems.append(f"{where}: new English, not in the catalog yet: {_short(message.id)}")
+        elif not entry.string:
+            problems.append(f"{where}: not translated: {_short(message.id)}")
+        elif entry.fuzzy:
+            problems.append(
+                f"{where}: the English changed since it was translated (fuzzy): "
+                f"{_short(message.id)}"
+            )
+    return problems
+
+
+def translate_notebook(nb: NotebookNode, catalog: Catalog, language: str) -> NotebookNode:
+    """The notebook with each unit in ``language``; every other character as it was."""
+    translated = copy.deepcopy(nb)
+    for cell in translated.cells:
+        cell.source = translated_source(cell, lambda text: _translation(catalog, text))
+    translated.metadata.setdefault("reproml", {})["language"] = language
+    return translated
+
+
+def _translation(catalog: Catalog, text: str) -> str:
+    entry = catalog.get(text)
+    if entry is None or not entry.string or entry.fuzzy:
+        raise ReproMLError(f"No translation ready for: {_short(text)}")
+    return entry.string
+
+
+def _entries(catalog: Catalog) -> list:
+    return [message for message in catalog if message.id]
+
+
+def _where(message) -> str:
+    name, cell = message.locations[0] if message.locations else ("?", 0)
+    return f"{name}, cell {cell}"
+
+
+def _short(text: str, limit: int = 70) -> str:
+    line = " ".join(text.split())
+    return repr(line if len(line) <= limit else line[: limit - 3] + "...")

@@ -1,0 +1,110 @@
+"""Catalogs that follow their English: created, filled, marked fuzzy when the English changes,
+and a build that refuses to write a translation behind its English, naming each entry."""
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
+
+from reproml.base.errors import ReproMLError
+from reproml_course.authoring.translation_catalogs import (
+    catalog_problems,
+    notebook_template,
+    read_catalog,
+    translate_notebook,
+    update_catalog,
+    write_catalog,
+)
+from reproml_course.base.notebooks import write_notebook
+from reproml_course.cli.translate import build_translations
+
+FRENCH = {
+    "# 01 · Results": "# 01 · Résultats",
+    "Train a model, then look at it.": "Entraînez un modèle, puis regardez-le.",
+    "the learning rate": "le taux d'apprentissage",
+    "return the best run": "renvoyez la meilleure exécution",
+}
+
+
+def english() -> nbformat.NotebookNode:
+    return new_notebook(
+        cells=[
+            new_markdown_cell("# 01 · Results\n\nTrain a model, then look at it."),
+            new_code_cell("lr = 0.1  # the learning rate"),
+            new_code_cell(
+                "def best(runs):\n    ### BEGIN SOLUTION: return the best run\n"
+                "    return max(runs)\n    ### END SOLUTION"
+            ),
+            new_code_cell("checks.exercise_1_2(best)", metadata={"tags": ["nbval-check-output"]}),
+        ]
+    )
+
+
+def filled_catalog(path: Path, nb) -> None:
+    update_catalog(path, notebook_template(nb, "01_results.ipynb"), "fr")
+    catalog = read_catalog(path)
+    for message in catalog:
+        if message.id:
+            message.string = FRENCH[message.id]
+    write_catalog(path, catalog)
+
+
+def test_a_new_catalog_holds_every_unit_untranslated_then_translates(tmp_path):
+    nb, path = english(), tmp_path / "fr" / "01_results.po"
+    template = notebook_template(nb, "01_results.ipynb")
+    state = update_catalog(path, template, "fr")
+    assert (state.entries, state.untranslated, state.fuzzy) == (4, 4, 0)
+    assert "01_results.ipynb:1" in path.read_text() and "Language: fr" in path.read_text()
+    problems = catalog_problems(read_catalog(path), template)
+    assert len(problems) == 4 and "cell 2: not translated: 'the learning rate'" in problems[2]
+    filled_catalog(path, nb)
+    assert catalog_problems(read_catalog(path), template) == []
+    french = translate_notebook(nb, read_catalog(path), "fr")
+    assert french.cells[0].source == "# 01 · Résultats\n\nEntraînez un modèle, puis regardez-le."
+    assert french.cells[1].source == "lr = 0.1  # le taux d'apprentissage"
+    assert "### BEGIN SOLUTION: renvoyez la meilleure exécution" in french.cells[2].source
+    assert french.cells[3] == nb.cells[3] and french.metadata["reproml"]["language"] == "fr"
+
+
+def test_changed_english_is_named_then_fuzzy_until_a_translator_checks_it(tmp_path):
+    nb, path = english(), tmp_path / "fr" / "01_results.po"
+    filled_catalog(path, nb)
+    nb.cells[0].source = nb.cells[0].source.replace("then look", "then look closely")
+    template = notebook_template(nb, "01_results.ipynb")
+    [problem] = catalog_problems(read_catalog(path), template)
+    assert "new English, not in the catalog yet: 'Train a model, then look closely" in problem
+    state = update_catalog(path, template, "fr")
+    assert (state.untranslated, state.fuzzy) == (0, 1)
+    text = path.read_text()
+    assert '#| msgid "Train a model, then look at it."' in text and "#, fuzzy" in text
+    [problem] = catalog_problems(read_catalog(path), template)
+    assert problem.startswith(
+        "01_results.ipynb, cell 1: the English changed since it was translated"
+    )
+    with pytest.raises(ReproMLError, match="No translation ready"):
+        translate_notebook(nb, read_catalog(path), "fr")
+
+
+def test_the_build_writes_the_french_notebooks_and_its_check_fails_on_drift(tmp_path, capsys):
+    solutions, notebooks = tmp_path / "solutions", tmp_path / "notebooks"
+    solutions.mkdir()
+    nb = english()
+    write_notebook(nb, solutions / "01_results.ipynb")
+    filled_catalog(tmp_path / "locale" / "fr" / "01_results.po", nb)
+
+    assert build_translations(solutions, notebooks, check=True) == 1  # not built yet
+    assert build_translations(solutions, notebooks, check=False) == 0
+    student = nbformat.read(notebooks / "fr" / "01_results.ipynb", as_version=4)
+    stub = next(c.source for c in student.cells if "NotImplementedError" in c.source)
+    assert "# YOUR CODE HERE" in stub and "renvoyez la meilleure exécution" in stub
+    assert "Entraînez un modèle" in "".join(c.source for c in student.cells)
+    assert build_translations(solutions, notebooks, check=True) == 0
+    capsys.readouterr()
+
+    nb.cells[1].source = "lr = 0.1  # the learning rate, a float"
+    write_notebook(nb, solutions / "01_results.ipynb")
+    assert build_translations(solutions, notebooks, check=True) == 1
+    error = capsys.readouterr().err
+    assert "01_results.po is behind its English (1 entries)" in error
+    assert "cell 2: new English, not in the catalog yet: 'the learning rate, a float'" in error
