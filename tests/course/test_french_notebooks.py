@@ -45,7 +45,8 @@ def test_a_french_notebook_has_the_cells_exercises_and_code_of_its_english(frenc
 
 
 def test_each_catalog_has_its_french_notebooks():
-    catalogs = {p.stem for p in (ROOT / "locale" / "fr").glob("*.po")}
+    catalogs = {p.stem for p in (ROOT / "locale" / "fr").glob("*.po")} - {"README"}
+    assert (ROOT / "README.fr.md").is_file()
     for folder in ("solutions", "notebooks"):
         built = {p.stem for p in (ROOT / folder / "fr").glob("*.ipynb")}
         assert built == catalogs, folder

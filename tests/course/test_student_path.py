@@ -60,6 +60,7 @@ def test_the_command_writes_a_folder_of_its_own(tmp_path: Path, capsys):
     assert main(["student-path", str(tmp_path / "path")]) == 0
     written = sorted(p.name for p in (tmp_path / "path").glob("*.ipynb"))
     assert written == sorted([*CHAPTERS, "experiment.ipynb"])
+    assert not list((tmp_path / "path").rglob("fr/*.ipynb"))  # not filled in: nbval would fail
     assert "Wrote 11 filled-in student notebooks" in capsys.readouterr().out
     assert main(["student-path", str(NOTEBOOKS)]) == 1
     assert "would replace the course's own notebooks" in capsys.readouterr().err

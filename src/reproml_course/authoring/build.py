@@ -100,7 +100,7 @@ def build_student_notebook(
         raise ReproMLError(f"Cannot build: {error} (check the {BEGIN}/{END} pairs).") from None
     nb, _ = ClearOutputPreprocessor().preprocess(nb, {})
     if path is not None:
-        add_launch_cells(nb, path, repository or GitHubRepository.current())
+        add_launch_cells(nb, path, repository or GitHubRepository.current(), language)
     return tidy_metadata(nb)
 
 
@@ -136,7 +136,7 @@ def build_course(
     titles = {}
     for source in sources:
         solution = read_notebook(source)
-        titles[source.name] = _title(solution)
+        titles[source.name] = notebook_title(solution)
         student = build_student_notebook(solution, f"notebooks/{source.name}", repository)
         expected[notebooks / source.name] = notebook_text(student)
     if readme is not None:
@@ -159,7 +159,7 @@ def build_course(
     return report
 
 
-def _title(nb: NotebookNode) -> str:
+def notebook_title(nb: NotebookNode) -> str:
     """The text of the notebook's first heading (``00 · Setup and data``)."""
     for cell in nb.cells:
         if cell.cell_type == "markdown":

@@ -39,6 +39,8 @@ def build_state(solutions: Path, notebooks: Path, readme: Path | None) -> dict[s
         for path in sorted(folder.glob("*/*.po")) + sorted(folder.glob("*/*.ipynb")):
             relative = path.relative_to(folder).as_posix()
             files[f"{name}/{relative}"] = _digest(path.read_bytes())
+    for path in sorted(solutions.parent.glob("README.*.md")):  # README.fr.md
+        files[path.name] = _digest(path.read_bytes())
     if readme is not None and readme.is_file():
         # What build writes in the README (its marked blocks): edits elsewhere do not matter.
         blocks = generated_blocks(readme.read_text(encoding="utf-8"))

@@ -83,11 +83,12 @@ class GitHubRepository:
             f"{self.branch}/{path}"
         )
 
-    def badges(self, path: str) -> str:
+    def badges(self, path: str, language: str = "en") -> str:
         """Markdown: the Colab and Binder badges of one notebook (a repository-relative path)."""
+        colab, binder = BADGE_WORDS[language]
         return (
-            f"[![Open in Colab]({COLAB_BADGE})]({self.colab_url(path)}) "
-            f"[![Launch on Binder]({BINDER_BADGE})]({self.binder_url(path)})"
+            f"[![{colab}]({COLAB_BADGE})]({self.colab_url(path)}) "
+            f"[![{binder}]({BINDER_BADGE})]({self.binder_url(path)})"
         )
 
 
@@ -126,13 +127,15 @@ if "google.colab" in sys.modules:
     print(f"Colab: the course is in {{COURSE}}, its data in {{COURSE}}/data.")"""
 
 
-def add_launch_cells(nb: NotebookNode, path: str, repository: GitHubRepository) -> NotebookNode:
+def add_launch_cells(
+    nb: NotebookNode, path: str, repository: GitHubRepository, language: str = "en"
+) -> NotebookNode:
     """Put the badges at the top of a student notebook and the Colab cell before its first
     code cell (in place; the cells are tagged, so a second call replaces them)."""
     from nbformat.v4 import new_code_cell, new_markdown_cell
 
     nb.cells = [c for c in nb.cells if COLAB_TAG not in c.get("metadata", {}).get("tags", [])]
-    badges = new_markdown_cell(repository.badges(path), id="launch-badges")
+    badges = new_markdown_cell(repository.badges(path, language), id="launch-badges")
     setup = new_code_cell(colab_setup_source(repository.url), id="colab-setup")
     for cell in (badges, setup):
         cell.metadata["tags"] = [COLAB_TAG]
@@ -142,23 +145,39 @@ def add_launch_cells(nb: NotebookNode, path: str, repository: GitHubRepository) 
     return nb
 
 
-def readme_blocks(titles: dict[str, str], repository: GitHubRepository) -> dict[str, str]:
+BADGE_WORDS = {
+    "en": ("Open in Colab", "Launch on Binder"),
+    "fr": ("Ouvrir dans Colab", "Lancer sur Binder"),
+}
+# What the README's generated blocks say, per language, and where its notebooks are.
+README_WORDS = {
+    "en": ("", "Launch the course on Binder", "Open chapter 00 in Colab",
+           "| # | chapter (the solution, with its outputs) | the exercises |"),
+    "fr": ("fr/", "Lancer le cours sur Binder", "Ouvrir le chapitre 00 dans Colab",
+           "| # | chapitre (la solution, avec ses sorties) | les exercices |"),
+}  # fmt: skip
+
+
+def readme_blocks(
+    titles: dict[str, str], repository: GitHubRepository, language: str = "en"
+) -> dict[str, str]:
     """The generated parts of the README: the badges under its title and the chapter table.
 
     ``titles``: notebook file name -> title (``00 · Setup and data``).
     """
+    folder, launch, open_first, header = README_WORDS[language]
     first = next(iter(titles), "")
     badges = (
-        f"[![Launch the course on Binder]({BINDER_BADGE})]({repository.binder_url()})\n"
-        f"[![Open chapter 00 in Colab]({COLAB_BADGE})]"
-        f"({repository.colab_url(f'notebooks/{first}')})"
+        f"[![{launch}]({BINDER_BADGE})]({repository.binder_url()})\n"
+        f"[![{open_first}]({COLAB_BADGE})]"
+        f"({repository.colab_url(f'notebooks/{folder}{first}')})"
     )
-    rows = ["| # | chapter (the solution, with its outputs) | the exercises |", "|---|---|---|"]
+    rows = [header, "|---|---|---|"]
     for name, title in titles.items():
         number, _, text = title.partition(" · ")
         if text:  # experiment.ipynb is not a chapter
-            badge = repository.badges(f"notebooks/{name}")
-            rows.append(f"| {number} | [{text}](solutions/{name}) | {badge} |")
+            badge = repository.badges(f"notebooks/{folder}{name}", language)
+            rows.append(f"| {number} | [{text}](solutions/{folder}{name}) | {badge} |")
     return {"badges": badges, "chapters": "\n".join(rows)}
 
 

@@ -53,7 +53,7 @@ def write_student_path(notebooks: Path, solutions: Path, destination: Path) -> l
     ``destination``, each chapter filled in from ``solutions``; the chapters written."""
     if destination.exists():
         shutil.rmtree(destination)
-    shutil.copytree(notebooks, destination, ignore=shutil.ignore_patterns(".*"))
+    shutil.copytree(notebooks, destination, ignore=_hidden_and_translations(notebooks))
     written = []
     for path in list_notebooks(destination):
         reference = solutions / path.name
@@ -63,3 +63,14 @@ def write_student_path(notebooks: Path, solutions: Path, destination: Path) -> l
         write_notebook(fill_in(read_notebook(path), solution), path)
         written.append(path)
     return written
+
+
+def _hidden_and_translations(notebooks: Path):
+    """What the copy leaves out: hidden files, and the translations' folders (``fr/``), whose
+    chapters the solutions here do not fill in."""
+
+    def ignored(folder: str, names: list[str]) -> list[str]:
+        top = Path(folder) == notebooks
+        return [n for n in names if n.startswith(".") or (top and (notebooks / n).is_dir())]
+
+    return ignored

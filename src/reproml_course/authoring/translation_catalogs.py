@@ -21,7 +21,12 @@ from babel.messages.pofile import read_po, write_po
 from nbformat import NotebookNode
 
 from reproml.base.errors import ReproMLError
-from reproml_course.authoring.translation import cell_units, translated_source
+from reproml_course.authoring.translation import (
+    cell_units,
+    document_units,
+    translated_source,
+    translated_text,
+)
 
 LANGUAGES = ("fr",)
 # A fixed date: the catalogs change only when their entries do.
@@ -54,6 +59,18 @@ def notebook_template(nb: NotebookNode, name: str) -> Catalog:
         for unit in cell_units(cell):
             template.add(unit.text, locations=[(name, index + 1)])  # cell 1 is the first
     return template
+
+
+def document_template(text: str, name: str) -> Catalog:
+    """Every block of the markdown document ``name``, located by its first line."""
+    template = Catalog(project="reproml", creation_date=CREATED, fuzzy=False)
+    for unit in document_units(text):
+        template.add(unit.text, locations=[(name, text.count("\n", 0, unit.start) + 1)])
+    return template
+
+
+def translate_document(text: str, catalog: Catalog) -> str:
+    return translated_text(text, document_units(text), lambda unit: _translation(catalog, unit))
 
 
 def read_catalog(path: Path) -> Catalog:
@@ -134,8 +151,8 @@ def _entries(catalog: Catalog) -> list:
 
 
 def _where(message) -> str:
-    name, cell = message.locations[0] if message.locations else ("?", 0)
-    return f"{name}, cell {cell}"
+    name, place = message.locations[0] if message.locations else ("?", 0)
+    return f"{name}, {'line' if name.endswith('.md') else 'cell'} {place}"
 
 
 def _short(text: str, limit: int = 70) -> str:
