@@ -142,21 +142,28 @@ def build_course(
     if readme is not None:
         text = readme.read_text(encoding="utf-8")
         expected[readme] = update_readme(text, readme_blocks(titles, repository))
-    if not check:
-        notebooks.mkdir(parents=True, exist_ok=True)
+    report.written, report.out_of_date = write_or_compare(expected, check)
+    report.stale = (
+        [p for p in list_notebooks(notebooks) if p not in expected] if (notebooks.is_dir()) else []
+    )
+    return report
+
+
+def write_or_compare(expected: dict[Path, str], check: bool) -> tuple[list[Path], list[Path]]:
+    """Write each file whose text differs from ``expected`` (its folder made if need be), or,
+    with ``check``, write nothing: (written, out of date)."""
+    written, out_of_date = [], []
     for target, text in expected.items():
         current = target.read_text(encoding="utf-8") if target.is_file() else None
         if current == text:
             continue
         if check:
-            report.out_of_date.append(target)
+            out_of_date.append(target)
         else:
+            target.parent.mkdir(parents=True, exist_ok=True)
             target.write_text(text, encoding="utf-8")
-            report.written.append(target)
-    report.stale = (
-        [p for p in list_notebooks(notebooks) if p not in expected] if (notebooks.is_dir()) else []
-    )
-    return report
+            written.append(target)
+    return written, out_of_date
 
 
 def notebook_title(nb: NotebookNode) -> str:

@@ -44,6 +44,7 @@ def run_translate(args: argparse.Namespace) -> int:
 def build_translations(solutions: Path, notebooks: Path, check: bool) -> int:
     """Write (or, with ``check``, compare) the translated notebooks; 1 when a catalog is not
     ready or, with ``check``, a translated notebook is out of date."""
+    from reproml_course.authoring.build import write_or_compare
     from reproml_course.authoring.build_translations import translated_notebooks
     from reproml_course.authoring.launch import GitHubRepository
 
@@ -63,17 +64,9 @@ def build_translations(solutions: Path, notebooks: Path, check: bool) -> int:
             "(a fuzzy one: remove its fuzzy flag once checked), then build.",
             file=sys.stderr,
         )
-    for path, text in report.expected.items():
-        current = path.read_text(encoding="utf-8") if path.is_file() else None
-        if current == text:
-            continue
-        if check:
-            failed = True
-            print(
-                f"Error: {path} is out of date: run `uv run reproml-course build`.", file=sys.stderr
-            )
-        else:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.write_text(text, encoding="utf-8")
-            print(f"Wrote {path}")
-    return 1 if failed else 0
+    written, out_of_date = write_or_compare(report.expected, check)
+    for path in written:
+        print(f"Wrote {path}")
+    for path in out_of_date:
+        print(f"Error: {path} is out of date: run `uv run reproml-course build`.", file=sys.stderr)
+    return 1 if failed or out_of_date else 0
