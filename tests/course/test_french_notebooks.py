@@ -40,13 +40,23 @@ def test_a_french_notebook_has_the_cells_exercises_and_code_of_its_english(frenc
             theirs.get("id"),
             theirs.metadata.get("tags"),
         )
-        if mine.cell_type == "code":
+        if mine.get("id") == "colab-setup":  # it also chooses the checks' language
+            language = 'os.environ.setdefault("REPROML_LANG", "fr")'
+            assert language in mine.source
+            code = without_text(mine).replace('"notebooks/fr"', '"notebooks"')
+            assert "\n".join(line for line in code.splitlines() if language not in line) == (
+                "\n".join(without_text(theirs).splitlines())
+            )
+        elif mine.cell_type == "code":
             assert without_text(mine) == without_text(theirs), mine.get("id")
 
 
 def test_each_catalog_has_its_french_notebooks():
-    catalogs = {p.stem for p in (ROOT / "locale" / "fr").glob("*.po")} - {"README"}
+    documents = {"README", "instructor", "checks"}  # README.fr.md, the guide, the checks
+    catalogs = {p.stem for p in (ROOT / "locale" / "fr").glob("*.po")} - documents
     assert (ROOT / "README.fr.md").is_file()
+    assert (ROOT / "docs" / "instructor.fr.md").is_file()
+    assert (ROOT / "src" / "reproml_course" / "locale" / "fr" / "checks.json").is_file()
     for folder in ("solutions", "notebooks"):
         built = {p.stem for p in (ROOT / folder / "fr").glob("*.ipynb")}
         assert built == catalogs, folder

@@ -75,6 +75,23 @@ def test_student_version_gets_zero_with_a_clear_message_each(course):
     assert grade.problem is None
 
 
+def test_a_french_notebook_is_graded_in_french_with_the_same_keys(course, monkeypatch):
+    """The notebook's metadata chooses the language of its kernel's checks and of the
+    grader's own words; the record and the JSON keep their keys."""
+    monkeypatch.delenv("REPROML_LANG", raising=False)
+    student = build_student_notebook(course_notebook("1 / 0  # a cell that crashes"))
+    english = course(student)
+    student.metadata["reproml"] = {"language": "fr"}
+    student.cells[-1].source = "answers = 3"  # a deleted check cell
+    french = course(student)
+    assert [s.exercise for s in french.scores] == [s.exercise for s in english.scores]
+    assert french.as_dict().keys() == english.as_dict().keys()
+    said = [s.message for s in french.scores]
+    assert "reste à écrire" in said[0] and "Indice" in said[0], said
+    assert "cellule de vérification a été supprimée" in said[1], said
+    assert all("Hint:" not in message for message in said)
+
+
 def test_half_done_with_a_crash_in_between_keeps_what_it_earned(course):
     half = build_student_notebook(course_notebook("1 / 0  # a cell that crashes"))
     half.cells[1].source = GRID.replace("### BEGIN SOLUTION: count each class\n", "")

@@ -1,8 +1,8 @@
 """The course in another language, built from the English solutions and their catalogs.
 
 For each English solution that has a catalog ``locale/<language>/<name>.po``, the build writes
-``solutions/<language>/<name>`` (the solution with every unit translated, its outputs cleared
-until it is executed in that language) and, from it, the student version
+``solutions/<language>/<name>`` (the solution with every unit translated and its English
+execution's outputs, the passed checks' lines in that language) and, from it, the student version
 ``notebooks/<language>/<name>``. A catalog behind its English (new, changed or untranslated
 units) stops the build and is named with each entry, so a translation never drifts silently.
 ``update_catalogs`` is ``reproml-course translate``: it merges today's English into each
@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from nbconvert.preprocessors import ClearOutputPreprocessor
+from babel.messages.catalog import Catalog
 
 from reproml_course.authoring.build import build_student_notebook, notebook_title
 from reproml_course.authoring.launch import GitHubRepository, readme_blocks, update_readme
@@ -30,7 +30,18 @@ from reproml_course.authoring.translation_catalogs import (
     translate_notebook,
     update_catalog,
 )
+from reproml_course.authoring.translation_checks import (
+    checks_template,
+    compiled_messages,
+    compiled_path,
+    field_problems,
+    translate_check_outputs,
+)
 from reproml_course.base.notebooks import list_notebooks, notebook_text, read_notebook
+
+GUIDE = Path("docs/instructor.md")  # translated as docs/instructor.<language>.md
+CHECKS_CATALOG = "checks"  # locale/<language>/checks.po: what the checks print
+PACKAGE_DIR = Path(__file__).resolve().parents[1]  # src/reproml_course
 
 
 @dataclass
@@ -50,6 +61,11 @@ def translated_notebooks(
     built yet."""
     report = TranslationReport()
     titles: dict[str, dict[str, str]] = {language: {} for language in languages}
+    checks = {
+        language: read_catalog(path)
+        for language in languages
+        if (path := locale_dir / language / f"{CHECKS_CATALOG}.po").is_file()
+    }
     for source in list_notebooks(solutions):
         for language in languages:
             path = catalog_path(locale_dir, language, source)
@@ -62,7 +78,7 @@ def translated_notebooks(
                 report.problems[path] = problems
                 continue
             solution = translate_notebook(english, catalog, language)
-            solution, _ = ClearOutputPreprocessor().preprocess(solution, {})
+            translate_check_outputs(solution, checks.get(language) or Catalog())
             student = build_student_notebook(
                 solution, f"notebooks/{language}/{source.name}", repository, language
             )
@@ -73,7 +89,38 @@ def translated_notebooks(
         _translate_readme(
             solutions.parent, locale_dir, language, titles[language], repository, report
         )
+        _translate_guide(solutions.parent, locale_dir, language, report)
+        _compile_checks(locale_dir, language, report)
     return report
+
+
+def _translate_guide(
+    root: Path, locale_dir: Path, language: str, report: TranslationReport
+) -> None:
+    """``docs/instructor.<language>.md`` from the instructor guide and its catalog."""
+    guide, path = root / GUIDE, locale_dir / language / f"{GUIDE.stem}.po"
+    if not (guide.is_file() and path.is_file()):
+        return
+    text = guide.read_text(encoding="utf-8")
+    catalog = read_catalog(path)
+    problems = catalog_problems(catalog, document_template(text, guide.name))
+    if problems:
+        report.problems[path] = problems
+        return
+    report.expected[root / GUIDE.with_suffix(f".{language}.md")] = translate_document(text, catalog)
+
+
+def _compile_checks(locale_dir: Path, language: str, report: TranslationReport) -> None:
+    """The checks' catalog compiled into the package, where ``checks.messages`` reads it."""
+    path = locale_dir / language / f"{CHECKS_CATALOG}.po"
+    if not path.is_file():
+        return
+    catalog = read_catalog(path)
+    problems = catalog_problems(catalog, checks_template()) + field_problems(catalog)
+    if problems:
+        report.problems[path] = problems
+        return
+    report.expected[compiled_path(PACKAGE_DIR, language)] = compiled_messages(catalog)
 
 
 def _translate_readme(
@@ -114,6 +161,15 @@ def update_catalogs(
         template = document_template(readme.read_text(encoding="utf-8"), readme.name)
         path = locale_dir / language / "README.po"
         states.append(update_catalog(path, template, language))
+    guide = solutions.parent / GUIDE
+    if guide.is_file() and (not names or GUIDE.stem in names):
+        template = document_template(guide.read_text(encoding="utf-8"), guide.name)
+        states.append(
+            update_catalog(locale_dir / language / f"{GUIDE.stem}.po", template, language)
+        )
+    if not names or CHECKS_CATALOG in names:
+        path = locale_dir / language / f"{CHECKS_CATALOG}.po"
+        states.append(update_catalog(path, checks_template(), language))
     for source in list_notebooks(solutions):
         if names and source.stem not in names and source.name not in names:
             continue

@@ -18,6 +18,7 @@ from reproml.base.paths import repository_root
 from reproml_course.base.notebooks import (
     kernel_environment,
     notebook_client,
+    notebook_language,
     read_notebook,
     tidy_metadata,
     write_notebook,
@@ -32,7 +33,7 @@ def execute_in_place(path: Path, quick: bool = False, timeout: int = 1200) -> fl
     client = notebook_client(nb, path, timeout, store_widget_state=False)
     start = time.perf_counter()
     try:
-        client.execute(env=kernel_environment(quick))
+        client.execute(env=kernel_environment(quick, notebook_language(nb)))
     except CellExecutionError as error:
         summary = re.sub(r"\x1b\[[0-9;]*m", "", str(error).strip().splitlines()[-1])
         raise ReproMLError(f"{path.name} failed, left unchanged: {summary}") from None

@@ -13,12 +13,14 @@ from pathlib import Path
 from nbformat import NotebookNode
 
 from reproml.base.errors import ReproMLError
+from reproml_course.base.messages import available_languages, say_in, translate
 from reproml_course.base.notebooks import (
     check_cells,
     in_parallel,
     kernel_environment,
     list_notebooks,
     notebook_client,
+    notebook_language,
     read_notebook,
 )
 from reproml_course.checks.base import EXERCISES, MIME_TYPE
@@ -67,30 +69,48 @@ def grade_notebook(
 ) -> NotebookGrade:
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
-    reference = solutions / path.name if solutions is not None else None
-    solution = read_notebook(reference) if reference is not None and reference.is_file() else None
     try:
         nb = read_notebook(path)
     except Exception as error:  # plain text, an empty file, truncated JSON, not nbformat 4
+        solution = _solution(solutions, path, _folder_language(path))
         problem = f"{path} is not a notebook: {_why_unreadable(path, error)}"
         grade = NotebookGrade(path.name, problem=problem, unreadable=True)
         for exercise in check_cells(solution) if solution is not None else {}:
-            grade.scores.append(_score(exercise, None, problem))
+            grade.scores.append(_score(exercise, None, problem, _folder_language(path)))
         return grade
+    language = notebook_language(nb)
+    solution = _solution(solutions, path, language)
     expected = list(check_cells(nb))
     if solution is not None:
         expected = restore_check_cells(nb, solution)
     grade = NotebookGrade(path.name)
     client = notebook_client(nb, path, timeout, allow_errors=True)
     try:
-        client.execute(env=kernel_environment(quick))
+        client.execute(env=kernel_environment(quick, language))
     except (CellTimeoutError, DeadKernelError) as error:
         grade.problem = f"{type(error).__name__}: {str(error).splitlines()[0]}"
     located = check_cells(nb)
     for exercise in expected:
         cell = nb.cells[located[exercise]] if exercise in located else None
-        grade.scores.append(_score(exercise, cell, grade.problem))
+        grade.scores.append(_score(exercise, cell, grade.problem, language))
     return grade
+
+
+def _solution(solutions: Path | None, path: Path, language: str) -> NotebookNode | None:
+    """The solution a notebook is graded against: in its language's folder when it has one."""
+    if solutions is None:
+        return None
+    translated = [solutions / language / path.name] if language != "en" else []
+    for reference in [*translated, solutions / path.name]:
+        if reference.is_file():
+            return read_notebook(reference)
+    return None
+
+
+def _folder_language(path: Path) -> str:
+    """The language of a file that is no notebook, from its folder (``notebooks/fr/``)."""
+    folder = path.resolve().parent.name
+    return folder if folder in available_languages() else "en"
 
 
 def _why_unreadable(path: Path, error: Exception) -> str:
@@ -100,13 +120,17 @@ def _why_unreadable(path: Path, error: Exception) -> str:
     return f"{reason[:120]} (download it again from JupyterLab: File > Download)"
 
 
-def _score(exercise: str, cell: NotebookNode | None, problem: str | None) -> ExerciseScore:
+def _score(
+    exercise: str, cell: NotebookNode | None, problem: str | None, language: str = "en"
+) -> ExerciseScore:
+    """The exercise's points and message, both in the notebook's ``language`` (the keys and
+    the exercise ids are the same in every language)."""
     registered = EXERCISES.get(exercise)
-    title = registered.title if registered else "(unknown exercise)"
+    title = translate(registered.title, language) if registered else "(unknown exercise)"
     max_points = registered.points if registered else 0
 
-    def zero(message: str) -> ExerciseScore:
-        return ExerciseScore(exercise, title, 0, max_points, message)
+    def zero(message: str, **fields: object) -> ExerciseScore:
+        return ExerciseScore(exercise, title, 0, max_points, say_in(language, message, **fields))
 
     if cell is None:
         if problem and "is not a notebook" in problem:
@@ -120,11 +144,14 @@ def _score(exercise: str, cell: NotebookNode | None, problem: str | None) -> Exe
     for output in cell.get("outputs", []):
         if output.get("output_type") == "error":
             return zero(
-                f"the check cell raised {output['ename']}: {output['evalue']}. Run the exercise "
-                "cell above it first, without errors."
+                "the check cell raised {error}. Run the exercise cell above it first, without "
+                "errors.",
+                error=f"{output['ename']}: {output['evalue']}",
             )
     if problem:
-        return zero(f"not reached: the notebook stopped before this check ({problem}).")
+        return zero(
+            "not reached: the notebook stopped before this check ({problem}).", problem=problem
+        )
     return zero("the check cell printed no result.")
 
 

@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from reproml.base.errors import ReproMLError
 from reproml.base.paths import repository_root
+from reproml_course.base.paths import LANGUAGE_ENV
 
 if TYPE_CHECKING:
     from nbformat import NotebookNode
@@ -92,24 +93,33 @@ class GitHubRepository:
         )
 
 
-def colab_setup_source(clone_url: str, home: str = COLAB_HOME) -> str:
+def colab_setup_source(clone_url: str, home: str = COLAB_HOME, language: str = "en") -> str:
     """The first code cell of a student notebook.
 
     It has to work before the package exists, so it is plain Python with no reproml import.
     On Colab it clones the course, installs it in editable mode (pip keeps Colab's torch and
     torchvision: the package's requirements are ranges that accept them), puts ``src/`` on the
     running kernel's path (an editable install's ``.pth`` file is only read at start-up), moves
-    to the course's ``notebooks/`` and downloads Fashion-MNIST into its ``data/``. Elsewhere
-    ``google.colab`` is not imported and the cell does nothing.
+    to the notebook's folder and downloads Fashion-MNIST into the course's ``data/``. Elsewhere
+    ``google.colab`` is not imported and the cell does nothing, except in a translated notebook,
+    where it sets the checks' language (unless ``REPROML_LANG`` is set already): a notebook on
+    Colab has no folder to tell it.
     """
+    words = SETUP_WORDS[language]
+    folder = "notebooks" if language == "en" else f"notebooks/{language}"
+    speak = (
+        f'\nos.environ.setdefault("{LANGUAGE_ENV}", "{language}")  # {words["language"]}'
+        if language != "en"
+        else ""
+    )
     return f"""\
-# On Google Colab: fetch the course, install it (Colab's own torch is kept) and get the data.
-# Anywhere else this cell does nothing.
+# {words["what"]}
+# {words["elsewhere"]}
+import os
 import sys
-
+{speak}
 if "google.colab" in sys.modules:
     import importlib
-    import os
     import subprocess
 
     COURSE = {home!r}
@@ -120,11 +130,28 @@ if "google.colab" in sys.modules:
     subprocess.run(install, check=True)
     sys.path.insert(0, os.path.join(COURSE, "src"))
     importlib.invalidate_caches()
-    os.chdir(os.path.join(COURSE, "notebooks"))
+    os.chdir(os.path.join(COURSE, "{folder}"))
     from reproml.data import load_fashion_mnist
 
     load_fashion_mnist()
-    print(f"Colab: the course is in {{COURSE}}, its data in {{COURSE}}/data.")"""
+    print(f"{words["done"]}")"""
+
+
+SETUP_WORDS = {
+    "en": {
+        "what": "On Google Colab: fetch the course, install it (Colab's own torch is kept) and get "
+        "the data.",
+        "elsewhere": "Anywhere else this cell does nothing.",
+        "done": "Colab: the course is in {COURSE}, its data in {COURSE}/data.",
+    },
+    "fr": {
+        "what": "Sur Google Colab : récupère le cours, l'installe (le torch de Colab est gardé) "
+        "et télécharge les données.",
+        "elsewhere": "Ailleurs, cette cellule ne fait que choisir la langue des vérifications.",
+        "language": "les vérifications répondent en français",
+        "done": "Colab : le cours est dans {COURSE}, ses données dans {COURSE}/data.",
+    },
+}
 
 
 def add_launch_cells(
@@ -136,7 +163,7 @@ def add_launch_cells(
 
     nb.cells = [c for c in nb.cells if COLAB_TAG not in c.get("metadata", {}).get("tags", [])]
     badges = new_markdown_cell(repository.badges(path, language), id="launch-badges")
-    setup = new_code_cell(colab_setup_source(repository.url), id="colab-setup")
+    setup = new_code_cell(colab_setup_source(repository.url, language=language), id="colab-setup")
     for cell in (badges, setup):
         cell.metadata["tags"] = [COLAB_TAG]
     first_code = next((i for i, c in enumerate(nb.cells) if c.cell_type == "code"), len(nb.cells))

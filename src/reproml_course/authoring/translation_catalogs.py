@@ -152,7 +152,7 @@ def _entries(catalog: Catalog) -> list:
 
 def _where(message) -> str:
     name, place = message.locations[0] if message.locations else ("?", 0)
-    return f"{name}, {'line' if name.endswith('.md') else 'cell'} {place}"
+    return f"{name}, {'cell' if name.endswith('.ipynb') else 'line'} {place}"
 
 
 def _short(text: str, limit: int = 70) -> str:

@@ -12,10 +12,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import nbformat
 from nbformat import NotebookNode
 
+from reproml_course.base.paths import LANGUAGE_ENV
+
 if TYPE_CHECKING:
     from nbclient import NotebookClient
 
 QUICK_ENV = "REPROML_QUICK"  # "1": the chapters train briefly (quick mode)
+
 # For kernels started from code (grading, papermill): no warning about local TCP on every start.
 QUIET_KERNEL = ["--IPKernelApp.log_level=ERROR"]
 # The cell that checks exercise 1.2 starts with ``checks.exercise_1_2(``.
@@ -90,15 +93,23 @@ def tidy_metadata(nb: NotebookNode) -> NotebookNode:
     return nb
 
 
-def kernel_environment(quick: bool) -> dict[str, str]:
-    """This process's environment with quick mode set, for a kernel to start with.
+def notebook_language(nb: NotebookNode) -> str:
+    """The language a notebook is written in (its translation's metadata), ``en`` by default."""
+    return nb.metadata.get("reproml", {}).get("language", "en")
+
+
+def kernel_environment(quick: bool, language: str = "en") -> dict[str, str]:
+    """This process's environment with quick mode set, for a kernel to start with; the checks
+    speak ``language`` unless ``$REPROML_LANG`` says otherwise.
 
     Passed to the kernel rather than set in ``os.environ``, so notebooks can run in threads.
     This Python's folder comes first on the PATH, as in ``uv run jupyter lab``: a notebook's
     ``!python script.py`` and ``!reproml-train`` run the course's environment.
     """
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
-    return {**os.environ, "PATH": path, QUICK_ENV: "1" if quick else "0"}
+    env = {**os.environ, "PATH": path, QUICK_ENV: "1" if quick else "0"}
+    env.setdefault(LANGUAGE_ENV, language)
+    return env
 
 
 def notebook_client(nb: NotebookNode, path: Path, timeout: int, **options: Any) -> NotebookClient:

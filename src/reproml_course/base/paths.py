@@ -12,6 +12,8 @@ from reproml.base.paths import TRAIN_FILES, raw_folder, repository_root
 
 __all__ = ["count_training_images", "course_dir", "course_lock", "repository_root"]
 
+LANGUAGE_ENV = "REPROML_LANG"  # the checks' language: see reproml_course.base.messages
+
 
 def course_dir(name: str) -> Path:
     """``solutions/`` or ``notebooks/`` at the repository root (or under the working directory)."""

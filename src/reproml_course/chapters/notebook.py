@@ -27,6 +27,7 @@ from reproml.base.paths import (
 from reproml.config import load_config, preset_overrides, quick_overrides
 from reproml.provenance import package_version
 from reproml.tracking.stores import COMPETITION, default_tracking_uri
+from reproml_course.base.messages import say
 
 # QUIET_KERNEL: chapter 05's papermill check imports it from here (moving it would rescore
 # that chapter's mutants)
@@ -80,14 +81,15 @@ class CourseSetup:
 
     def describe(self) -> str:
         if self.quick:
-            mode = "quick mode (500 images, 1 epoch)"
+            mode = say("quick mode (500 images, 1 epoch)")
         elif self.subset:
-            mode = (
-                f"full mode on {self.training_images:,} training images: experiment=subset "
-                "(the recipe for a small set)"
+            mode = say(
+                "full mode on {images} training images: experiment=subset (the recipe for a "
+                "small set)",
+                images=f"{self.training_images:,}",
             )
         else:
-            mode = "full mode"
+            mode = say("full mode")
         root = repository_root()
         # Relative to the repository: committed outputs should not show a personal path.
         data = os.path.relpath(self.data_root, root) if root is not None else self.data_root
@@ -200,7 +202,10 @@ def trash_earlier_runs(experiment_id: str) -> int:
         client.delete_run(run.info.run_id)
     if runs:
         print(
-            f"{len(runs)} run(s) of an earlier execution moved to MLflow's trash (`mlflow gc` "
-            "deletes them for good; `mlflow runs restore --run-id ID` brings one back)."
+            say(
+                "{count} run(s) of an earlier execution moved to MLflow's trash (`mlflow gc` "
+                "deletes them for good; `mlflow runs restore --run-id ID` brings one back).",
+                count=len(runs),
+            )
         )
     return len(runs)

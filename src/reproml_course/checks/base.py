@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from reproml_course.base.messages import say, translate
 from reproml_course.checks.base_budget import OverBudget, time_budget
 from reproml_course.checks.base_quiet import quiet_libraries
 from reproml_course.checks.failure import CheckFailed, expect  # noqa: F401 (the checks import it here)
@@ -22,6 +23,7 @@ from reproml_course.checks.own_code import refuse_course_code
 from reproml_course.checks.own_code_calls import calls_refused
 
 MIME_TYPE = "application/vnd.reproml.check+json"
+PASSED_LINE = "✅ Exercise {exercise} passed ({points}/{max_points} points)."
 DEFAULT_BUDGET = 300.0  # seconds; each exercise sets its own from the solution's measured time
 
 
@@ -35,12 +37,23 @@ class CheckResult:
     more_help: bool = False  # a second hint can be asked for with checks.hint(exercise)
 
     def line(self) -> str:
+        """In the student's language (``messages``), as ``message`` already is."""
         if self.passed:
-            return f"✅ Exercise {self.exercise} passed ({self.points}/{self.max_points} points)."
+            return say(
+                PASSED_LINE,
+                exercise=self.exercise,
+                points=self.points,
+                max_points=self.max_points,
+            )
         more = (
-            f' (Stuck? checks.hint("{self.exercise}") names the tools.)' if self.more_help else ""
+            say(' (Stuck? checks.hint("{exercise}") names the tools.)', exercise=self.exercise)
+            if self.more_help
+            else ""
         )
-        return f"❌ Exercise {self.exercise}: {self.message}{more}"
+        return (
+            say("❌ Exercise {exercise}: {message}", exercise=self.exercise, message=self.message)
+            + more
+        )
 
     def as_dict(self) -> dict[str, Any]:
         """The record the grader reads back (what a second hint exists for is the line's)."""
@@ -74,27 +87,43 @@ class Exercise:
                 with calls_refused(self.course_answers, answers):
                     self.check(*args, **kwargs)
         except CheckFailed as failure:
-            return self._result(False, str(failure))
+            return self._result(False, _told(failure))
         except OverBudget:
             return self._result(
                 False,
-                f"the check stopped your code after {self.budget:.0f} s, far longer than a "
-                "correct answer takes here. Hint: call your code yourself on a small input and "
-                "look for what takes so long (the full data set, a loop that never ends, a "
-                "value that never reaches the program).",
+                say(
+                    "the check stopped your code after {seconds} s, far longer than a correct "
+                    "answer takes here. Hint: call your code yourself on a small input and look "
+                    "for what takes so long (the full data set, a loop that never ends, a value "
+                    "that never reaches the program).",
+                    seconds=f"{self.budget:.0f}",
+                ),
             )
         except Exception as error:  # a bug in the check itself must still read clearly
             where = traceback.extract_tb(error.__traceback__)[-1]
             return self._result(
                 False,
-                f"the check itself failed with {type(error).__name__}: {error} "
-                f"(at {where.name}, line {where.lineno}). Please tell your instructor.",
+                say(
+                    "the check itself failed with {error} (at {where}, line {line}). Please "
+                    "tell your instructor.",
+                    error=f"{type(error).__name__}: {error}",
+                    where=where.name,
+                    line=where.lineno,
+                ),
             )
         return self._result(True, "passed")
 
     def _result(self, passed: bool, message: str) -> CheckResult:
         points = self.points if passed else 0
         return CheckResult(self.id, passed, points, self.points, message, bool(self.hint))
+
+
+def _told(failure: CheckFailed) -> str:
+    """The failure as the student reads it: problem and hint, in their language."""
+    problem = translate(failure.problem)
+    if not failure.hint:
+        return problem
+    return say("{problem} Hint: {hint}", problem=problem, hint=translate(failure.hint))
 
 
 EXERCISES: dict[str, Exercise] = {}
@@ -178,8 +207,23 @@ def hint(id: str) -> None:
     """The second hint of exercise ``id``: which functions or options to use."""
     entry = EXERCISES.get(str(id))
     if entry is None:
-        print(f"No exercise {id!r}. Exercises: {', '.join(EXERCISES)}.")
-    elif not entry.hint:
-        print(f"Exercise {entry.id} ({entry.title}) has no second hint: its check says it all.")
+        print(say("No exercise {id}. Exercises: {ids}.", id=repr(id), ids=", ".join(EXERCISES)))
+        return
+    title = translate(entry.title)
+    if not entry.hint:
+        print(
+            say(
+                "Exercise {id} ({title}) has no second hint: its check says it all.",
+                id=entry.id,
+                title=title,
+            )
+        )
     else:
-        print(f"Exercise {entry.id} ({entry.title}): {entry.hint}")
+        print(
+            say(
+                "Exercise {id} ({title}): {hint}",
+                id=entry.id,
+                title=title,
+                hint=translate(entry.hint),
+            )
+        )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from reproml_course.base.messages import say
 from reproml_course.checks.base import EXERCISES, CheckFailed, Exercise, show
 
 LETTERS = "abcd"
@@ -90,6 +91,6 @@ def quiz(id: str, answers: Any) -> None:
     """Grade one question of a chapter's quiz (``id`` like "3.Q1") from the dict ``answers``."""
     entry = EXERCISES.get(str(id))
     if entry is None or ".Q" not in str(id):
-        print(f"No quiz question {id!r}.")
+        print(say("No quiz question {id}.", id=repr(id)))
         return
     show(entry.evaluate(answers))
