@@ -1,6 +1,6 @@
 """The checks' catalog: everything a check, a hint or a quiz prints, for ``locale/<l>/checks.po``.
 
-Its entries are the pieces of ``checks.message_sites`` (located by module and line, each field
+Its entries are the pieces of ``base.message_sites`` (located by module and line, each field
 named in a comment: ``{0}`` is ``name``...), the frames ``base`` and ``quiz`` pass to ``say``,
 each exercise's title and second hint (its ``hint=`` or its docstring) and each quiz question's
 explanation. ``compiled_messages`` is what the build writes into the package for ``messages``.
