@@ -3,16 +3,31 @@
 Every function returns a matplotlib Figure, so a notebook shows it and MLflow logs it
 (``mlflow.log_figure``) without saving anything by hand. Figures are made without pyplot, which
 would keep every one of them open: a sweep of a hundred runs would hold a hundred figures.
+Their titles and labels are English unless ``use_figure_language`` is given a translator (the
+course gives its own, so a French notebook's figures speak French).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 import torch
 from matplotlib.figure import Figure
+from matplotlib.ticker import FixedLocator, MaxNLocator
 
 from reproml.data import CLASSES, Split
+
+_say: Callable[..., str] | None = None
+
+
+def use_figure_language(say: Callable[..., str] | None) -> None:
+    """Write the figures' texts with ``say(english, **fields)``; ``None``: in English."""
+    global _say
+    _say = say
+
+
+def _text(english: str, **fields: str) -> str:
+    return _say(english, **fields) if _say is not None else english.format(**fields)
 
 
 def plot_sample_grid(split: Split, per_class: int = 8) -> Figure:
@@ -36,8 +51,8 @@ def plot_class_balance(split: Split) -> Figure:
     ax = fig.subplots()
     ax.bar(range(len(CLASSES)), counts.tolist(), color="tab:blue")
     ax.set_xticks(range(len(CLASSES)), CLASSES, rotation=30, ha="right")
-    ax.set_ylabel("images")
-    ax.set_title(f"Class balance ({len(split):,} images)")
+    ax.set_ylabel(_text("images"))
+    ax.set_title(_text("Class balance ({images} images)", images=f"{len(split):,}"))
     return fig
 
 
@@ -47,13 +62,19 @@ def plot_learning_curves(history: Sequence) -> Figure:
     fig = Figure(figsize=(9, 3.2), layout="constrained")
     loss_ax, accuracy_ax = fig.subplots(1, 2)
     loss_ax.plot(epochs, [r.train_loss for r in history], marker="o")
-    loss_ax.set(xlabel="epoch", ylabel="cross-entropy", title="Training loss")
-    accuracy_ax.plot(epochs, [r.train_accuracy for r in history], marker="o", label="train")
-    accuracy_ax.plot(epochs, [r.val_accuracy for r in history], marker="o", label="validation")
-    accuracy_ax.set(xlabel="epoch", ylabel="accuracy", title="Accuracy")
+    loss_ax.set(xlabel=_text("epoch"), ylabel=_text("cross-entropy"), title=_text("Training loss"))
+    accuracy_ax.plot(epochs, [r.train_accuracy for r in history], marker="o", label=_text("train"))
+    accuracy_ax.plot(
+        epochs, [r.val_accuracy for r in history], marker="o", label=_text("validation")
+    )
+    accuracy_ax.set(xlabel=_text("epoch"), ylabel=_text("accuracy"), title=_text("Accuracy"))
     accuracy_ax.legend()
     for ax in (loss_ax, accuracy_ax):
         ax.grid(alpha=0.3)
+        # whole epochs only (matplotlib's own ticks for one epoch: 0.96, 0.98, 1.00...)
+        ax.xaxis.set_major_locator(
+            FixedLocator(epochs) if len(epochs) <= 12 else MaxNLocator(integer=True)
+        )
     return fig
 
 
@@ -71,7 +92,12 @@ def plot_confusion_matrix(
     ticks = range(len(CLASSES))
     ax.set_xticks(ticks, CLASSES, rotation=45, ha="right", fontsize=8)
     ax.set_yticks(ticks, CLASSES, fontsize=8)
-    ax.set(xlabel="predicted", ylabel="true", title=f"Confusion matrix ({split})")
+    split_name = {"test": _text("test"), "validation": _text("validation")}.get(split, split)
+    ax.set(
+        xlabel=_text("predicted"),
+        ylabel=_text("true"),
+        title=_text("Confusion matrix ({split})", split=split_name),
+    )
     threshold = float(values.max()) / 2
     for i in ticks:
         for j in ticks:

@@ -171,3 +171,40 @@ def test_every_text_of_the_real_french_catalog_is_reached_from_its_english():
                 if len(words.split()) >= 3 and words in translated and not kept:
                     left.append(f"{piece.location}: {words[:60]}")
     assert left == []
+
+
+def test_labels_a_check_hands_to_a_helper_are_translated_inside_the_message():
+    """Texts that reach a message only through a helper's argument or a loop's tuple (ch06's
+    ``what``, ch10's ``where`` and ``ordinal``, ch07's run notes) are sites of their own, so a
+    field whose value is one of them comes out in French too (the real catalog)."""
+    cases = {
+        "same_weights says a model and its exact copy are different.": (
+            "same_weights les déclare différents\xa0: un modèle et sa copie exacte."
+        ),
+        "same_weights says a MLP and a copy whose `net.0.weight` differs in one element are "
+        "identical.": (
+            "same_weights les déclare identiques\xa0: un MLP et une copie dont `net.0.weight` "
+            "diffère d'un élément."
+        ),
+        "in a fresh clone (DVC's cache had only the latest), the data folder is not the second "
+        "version (missing: a.bin).": "dans un clone tout neuf (le cache de DVC n'avait que la "
+        "dernière), le dossier de données n'est pas la deuxième version (manquants: a.bin).",
+    }
+    for english, french in cases.items():
+        assert messages.translate(english, "fr") == french
+    said = messages.translate(
+        "submission chose a run that is still RUNNING, over the finished ones: only a finished "
+        "run is an entry.",
+        "fr",
+    )
+    assert "toujours à l'état RUNNING" in said and "still" not in said
+
+
+def test_a_number_with_thousands_is_written_the_french_way():
+    english = (
+        "when the disk filled up in the middle of the file (1,234,567 bytes, the disk full after "
+        "600), write_result left a.txt behind."
+    )
+    french = messages.translate(english, "fr")
+    assert "1\u202f234\u202f567 octets" in french and "600" in french
+    assert messages.translate(english, "en") == english

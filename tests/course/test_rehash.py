@@ -1,6 +1,7 @@
 """Keeping mutant scores across a pure rename, and only then: the history is a real git
 repository holding the real check of exercise 0.1 under another module name."""
 
+import ast
 import hashlib
 import inspect
 import subprocess
@@ -78,6 +79,21 @@ def test_a_check_the_formatter_rewrapped_and_sorted_keeps_its_score(tmp_path, to
     old_source = "".join(lines).replace("expect(\n", "expect(  # a comment\n", 1)
     *_, outcome = scores(tmp_path, old_source, COUNTS)
     assert outcome == {"0.1": "rehashed"}
+
+
+def test_a_reworded_docstring_keeps_its_score_a_reworded_message_does_not(tmp_path, today):
+    """A check's docstring is its second hint, prose no mutant's fate depends on; a message
+    string is code (a check may compare it), so it still needs a rescore."""
+    old_source = renamed(today, {v: k for k, v in RENAMES.items()})
+    module = ast.get_docstring(ast.parse(old_source), clean=False)
+    assert module and module in old_source
+    reworded = old_source.replace(module, "an older docstring, since reworded", 1)
+    *_, outcome = scores(tmp_path / "docstring", reworded, COUNTS)
+    assert outcome == {"0.1": "rehashed"}
+    message = "class_counts changed the labels it was given"
+    assert message in old_source
+    *_, outcome = scores(tmp_path / "message", old_source.replace(message, "x" + message), COUNTS)
+    assert outcome == {"0.1": "rescore: its check changed beyond the renames"}
 
 
 @pytest.mark.parametrize(

@@ -45,6 +45,22 @@ def test_yaml_comments_of_a_writefile_cell_and_hydra_directives():
     assert texts(cell) == ["learning rate", "quoted hash kept"]
 
 
+def test_the_texts_a_figure_shows_are_units_and_a_translation_keeps_the_literal_whole():
+    cell = new_code_cell(
+        "%matplotlib inline\n"
+        'ax.set(xscale="log", xlabel="learning rate", title=metric)  # the sweep\n'
+        "fig.suptitle('Runs, read back')\n"
+        'ax.plot(x, label=f"run {i}")\n'
+        "ax.set_ylabel('caf\u00e9 \\n')"  # an escape: not a plain literal
+    )
+    assert texts(cell) == ["learning rate", "the sweep", "Runs, read back"]
+    french = {"learning rate": "taux d'apprentissage", "Runs, read back": "L'exécution, relue"}
+    source = translated_source(cell, lambda text: french.get(text, text))
+    assert 'xlabel="taux d\'apprentissage"' in source
+    assert "fig.suptitle('L\\'exécution, relue')" in source
+    compile(source.replace("%matplotlib inline", ""), "cell", "exec")
+
+
 def test_translating_changes_the_units_and_nothing_else():
     cell = new_code_cell("x = 1  # the first value\n\n# second\ny = x")
     assert translated_source(cell, str.upper) == "x = 1  # THE FIRST VALUE\n\n# SECOND\ny = x"

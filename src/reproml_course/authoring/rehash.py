@@ -1,5 +1,5 @@
-"""``reproml-course mutants --rehash REV OLD=NEW ...``: keep the mutants' scores across a rename
-or a split.
+"""``reproml-course mutants --rehash REV [OLD=NEW ...]``: keep the mutants' scores across a
+rename, a split or a reworded docstring.
 
 A mutant score is kept with the digest of what it depends on: the check's module and the
 exercise's cells (``mutants.digest``). Moving a module changes the bytes of every check that
@@ -9,10 +9,11 @@ whose digest is stale, this reads the check's source and the exercise's cells as
 the commit ``REV`` and proves both that the record's digest was theirs (the score was up to date
 there) and that renaming each ``OLD`` to its ``NEW`` in them, as whole dotted names, gives
 today's cells exactly and today's check up to formatting: the same Python syntax tree once
-comments and the order of a run of import statements are set aside (what ``ruff format`` and
-the import sorter change when names grow longer), or, when the check's module was split, that
-the check runs the very same statements wherever they now live (``moved_code``). Only then does
-the record take today's digest; any other difference leaves the exercise stale, for a rescore.
+comments, docstrings and the order of a run of import statements are set aside (what ``ruff
+format`` and the import sorter change when names grow longer), or, when the check's module was
+split, that the check runs the very same statements wherever they now live (``moved_code``).
+Only then does the record take today's digest; any other difference leaves the exercise stale,
+for a rescore.
 """
 
 from __future__ import annotations
@@ -157,6 +158,14 @@ def _only_moved(
 
 
 def _code(source: str) -> str:
-    """The module's syntax tree, with each run of import statements (and the names each one
-    imports) in a fixed order."""
-    return code_of(ast.parse(source))
+    """The module's syntax tree without its docstrings (a check's docstring is its second hint,
+    prose no mutant's fate depends on), with each run of import statements (and the names each
+    one imports) in a fixed order."""
+    tree = ast.parse(source)
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef) and body:
+            first = body[0]
+            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+                node.body = body[1:] or [ast.Pass()]
+    return code_of(tree)

@@ -2,7 +2,8 @@
 
 Each block of a markdown cell (a paragraph, a heading, a list, a table: what blank lines
 separate; fenced code is left as it is), each comment of a code cell (Python's, a shell
-command's, or a YAML file's in a ``%%writefile`` cell), and the instruction of each
+command's, or a YAML file's in a ``%%writefile`` cell), each text a figure shows (a title, an
+axis label, a legend's label, written as a literal in the call), and the instruction of each
 ``### BEGIN SOLUTION`` marker (the student's stub shows it). Code, commands, configuration keys
 and outputs stay as they are. ``cell_units`` finds each unit's place in a cell's source;
 ``translated_source`` puts a translation in each place and leaves every other character as it
@@ -11,6 +12,7 @@ was, so a notebook translated with its own English is the notebook itself.
 
 from __future__ import annotations
 
+import ast
 import io
 import re
 import tokenize
@@ -25,6 +27,8 @@ TOOL_COMMENT = re.compile(r"(noqa|type:|fmt:|pragma|END SOLUTION|!|@package)")
 FENCE = re.compile(r"\s*(```|~~~)")
 YAML_FILE = re.compile(r"%%writefile\s+\S+\.ya?ml\s*$")
 SHELL_MAGIC = re.compile(r"%%(bash|sh|script)\b")
+FIGURE_KEYWORDS = {"title", "xlabel", "ylabel", "label"}  # matplotlib's, on a plot or ax.set
+FIGURE_CALLS = {"set_title", "suptitle", "set_xlabel", "set_ylabel", "supxlabel", "supylabel"}
 
 
 @dataclass(frozen=True)
@@ -32,6 +36,7 @@ class Unit:
     start: int  # the unit's text is source[start:end]
     end: int
     text: str
+    quote: str = ""  # inside a Python literal with these quotes: a translation escapes them
 
 
 def cell_units(cell: NotebookNode) -> list[Unit]:
@@ -68,7 +73,10 @@ def document_units(text: str) -> list[Unit]:
 
 def translated_text(text: str, units: list[Unit], translate: Callable[[str], str]) -> str:
     for unit in reversed(units):
-        text = text[: unit.start] + translate(unit.text) + text[unit.end :]
+        translation = translate(unit.text)
+        if unit.quote:  # "l'époque" inside '...' would end the literal
+            translation = translation.replace("\\", "\\\\").replace(unit.quote, "\\" + unit.quote)
+        text = text[: unit.start] + translation + text[unit.end :]
     return text
 
 
@@ -147,8 +155,33 @@ def _python_comment_units(source: str) -> list[Unit]:
                 unit = _comment_unit(token.string, starts[row - 1] + column)
                 if unit is not None:
                     units.append(unit)
+        units += _figure_text_units(python, lines, starts)
     except (tokenize.TokenError, IndentationError, SyntaxError):
         return _line_comment_units(source, skip_first=False)
+    return sorted(units, key=lambda unit: unit.start)
+
+
+def _figure_text_units(python: str, lines: list[str], starts: list[int]) -> list[Unit]:
+    """The texts a figure shows: ``title="The sweep"``, ``ax.set_xlabel("epoch")``..., each a
+    plain quoted literal (no prefix, no escape), the text between its quotes."""
+    units = []
+    for node in ast.walk(ast.parse(python)):
+        if not isinstance(node, ast.Call):
+            continue
+        texts = [k.value for k in node.keywords if k.arg in FIGURE_KEYWORDS]
+        if getattr(node.func, "attr", None) in FIGURE_CALLS and node.args:
+            texts.append(node.args[0])
+        for text in texts:
+            if not (isinstance(text, ast.Constant) and isinstance(text.value, str)):
+                continue
+            if text.lineno != text.end_lineno or not _readable(text.value):
+                continue
+            line = lines[text.lineno - 1].encode()
+            start = len(line[: text.col_offset].decode())  # offsets are in UTF-8 bytes
+            literal = line[text.col_offset : text.end_col_offset].decode()
+            if literal[:1] in "'\"" and literal[1:-1] == text.value:
+                at = starts[text.lineno - 1] + start + 1
+                units.append(Unit(at, at + len(text.value), text.value, literal[0]))
     return units
 
 

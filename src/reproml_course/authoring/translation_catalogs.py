@@ -100,7 +100,7 @@ def update_catalog(path: Path, template: Catalog, language: str) -> CatalogState
         catalog.revision_date = CREATED
         for message in template:
             if message.id:
-                catalog.add(message.id, "", locations=message.locations)
+                catalog.add(message.id, "", locations=message.locations, context=message.context)
     write_catalog(path, catalog)
     problems = _entries(catalog)
     return CatalogState(
@@ -116,7 +116,7 @@ def catalog_problems(catalog: Catalog, template: Catalog) -> list[str]:
     entries left untranslated, entries whose English changed since they were translated."""
     problems = []
     for message in _entries(template):
-        entry = catalog.get(message.id)
+        entry = catalog.get(message.id, context=message.context)
         where = _where(message)
         if entry is None:
             problems.append(f"{where}: new English, not in the catalog yet: {_short(message.id)}")

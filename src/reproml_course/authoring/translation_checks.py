@@ -19,7 +19,7 @@ from nbformat import NotebookNode
 
 from reproml_course.authoring.translation_catalogs import CREATED
 from reproml_course.base.message_sites import check_modules, module_sites, pieces_of
-from reproml_course.base.messages import fill_fields
+from reproml_course.base.messages import FIGURE_CONTEXT, context_key, fill_fields
 from reproml_course.checks.base import MIME_TYPE, PASSED_LINE
 
 PACKAGE = Path(__file__).resolve().parents[1]
@@ -27,6 +27,13 @@ SPEAKERS = {  # modules outside the checks that speak the student's language, wi
     PACKAGE / "authoring" / "grade.py": "what reproml-course grade reports",
     PACKAGE / "chapters" / "notebook.py": "a chapter's setup",
 }
+# reproml's figures: their words ("train", "true") live in a context of their own, so that a
+# check's value that happens to be the same word is never taken for one of them.
+FIGURES = PACKAGE.parent / "reproml" / "plots.py"
+LABEL = (
+    "a label the check may show inside a message; where it is code, a name or a value the "
+    "student sees elsewhere too (a commit message), its translation is the English itself"
+)
 FIELD = re.compile(r"(?<!\{)\{([A-Za-z_0-9]*)\}")
 
 
@@ -36,6 +43,9 @@ def checks_template() -> Catalog:
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for text, line in _said(tree, {**SAYERS, "zero": 0}):  # and grade's zero(message)
             _add(template, text, (path.name, line), comment)
+    for text, line in _said(ast.parse(FIGURES.read_text(encoding="utf-8")), {"_text": 0}):
+        comment = "a figure's title, axis label or legend: short"
+        _add(template, text, (FIGURES.name, line), comment, FIGURE_CONTEXT)
     for path in check_modules():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for text, line, comment in _exercise_texts(tree):
@@ -48,6 +58,8 @@ def checks_template() -> Catalog:
             for piece in pieces_of(site.root):
                 fields = "; ".join(f"{{{i}}}: {e}" for i, e in enumerate(piece.fields))
                 _add(template, piece.msgid, piece.location, fields)
+                if site.label:
+                    _add(template, piece.msgid, piece.location, LABEL)
     quiz = yaml.safe_load((check_modules()[0].parent / "quiz.yaml").read_text(encoding="utf-8"))
     for question in quiz:
         comment = f"question {question['id']}: the idea behind the answer, after a wrong one"
@@ -55,14 +67,21 @@ def checks_template() -> Catalog:
     return template
 
 
-def _add(template: Catalog, text: str, location: tuple[str, int], comment: str) -> None:
-    if text in template:
-        message = template[text]
+def _add(
+    template: Catalog,
+    text: str,
+    location: tuple[str, int],
+    comment: str,
+    context: str | None = None,
+) -> None:
+    message = template.get(text, context=context)
+    if message is not None:
         message.locations.append(location)
         if comment and comment not in message.auto_comments:
             message.auto_comments.append(comment)
     else:
-        template.add(text, locations=[location], auto_comments=[comment] if comment else [])
+        auto_comments = [comment] if comment else []
+        template.add(text, locations=[location], auto_comments=auto_comments, context=context)
 
 
 SAYERS = {"say": 0, "say_in": 1}  # function -> the index of its English argument
@@ -133,7 +152,9 @@ def compiled_messages(catalog: Catalog) -> str:
     """The translated entries, as ``messages`` reads them (JSON, sorted: the same catalog
     always compiles to the same text)."""
     entries = {
-        m.id: m.string for m in catalog if m.id and m.string and not m.fuzzy and m.string != m.id
+        context_key(m.context, m.id): m.string
+        for m in catalog
+        if m.id and m.string and not m.fuzzy and m.string != m.id
     }
     return json.dumps(dict(sorted(entries.items())), ensure_ascii=False, indent=0) + "\n"
 

@@ -22,8 +22,10 @@ from pathlib import Path
 
 from reproml_course.base.message_sources import (
     assignments,
+    label_strings,
     message_expressions,
     named_fields,
+    named_texts,
     template_constants,
 )
 
@@ -51,6 +53,7 @@ class Node:
 class Site:
     pattern: re.Pattern[str]
     root: Node
+    label: bool = False  # a text a check hands to a helper, found by its words alone
 
 
 class _Builder:
@@ -128,7 +131,9 @@ class _Builder:
                 pattern += re.escape(literal)
                 msgid += literal.replace("{", "{{").replace("}", "}}")
                 continue
-            if isinstance(value, ast.FormattedValue) and _is_text_choice(value):
+            if isinstance(value, ast.FormattedValue) and (
+                _is_text_choice(value) or named_texts(value, self.names)
+            ):
                 inner, child = self.build(value.value)
                 pattern += inner
             else:
@@ -137,7 +142,7 @@ class _Builder:
             field_nodes.append(child)
             msgid += f"{{{len(fields)}}}"
             fields.append(ast.unparse(value.value) if isinstance(value, ast.AST) else value)
-        words = bool(re.search(r"[A-Za-z]{2}", re.sub(r"\{\d+\}", "", msgid)))
+        words = bool(re.search(r"[A-Za-z]{2}|\ba\b", re.sub(r"\{\d+\}", "", msgid)))  # "a {0}"
         piece = Piece(msgid, tuple(fields), (self.module, node.lineno), words)
         return f"({pattern})", Node("piece", group, piece, field_nodes)
 
@@ -180,15 +185,17 @@ def module_sites(path: Path) -> list[Site]:
     names = assignments(tree)
     messages = message_expressions(tree)
     tables = template_constants(tree)
+    read = messages + named_fields(messages, names) + tables
+    labels = label_strings(tree, read, names)
     sites = []
-    for expression in messages + named_fields(messages, names) + tables:
+    for expression in read + labels:
         builder = _Builder(path.name, names)
         if expression in tables and isinstance(expression, ast.Constant | ast.JoinedStr):
             pattern, root = builder.table_template(expression)  # filled in by str.format
         else:
             pattern, root = builder.build(expression)
         if pieces_of(root):
-            sites.append(Site(re.compile(pattern, re.DOTALL), root))
+            sites.append(Site(re.compile(pattern, re.DOTALL), root, expression in labels))
     return sites
 
 

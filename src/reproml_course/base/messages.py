@@ -27,6 +27,9 @@ from reproml_course.base.paths import LANGUAGE_ENV
 CATALOG = "checks.json"
 LOCALE_DIR = Path(__file__).resolve().parents[1] / "locale"
 MAX_DEPTH = 4  # fields translated inside fields, at most this deep
+GROUPED = re.compile(r"\d{1,3}(?:,\d{3})+")  # a number written with f"{n:,}"
+FIGURE_CONTEXT = "figure"  # the catalog's context of reproml's figures' words
+THOUSANDS = {"fr": "\u202f"}  # the separator of thousands, where it is not a comma
 
 
 def language() -> str:
@@ -56,7 +59,31 @@ def say(english: str, **fields: object) -> str:
 
 def say_in(code: str, english: str, **fields: object) -> str:
     """``english`` in the language ``code`` (a grader speaks each notebook's language)."""
-    return fill_fields(_lookup(english, code) or english, fields)
+    return fill_fields(_lookup(english, code) or english, _grouped(fields, code))
+
+
+def say_in_context(context: str, english: str, **fields: object) -> str:
+    """``say`` for a word that means something else elsewhere ("train" on a figure's legend):
+    looked up in the catalog's ``msgctxt`` ``context`` only."""
+    translation = _lookup(context_key(context, english), language())
+    return fill_fields(translation or english, _grouped(fields, language()))
+
+
+def context_key(context: str | None, english: str) -> str:
+    """The compiled catalog's key of an entry with a gettext context (its ``\x04``)."""
+    return f"{context}\x04{english}" if context else english
+
+
+def _grouped(fields: dict, code: str) -> dict:
+    """Numbers written with ``f"{n:,}"`` in the language's way (``60 000`` in French)."""
+    if code not in THOUSANDS:
+        return fields
+    return {
+        name: value.replace(",", THOUSANDS[code])
+        if isinstance(value, str) and GROUPED.fullmatch(value)
+        else value
+        for name, value in fields.items()
+    }
 
 
 def translate(text: str, code: str | None = None, depth: int = 0) -> str:
@@ -101,7 +128,10 @@ def _literal_length(node, match) -> int:
 
 def _render(node, match, code: str, depth: int) -> str:
     if node.kind == "wild":
-        return translate(match.group(node.group) or "", code, depth + 1)
+        value = match.group(node.group) or ""
+        if code in THOUSANDS and GROUPED.fullmatch(value):  # f"{n:,}": 1,813 is 1 813 in French
+            return value.replace(",", THOUSANDS[code])
+        return translate(value, code, depth + 1)
     if node.kind == "piece":
         if match.group(node.group) is None:
             return ""

@@ -14,6 +14,7 @@ import platform
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 from omegaconf import DictConfig
@@ -27,7 +28,7 @@ from reproml.base.paths import (
 from reproml.config import load_config, preset_overrides, quick_overrides
 from reproml.provenance import package_version
 from reproml.tracking.stores import COMPETITION, default_tracking_uri
-from reproml_course.base.messages import say
+from reproml_course.base.messages import FIGURE_CONTEXT, say, say_in_context
 
 # QUIET_KERNEL: chapter 05's papermill check imports it from here (moving it would rescore
 # that chapter's mutants)
@@ -121,6 +122,9 @@ def setup_course(quick: bool | None = None, extra_overrides: Sequence[str] = ())
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("mlflow.utils.environment").setLevel(logging.ERROR)
     _show_figures_inline()
+    from reproml.plots import use_figure_language  # torch: not when a tool imports this module
+
+    use_figure_language(partial(say_in_context, FIGURE_CONTEXT))  # in the student's language
     print(setup.describe())
     return setup
 

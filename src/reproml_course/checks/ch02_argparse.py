@@ -126,7 +126,7 @@ def exercise_2_1(script: Any) -> None:
     course_answers=COURSE_ANSWERS, budget=BUDGET,
 )  # fmt: skip
 def exercise_2_2(script: Any) -> None:
-    """one add_argument('--batch-size', type=..., default=32, help=...), one line that puts
+    """one add_argument('--batch-size', type=..., default=64, help=...), one line that puts
     args.batch_size into config['trainer']['batch_size'] for every optimizer, and vars(args)
     saves it already."""
     _check_script(script, batch=True)

@@ -152,8 +152,9 @@ def _compare(name: str, value: Any, arrived: list, command: list[str]) -> None:
         hint = "-p and -r pass one number or one text; a list needs YAML."
     elif uses_yaml and _has_tiny_float(value) and "'" in got:
         hint = (
-            "papermill reads -y with PyYAML, which follows YAML 1.1: there a number needs a dot "
-            "(1.0e-05), and `1e-05` is text. JSON is not quite YAML."
+            "papermill reads -y with PyYAML, which follows YAML 1.1: there a number with an "
+            "exponent needs a dot and a sign (1.0e-05), and `1e-05` is text. JSON is not quite "
+            "YAML."
         )
     elif got_type == "str":
         hint = "-r keeps every value as text; -p converts numbers, True/False and None."

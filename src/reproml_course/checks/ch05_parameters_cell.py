@@ -106,7 +106,7 @@ def _expect_only_the_defaults_tagged(before, after, layout: str) -> None:
         tagged == [wanted],
         f"{shown} tagged "
         + (f"{len(tagged)} cells" if len(tagged) > 1 else f"the cell {first_line[0]!r}")
-        + f", not the defaults cell (cell {wanted}).",
+        + f", not the defaults cell (cell {wanted + 1}, counting from 1).",
         "find the cell by what it holds (the `name = value` lines of the defaults), not by its "
         "position: another notebook, or the same one with a cell added, has it elsewhere.",
     )

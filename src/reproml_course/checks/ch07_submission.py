@@ -87,7 +87,8 @@ def _check_submitted_run(client, run, uri: str) -> None:
     expect(
         not said.startswith("flagged"),
         f"the leaderboard has already judged this run: {said}",
-        "submit another run, trained by the course's code on the whole test set.",
+        "submit another run, trained by the course's code with its model logged: the "
+        "leaderboard evaluates that model on the whole test set.",
     )
 
 

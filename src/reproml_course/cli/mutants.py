@@ -32,7 +32,8 @@ def add_mutants_command(
         "--rehash",
         nargs="+",
         metavar=("REV", "OLD=NEW"),
-        help="keep the scores of the exercises that differ from commit REV by these renames only",
+        help="keep the scores of the exercises that differ from commit REV by these renames "
+        "(or docstrings) only",
     )
     mutants.add_argument("--timeout", type=int, default=300, help="seconds per cell, at least")
     mutants.add_argument(
