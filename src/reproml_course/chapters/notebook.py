@@ -96,7 +96,7 @@ class CourseSetup:
         data = os.path.relpath(self.data_root, root) if root is not None else self.data_root
         return (
             f"reproml {package_version('reproml')} | Python {platform.python_version()} | "
-            f"torch {package_version('torch')} | data: {data} | {mode}"
+            f"torch {package_version('torch')} | {say('data: {path}', path=data)} | {mode}"
         )
 
 
