@@ -92,6 +92,17 @@ def test_a_french_notebook_is_graded_in_french_with_the_same_keys(course, monkey
     assert all("Hint:" not in message for message in said)
 
 
+def test_a_notebook_with_no_exercise_is_not_executed(tmp_path):
+    """experiment.ipynb has nothing to score: no kernel is started for it."""
+    marker = tmp_path / "ran"
+    cell = f"open({str(marker)!r}, 'w').close()"
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(cell)])
+    write_notebook(nb, tmp_path / "experiment.ipynb")
+    grade = grade_notebook(tmp_path / "experiment.ipynb", solutions=tmp_path / "none")
+    assert grade.scores == [] and grade.problem is None
+    assert not marker.exists()
+
+
 def test_half_done_with_a_crash_in_between_keeps_what_it_earned(course):
     half = build_student_notebook(course_notebook("1 / 0  # a cell that crashes"))
     half.cells[1].source = GRID.replace("### BEGIN SOLUTION: count each class\n", "")

@@ -84,6 +84,8 @@ def grade_notebook(
     if solution is not None:
         expected = restore_check_cells(nb, solution)
     grade = NotebookGrade(path.name)
+    if not expected:  # no exercise to score (experiment.ipynb): nothing worth a kernel
+        return grade
     client = notebook_client(nb, path, timeout, allow_errors=True)
     try:
         client.execute(env=kernel_environment(quick, language))
