@@ -45,7 +45,7 @@ def checks_template() -> Catalog:
             _add(template, text, (path.name, line), comment)
     for text, line in _said(ast.parse(FIGURES.read_text(encoding="utf-8")), {"_text": 0}):
         comment = "a figure's title, axis label or legend: short"
-        _add(template, text, (FIGURES.name, line), comment, FIGURE_CONTEXT)
+        _add(template, text, (FIGURES.name, line), comment, context=FIGURE_CONTEXT)
     for path in check_modules():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for text, line, comment in _exercise_texts(tree):
@@ -57,9 +57,8 @@ def checks_template() -> Catalog:
         for site in module_sites(path):
             for piece in pieces_of(site.root):
                 fields = "; ".join(f"{{{i}}}: {e}" for i, e in enumerate(piece.fields))
-                _add(template, piece.msgid, piece.location, fields)
-                if site.label:
-                    _add(template, piece.msgid, piece.location, LABEL)
+                label = [LABEL] if site.label else []
+                _add(template, piece.msgid, piece.location, fields, *label)
     quiz = yaml.safe_load((check_modules()[0].parent / "quiz.yaml").read_text(encoding="utf-8"))
     for question in quiz:
         comment = f"question {question['id']}: the idea behind the answer, after a wrong one"
@@ -71,17 +70,16 @@ def _add(
     template: Catalog,
     text: str,
     location: tuple[str, int],
-    comment: str,
+    *comments: str,
     context: str | None = None,
 ) -> None:
+    comments = tuple(c for c in comments if c)
     message = template.get(text, context=context)
-    if message is not None:
-        message.locations.append(location)
-        if comment and comment not in message.auto_comments:
-            message.auto_comments.append(comment)
-    else:
-        auto_comments = [comment] if comment else []
-        template.add(text, locations=[location], auto_comments=auto_comments, context=context)
+    if message is None:
+        template.add(text, locations=[location], auto_comments=list(comments), context=context)
+        return
+    message.locations.append(location)
+    message.auto_comments += [c for c in comments if c not in message.auto_comments]
 
 
 SAYERS = {"say": 0, "say_in": 1}  # function -> the index of its English argument

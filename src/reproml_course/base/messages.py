@@ -59,14 +59,18 @@ def say(english: str, **fields: object) -> str:
 
 def say_in(code: str, english: str, **fields: object) -> str:
     """``english`` in the language ``code`` (a grader speaks each notebook's language)."""
-    return fill_fields(_lookup(english, code) or english, _grouped(fields, code))
+    return _said(code, None, english, fields)
 
 
 def say_in_context(context: str, english: str, **fields: object) -> str:
     """``say`` for a word that means something else elsewhere ("train" on a figure's legend):
     looked up in the catalog's ``msgctxt`` ``context`` only."""
-    translation = _lookup(context_key(context, english), language())
-    return fill_fields(translation or english, _grouped(fields, language()))
+    return _said(language(), context, english, fields)
+
+
+def _said(code: str, context: str | None, english: str, fields: dict) -> str:
+    template = _lookup(context_key(context, english), code) or english
+    return fill_fields(template, {name: _number(v, code) for name, v in fields.items()})
 
 
 def context_key(context: str | None, english: str) -> str:
@@ -74,16 +78,12 @@ def context_key(context: str | None, english: str) -> str:
     return f"{context}\x04{english}" if context else english
 
 
-def _grouped(fields: dict, code: str) -> dict:
-    """Numbers written with ``f"{n:,}"`` in the language's way (``60 000`` in French)."""
-    if code not in THOUSANDS:
-        return fields
-    return {
-        name: value.replace(",", THOUSANDS[code])
-        if isinstance(value, str) and GROUPED.fullmatch(value)
-        else value
-        for name, value in fields.items()
-    }
+def _number(value: object, code: str) -> object:
+    """A number written with ``f"{n:,}"`` in the language's way (``60 000`` in French); any
+    other value as it is."""
+    if code in THOUSANDS and isinstance(value, str) and GROUPED.fullmatch(value):
+        return value.replace(",", THOUSANDS[code])
+    return value
 
 
 def translate(text: str, code: str | None = None, depth: int = 0) -> str:
@@ -129,9 +129,8 @@ def _literal_length(node, match) -> int:
 def _render(node, match, code: str, depth: int) -> str:
     if node.kind == "wild":
         value = match.group(node.group) or ""
-        if code in THOUSANDS and GROUPED.fullmatch(value):  # f"{n:,}": 1,813 is 1 813 in French
-            return value.replace(",", THOUSANDS[code])
-        return translate(value, code, depth + 1)
+        grouped = _number(value, code)
+        return grouped if grouped != value else translate(value, code, depth + 1)
     if node.kind == "piece":
         if match.group(node.group) is None:
             return ""
