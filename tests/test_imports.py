@@ -175,3 +175,14 @@ def test_a_light_module_imports_no_torch(module):
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_a_chapter_s_first_cell_reads_no_notebook_format():
+    """nbformat imports jsonschema, whose format checkers build a grammar at import (about a
+    second): every chapter's first cell, in every kernel, would pay it for nothing."""
+    code = (
+        "import sys, reproml_course.checks, reproml_course.chapters.notebook; "
+        "print(sorted(m for m in ('nbformat', 'jsonschema') if m in sys.modules))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]"

@@ -48,3 +48,20 @@ def test_modules_stay_short():
     assert too_long == {}, "split these modules (or shorten them)"
     shrunk = [name for name, n in TOO_LONG.items() if lengths.get(name, 0) <= LIMIT]
     assert shrunk == [], "under the limit now: take them off TOO_LONG"
+
+
+def test_the_citation_and_the_licences_match_the_project():
+    """CITATION.cff is read by GitHub and Zenodo: its version and address must be the package's."""
+    import tomllib
+
+    import yaml
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    citation = yaml.safe_load((ROOT / "CITATION.cff").read_text())
+    assert citation["version"] == project["version"]
+    assert citation["repository-code"] == project["urls"]["Repository"]
+    assert citation["license"] == [project["license"], "CC-BY-4.0"]
+    assert (ROOT / "LICENSE").read_text().startswith("MIT License")
+    legal_code = (ROOT / "LICENSE-CC-BY-4.0.txt").read_text()
+    assert legal_code.startswith("Attribution 4.0 International")
+    assert "Creative Commons Attribution 4.0 International Public License" in legal_code

@@ -12,15 +12,11 @@ from typing import TYPE_CHECKING, Any, TypeVar
 import nbformat
 from nbformat import NotebookNode
 
-from reproml_course.base.paths import LANGUAGE_ENV
+from reproml_course.base.paths import LANGUAGE_ENV, QUICK_ENV, QUIET_KERNEL
 
 if TYPE_CHECKING:
     from nbclient import NotebookClient
 
-QUICK_ENV = "REPROML_QUICK"  # "1": the chapters train briefly (quick mode)
-
-# For kernels started from code (grading, papermill): no warning about local TCP on every start.
-QUIET_KERNEL = ["--IPKernelApp.log_level=ERROR"]
 # The cell that checks exercise 1.2 starts with ``checks.exercise_1_2(``.
 # checks.exercise_1_2(...) checks exercise "1.2"; checks.quiz("3.Q1", ...) a quiz question.
 CHECK_CALL = re.compile(

@@ -13,6 +13,9 @@ from reproml.base.paths import TRAIN_FILES, raw_folder, repository_root
 __all__ = ["count_training_images", "course_dir", "course_lock", "repository_root"]
 
 LANGUAGE_ENV = "REPROML_LANG"  # the checks' language: see reproml_course.base.messages
+QUICK_ENV = "REPROML_QUICK"  # "1": the chapters train briefly (quick mode)
+# For kernels started from code (grading, papermill): no warning about local TCP on every start.
+QUIET_KERNEL = ["--IPKernelApp.log_level=ERROR"]
 
 
 def course_dir(name: str) -> Path:

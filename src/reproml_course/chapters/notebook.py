@@ -32,8 +32,7 @@ from reproml_course.base.messages import FIGURE_CONTEXT, say, say_in_context
 
 # QUIET_KERNEL: chapter 05's papermill check imports it from here (moving it would rescore
 # that chapter's mutants)
-from reproml_course.base.notebooks import QUICK_ENV, QUIET_KERNEL  # noqa: F401
-from reproml_course.base.paths import count_training_images
+from reproml_course.base.paths import QUICK_ENV, QUIET_KERNEL, count_training_images  # noqa: F401
 
 # Below this many training images the notebooks train with conf/experiment/subset.yaml (the
 # course's offline subset has 1,813): the default recipe is tuned to the full 60,000.

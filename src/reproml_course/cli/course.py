@@ -26,6 +26,7 @@ from pathlib import Path
 from reproml.base.errors import ReproMLError
 from reproml_course.cli.classroom import CLASSROOM_COMMANDS, add_classroom_commands
 from reproml_course.cli.mutants import add_mutants_command, run_mutants
+from reproml_course.cli.site import add_site_command, run_site
 from reproml_course.cli.translate import add_translate_command, build_translations, run_translate
 
 
@@ -76,6 +77,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_classroom_commands(commands, _positive)
     add_mutants_command(commands, _positive)
     add_translate_command(commands)
+    add_site_command(commands)
     return parser
 
 
@@ -232,6 +234,7 @@ COMMANDS = {
     "binder": _binder,
     "mutants": run_mutants,
     "translate": run_translate,
+    "site": run_site,
     **CLASSROOM_COMMANDS,
 }
 
