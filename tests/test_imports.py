@@ -186,3 +186,11 @@ def test_a_chapter_s_first_cell_reads_no_notebook_format():
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def test_reading_a_notebook_builds_no_grammar():
+    """jsonschema imports its optional IRI checker when it is installed, which builds a Lark
+    grammar (about a second, in every process that reads a notebook); the lock leaves it out."""
+    code = "import sys, nbformat; print('lark' in sys.modules, 'rfc3987_syntax' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "False False"
