@@ -121,6 +121,9 @@ def test_links_to_the_repository_s_files_become_pages_or_github_links():
     assert "![figure](cnn.png)" in rewritten  # images are the stager's, not links
     at_root = rewrite_links("[c](solutions/03_hydra.ipynb#exercise)", pages, REPOSITORY)
     assert at_root == "[c](chapters/03_hydra.ipynb#exercise)"
+    # a file the repository does not have stays a local link: Sphinx refuses it
+    missing = rewrite_links("[gone](docs/gone.md)", pages, REPOSITORY, exists=lambda p: False)
+    assert missing == "[gone](docs/gone.md)"
 
 
 def write_page(path: Path, body: str) -> None:

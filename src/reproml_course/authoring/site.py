@@ -57,7 +57,7 @@ def build_site(out: Path, languages: tuple[str, ...] = SITE_LANGUAGES) -> list[P
         sources = stage_sources(root, work / "sources" / language, language, repository)
         html = run_sphinx(sources, work / "html" / language, work / "doctrees" / language, language)
         built.append(Path(shutil.copytree(html, out / language)))
-    (out / "index.html").write_text(_redirect(f"{languages[0]}/index.html"))
+    (out / "index.html").write_text(_redirect(languages))
     (out / ".nojekyll").write_text("")  # GitHub Pages serves _static/ as it is
     return built
 
@@ -139,7 +139,7 @@ def _stage_guide(
         note = f":::{{note}}\n{WORDS[language]['only_in']}\n:::\n\n"
     text = (root / source).read_text()
     base = posixpath.dirname(source)
-    text = rewrite_links(text, pages, repository, base)
+    text = rewrite_links(text, pages, repository, base, lambda path: (root / path).exists())
     text = _cross_language_links(text)
 
     def image(match: re.Match[str]) -> str:
@@ -203,10 +203,17 @@ def run_sphinx(sources: Path, out: Path, doctrees: Path, language: str) -> Path:
     return out
 
 
-def _redirect(target: str) -> str:
+def _redirect(languages: tuple[str, ...]) -> str:
+    """The site's root: the reader's language when the site has it, else the first."""
+    default = f"{languages[0]}/index.html"
+    choose = (
+        "var l = (navigator.language || '').slice(0, 2).toLowerCase();"
+        f" location.replace(({list(languages)!r}.indexOf(l) >= 0 ? l : '{languages[0]}')"
+        " + '/index.html');"
+    )
     return (
-        f'<!DOCTYPE html>\n<html><head><meta charset="utf-8">'
-        f'<meta http-equiv="refresh" content="0; url={target}">'
-        f'<link rel="canonical" href="{target}"><title>reproml</title></head>'
-        f'<body><a href="{target}">{target}</a></body></html>\n'
+        '<!DOCTYPE html>\n<html><head><meta charset="utf-8"><title>reproml</title>'
+        f'<link rel="canonical" href="{default}"><script>{choose}</script>'
+        f'<noscript><meta http-equiv="refresh" content="0; url={default}"></noscript>'
+        f'</head><body><a href="{default}">{default}</a></body></html>\n'
     )

@@ -11,6 +11,7 @@ import base64
 import copy
 import posixpath
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from nbformat import NotebookNode
@@ -131,11 +132,16 @@ def _fold(cell: NotebookNode, tag: str, show: str, hide: str) -> None:
 
 
 def rewrite_links(
-    text: str, pages: dict[str, str], repository: GitHubRepository, base: str = ""
+    text: str,
+    pages: dict[str, str],
+    repository: GitHubRepository,
+    base: str = "",
+    exists: Callable[[str], bool] = lambda path: True,
 ) -> str:
     """Badges become plain links (their images live on other hosts); a link to a file that has
     a page goes to the page (``pages``: repository path -> link), to any other file of the
-    repository, to GitHub. ``base``: the folder of the Markdown file, in the repository."""
+    repository, to GitHub. ``base``: the folder of the Markdown file, in the repository. A link
+    to a file that does not ``exists`` stays as it is, for Sphinx to refuse."""
 
     def link(match: re.Match[str]) -> str:
         words, target = match[1], match[2]
@@ -145,6 +151,8 @@ def rewrite_links(
         path = posixpath.normpath(posixpath.join(base, path))
         if path in pages:
             return f"[{words}]({pages[path]}{'#' + anchor if anchor else ''})"
+        if not exists(path):
+            return match[0]
         return f"[{words}]({repository.url}/blob/{repository.branch}/{path})"
 
     return MARKDOWN_LINK.sub(link, BADGE_LINK.sub(r"[\1](\2)", text))
