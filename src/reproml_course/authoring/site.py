@@ -177,7 +177,7 @@ def _configuration(language: str, repository: GitHubRepository) -> str:
             language=language,
             other=other,
             other_label=labels[other],
-        licence=WORDS[language]["licence"],
+            licence=WORDS[language]["licence"],
             repository_url=repository.url,
             branch=repository.branch,
         )
