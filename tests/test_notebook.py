@@ -1,4 +1,8 @@
 import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from synthetic_data import write_fashion_mnist
@@ -95,3 +99,23 @@ def test_an_offline_copy_beside_the_repository_is_used_when_data_is_empty(tmp_pa
     assert course_data_root() == repo / "data"  # the student's own copy comes first
     monkeypatch.setenv("REPROML_DATA_DIR", str(tmp_path / "mine"))
     assert course_data_root() == tmp_path / "mine"
+
+
+def test_shell_commands_run_in_the_kernel_s_environment_whatever_path_jupyter_had(
+    monkeypatch, synthetic, capsys
+):
+    """``.venv/bin/jupyter lab`` started with another Python first on PATH: after the setup,
+    ``!python`` is this environment's (chapters 02 and 03 import hydra in it)."""
+    if sys.prefix == sys.base_prefix:
+        pytest.skip("the tests run outside a virtual environment")
+    monkeypatch.setenv("REPROML_DATA_DIR", str(synthetic.root))
+    monkeypatch.setenv("PATH", os.pathsep.join(["/usr/bin", "/bin"]))
+    which = "import sys; print(sys.prefix)"
+    before = subprocess.run(["python3", "-c", which], capture_output=True, text=True).stdout
+    assert before.strip() != sys.prefix  # the situation: another Python answers
+    setup_course(quick=True)
+    after = subprocess.run(
+        "python -c 'import sys; print(sys.prefix)'", shell=True, capture_output=True, text=True
+    )
+    assert after.stdout.strip() == sys.prefix
+    assert shutil.which("reproml-train") == str(Path(sys.executable).parent / "reproml-train")

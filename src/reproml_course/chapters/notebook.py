@@ -12,6 +12,7 @@ import logging
 import os
 import platform
 import shutil
+import sys
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
@@ -19,6 +20,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig
 
+from reproml.base.env import path_with_first
 from reproml.base.paths import (
     DATA_DIR_ENV,
     config_dir,
@@ -114,6 +116,7 @@ def setup_course(quick: bool | None = None, extra_overrides: Sequence[str] = ())
     os.environ[DATA_DIR_ENV] = str(data_root)
     os.environ.setdefault("MLFLOW_TRACKING_URI", default_tracking_uri())
     os.environ[QUICK_ENV] = "1" if is_quick else "0"
+    use_kernel_environment_in_shell()
     setup = CourseSetup(is_quick, data_root, [*overrides, *extra_overrides], training_images)
     # A new store's "Creating initial MLflow database tables" notes, and log_model's remark
     # that a uv environment has no pip: nothing a student can act on.
@@ -126,6 +129,15 @@ def setup_course(quick: bool | None = None, extra_overrides: Sequence[str] = ())
     use_figure_language(partial(say_in_context, FIGURE_CONTEXT))  # in the student's language
     print(setup.describe())
     return setup
+
+
+def use_kernel_environment_in_shell() -> None:
+    """Put this kernel's environment first on PATH, so that ``!python``, ``!reproml-train`` or
+    ``!papermill`` run in it even when Jupyter was started as ``.venv/bin/jupyter lab`` with
+    another Python first on PATH. Only in a virtual environment: a system Python (Colab) keeps
+    its PATH, where its scripts and its ``python`` live in different folders."""
+    if sys.prefix != sys.base_prefix:
+        os.environ["PATH"] = path_with_first(str(Path(sys.executable).parent))
 
 
 def course_data_root() -> Path:
