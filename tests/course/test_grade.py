@@ -163,3 +163,51 @@ def test_a_folder_with_a_file_that_is_no_notebook_grades_the_others(tmp_path, ca
     assert error.startswith(f"Error: {folder / 'b_broken.ipynb'} is not a notebook: ")
     assert "a_full.ipynb" in out and "b_broken" not in out
     assert "Total: 3/3 points over 1 notebook(s)." in out
+
+
+QUIZ = """### BEGIN SOLUTION: your answers, one letter per question
+answers = {1: "a", 2: "d"}
+### END SOLUTION"""
+
+
+def quiz_notebook() -> nbformat.NotebookNode:
+    cells = [
+        "from reproml_course import checks",
+        QUIZ,
+        'checks.quiz("0.Q1", answers)\nchecks.quiz("0.Q2", answers)',
+    ]
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in cells])
+    nb.metadata["kernelspec"] = course_notebook().metadata["kernelspec"]
+    return nb
+
+
+def test_an_unanswered_quiz_says_not_answered_instead_of_a_name_error(tmp_path):
+    write_notebook(quiz_notebook(), tmp_path / "solution.ipynb")
+    answered = grade_notebook(tmp_path / "solution.ipynb", timeout=120)
+    assert scores(answered) == [("0.Q1", 1, 1), ("0.Q2", 1, 1)]
+    write_notebook(build_student_notebook(quiz_notebook()), tmp_path / "student.ipynb")
+    grade = grade_notebook(tmp_path / "student.ipynb", timeout=120)
+    assert scores(grade) == [("0.Q1", 0, 1), ("0.Q2", 0, 1)]
+    for score in grade.scores:
+        assert score.message.startswith("not answered: write your letters"), score.message
+        assert "NameError" not in score.message
+
+
+def test_a_folder_of_student_folders_grades_each_student_with_a_total_each(tmp_path, capsys):
+    for student, nb in [
+        ("alice", course_notebook()),
+        ("bob", build_student_notebook(course_notebook())),
+    ]:
+        (tmp_path / "class" / student).mkdir(parents=True)
+        write_notebook(nb, tmp_path / "class" / student / "ch.ipynb")
+    grades = grade_path(tmp_path / "class", timeout=120, jobs=2)
+    assert [(g.notebook, g.points, g.max_points) for g in grades] == [
+        ("alice/ch.ipynb", 3, 3),
+        ("bob/ch.ipynb", 0, 3),
+    ]
+    table = format_grades(grades)
+    assert [line.split()[:3] for line in table.splitlines() if " total " in line] == [
+        ["alice/ch.ipynb", "total", "3/3"],
+        ["bob/ch.ipynb", "total", "0/3"],
+    ]
+    assert table.splitlines()[-1] == "Total: 3/6 points over 2 notebook(s)."

@@ -65,16 +65,23 @@ def restore_check_cells(submission: NotebookNode, solution: NotebookNode) -> lis
 
 
 def grade_notebook(
-    path: Path, solutions: Path | None = None, quick: bool = True, timeout: int = 600
+    path: Path,
+    solutions: Path | None = None,
+    quick: bool = True,
+    timeout: int = 600,
+    name: str | None = None,
 ) -> NotebookGrade:
+    """``name``: what the grade calls the notebook (default: its file name; a class's folder
+    of per-student folders: ``alice/03_hydra.ipynb``)."""
     from nbclient.exceptions import CellTimeoutError, DeadKernelError
 
+    name = name or path.name
     try:
         nb = read_notebook(path)
     except Exception as error:  # plain text, an empty file, truncated JSON, not nbformat 4
         solution = _solution(solutions, path, _folder_language(path))
         problem = f"{path} is not a notebook: {_why_unreadable(path, error)}"
-        grade = NotebookGrade(path.name, problem=problem, unreadable=True)
+        grade = NotebookGrade(name, problem=problem, unreadable=True)
         for exercise in check_cells(solution) if solution is not None else {}:
             grade.scores.append(_score(exercise, None, problem, _folder_language(path)))
         return grade
@@ -83,7 +90,7 @@ def grade_notebook(
     expected = list(check_cells(nb))
     if solution is not None:
         expected = restore_check_cells(nb, solution)
-    grade = NotebookGrade(path.name)
+    grade = NotebookGrade(name)
     if not expected:  # no exercise to score (experiment.ipynb): nothing worth a kernel
         return grade
     client = notebook_client(nb, path, timeout, allow_errors=True)
@@ -144,6 +151,11 @@ def _score(
             points = min(int(record["points"]), max_points) if record["passed"] else 0
             return ExerciseScore(exercise, title, points, max_points, record["message"])
     for output in cell.get("outputs", []):
+        if _unanswered(exercise, output):
+            return zero(
+                "not answered: write your letters in the answers cell above the quiz (one "
+                "per question) and run it."
+            )
         if output.get("output_type") == "error":
             return zero(
                 "the check cell raised {error}. Run the exercise cell above it first, without "
@@ -157,6 +169,16 @@ def _score(
     return zero("the check cell printed no result.")
 
 
+def _unanswered(exercise: str, output: dict) -> bool:
+    """A quiz whose answers cell never defined ``answers`` (left as the stub, or not run)."""
+    return (
+        ".Q" in exercise
+        and output.get("output_type") == "error"
+        and output.get("ename") == "NameError"
+        and "'answers'" in output.get("evalue", "")
+    )
+
+
 def grade_path(
     path: Path,
     solutions: Path | None = None,
@@ -164,12 +186,27 @@ def grade_path(
     timeout: int = 600,
     jobs: int = 1,
 ) -> list[NotebookGrade]:
-    """Grade every notebook at ``path``, ``jobs`` kernels at a time; grades in file order."""
+    """Grade every notebook at ``path``, ``jobs`` kernels at a time; grades in file order.
+    A folder with no notebook of its own but folders that have some is a class: one folder
+    per student, each grade named ``student/notebook.ipynb``."""
     notebooks = list_notebooks(path)
+    nested = not notebooks and path.is_dir()
+    if nested:
+        folders = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+        notebooks = [notebook for folder in folders for notebook in list_notebooks(folder)]
     if not notebooks:
-        raise ReproMLError(f"No notebooks at {path}: give a .ipynb file or a folder of them.")
+        raise ReproMLError(
+            f"No notebooks at {path}: give a .ipynb file, a folder of them, or a folder of "
+            "per-student folders."
+        )
     return in_parallel(
-        lambda notebook: grade_notebook(notebook, solutions, quick, timeout),
+        lambda notebook: grade_notebook(
+            notebook,
+            solutions,
+            quick,
+            timeout,
+            name=notebook.relative_to(path).as_posix() if nested else None,
+        ),
         notebooks,
         jobs,
         desc="grading",
@@ -184,6 +221,8 @@ def format_grades(grades: list[NotebookGrade]) -> str:
             rows.append((grade.notebook, s.exercise, f"{s.points}/{s.max_points}", s.message))
         if grade.problem:
             rows.append((grade.notebook, "-", "-", grade.problem))
+        if grade.scores:
+            rows.append((grade.notebook, "total", f"{grade.points}/{grade.max_points}", ""))
     width = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = ["  ".join(r[i].ljust(width[i]) for i in range(3)) + "  " + r[3] for r in rows]
     lines.insert(1, "-" * min(100, max(len(line) for line in lines)))
