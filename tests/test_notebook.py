@@ -39,6 +39,7 @@ def test_setup_passes_the_mode_and_data_to_configs_and_child_processes(
     monkeypatch.setenv("REPROML_DATA_DIR", str(synthetic.root))
     monkeypatch.setenv(QUICK_ENV, "1")
     monkeypatch.delenv("MLFLOW_TRACKING_URI", raising=False)
+    monkeypatch.delenv("MLFLOW_DISABLE_TELEMETRY", raising=False)
     setup = setup_course()
     assert setup.quick and setup.data_root == synthetic.root.resolve()
     config = setup.config("model=mlp")
@@ -50,6 +51,7 @@ def test_setup_passes_the_mode_and_data_to_configs_and_child_processes(
     assert config.data.root == str(synthetic.root.resolve())
     assert "quick mode" in capsys.readouterr().out
     assert os.environ.pop("MLFLOW_TRACKING_URI").startswith("sqlite:///")
+    assert os.environ.pop("MLFLOW_DISABLE_TELEMETRY") == "true"
     full = setup_course(quick=False)
     assert os.environ[QUICK_ENV] == "0"
     assert full.config().trainer.epochs == load_config(["experiment=subset"]).trainer.epochs

@@ -90,6 +90,7 @@ def test_a_pruned_run_ends_killed_in_mlflow(make_config):
         run_experiment(config, callbacks=[PruneOnValidation(trial)])
     (run,) = mlflow.search_runs(search_all_experiments=True, output_format="list")
     assert run.info.status == "KILLED"
+    assert "at epoch" in run.data.tags["pruned"]  # a failed run has no such tag
 
 
 def test_workers_that_fit_leave_room_for_the_notebook(monkeypatch):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import signal
 import subprocess
 import sys
@@ -70,3 +71,51 @@ def alive(pid: int) -> bool:
         return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
+
+
+def wait_for(url: str, wanted: int, seconds: float) -> tuple[int, str]:
+    started = time.monotonic()
+    while True:
+        try:
+            answer = get(url)
+            if answer[0] == wanted:
+                return answer
+        except OSError:
+            pass
+        assert time.monotonic() - started < seconds, f"{url} never answered {wanted}"
+        time.sleep(0.1)
+
+
+def test_a_killed_server_is_started_again_and_the_tile_keeps_working(tmp_path, free_port):
+    """What the out-of-memory killer does on Binder: the server dies. The tile answered 500 for
+    good; now the launcher starts it again."""
+    (tmp_path / "page.html").write_text("the real server")
+    (tmp_path / "go").touch()
+    port = free_port()
+    launcher = subprocess.Popen([
+        sys.executable, "-m", "reproml_course.classroom.mlflow_launch", str(port), "--",
+        sys.executable, "-c", LATE_SERVER, "PRIVATE_PORT", str(tmp_path),
+    ], stderr=subprocess.PIPE, text=True)  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}/page.html"
+        wait_for(url, 200, 20)
+        (first,) = descendants(launcher.pid)[1:]
+        os.kill(first, signal.SIGKILL)
+        assert wait_for(url, 200, 20) == (200, "the real server")
+        (second,) = descendants(launcher.pid)[1:]
+        assert second != first and launcher.poll() is None
+    finally:
+        launcher.send_signal(signal.SIGTERM)
+        launcher.wait(timeout=20)
+    assert "MLflow stopped (status -9): starting it again." in launcher.stderr.read()
+
+
+def test_a_server_that_keeps_dying_is_given_up(free_port):
+    port = free_port()
+    launcher = subprocess.run(
+        [sys.executable, "-m", "reproml_course.classroom.mlflow_launch", str(port), "--",
+         sys.executable, "-c", "import sys; sys.exit(3)"],
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+    assert launcher.returncode == 3
+    assert launcher.stderr.count("starting it again") == 5

@@ -84,7 +84,10 @@ def test_jupyter_launches_the_mlflow_ui_and_proxies_it(tmp_path, mlflow_uri, fre
         assert entry["launcher_entry"]["title"] == "MLflow"
 
         landing = entry["launcher_entry"]["path_info"]
-        assert landing == "mlflow/#/experiments?workflowType=machine_learning"  # not GenAI's
+        assert landing == "mlflow/reproml-start"  # the launcher's page, MLflow up or not
+        status, page = request(port, landing)
+        assert status == 200 and '"mlflow.workflowType_v1": "machine_learning"' in page
+        assert "location.replace('./#/experiments'" in page
 
         asked = time.monotonic()
         status, page = request(port, "mlflow/")

@@ -141,6 +141,8 @@ class MlflowTracker(Tracker):
         run = mlflow.active_run()
         if run is not None and run.info.run_id == self.run_id:
             with contextlib.suppress(Exception):  # a dead server cannot be told
+                if type(error).__name__ == "TrialPruned":  # in the UI's list, KILLED looks
+                    mlflow.set_tag("pruned", str(error) or "yes")  # like FAILED: say it
                 mlflow.end_run("KILLED" if stopped_on_purpose(error) else "FAILED")
 
     def close(self) -> None:

@@ -115,6 +115,9 @@ def setup_course(quick: bool | None = None, extra_overrides: Sequence[str] = ())
     # MLflow's own API (whose default store depends on the working directory) uses ours.
     os.environ[DATA_DIR_ENV] = str(data_root)
     os.environ.setdefault("MLFLOW_TRACKING_URI", default_tracking_uri())
+    # No usage report from the students' MLflow (checked at each event); DVC's is off too.
+    # MLFLOW_DISABLE_TELEMETRY=false before Jupyter starts turns it back on.
+    os.environ.setdefault("MLFLOW_DISABLE_TELEMETRY", "true")
     os.environ[QUICK_ENV] = "1" if is_quick else "0"
     use_kernel_environment_in_shell()
     setup = CourseSetup(is_quick, data_root, [*overrides, *extra_overrides], training_images)

@@ -7,17 +7,24 @@ busy Binder: the try that finds it comes 10 to 40 s after it is up, with a blank
 This launcher listens on PORT itself, starts MLflow on a private port, and answers each
 connection with a page that reloads every second ("MLflow is starting") until MLflow accepts,
 then passes bytes both ways. Standard library only, one thread: about 15 MB.
+
+When MLflow dies (the out-of-memory killer's first choice on a 2 GB Binder), the launcher
+starts it again and shows the same page meanwhile: without it, the tile answered 500 until
+Jupyter restarted. A server that dies again and again (``RESTARTS`` times within a minute: a
+broken store, a port taken) is given up, and the launcher exits with its status.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import socket
 import subprocess
 import sys
+import time
 
 from reproml_course.base.processes import descendants
 
@@ -33,6 +40,31 @@ STARTING = (
     b"</script>"
     b"<p style='font-family: sans-serif; margin: 2em'>MLflow is starting "
     b"(10 to 30 seconds the first time)...</p>"
+)
+
+
+# The tile's first page, served here: MLflow's UI keeps its choices in the browser's
+# localStorage (``<key>_v<version>``, JSON values), so the page sets them on MLflow's own origin
+# and goes on to the experiments. Without it, MLflow 3.17 opens an experiment on its GenAI
+# "Overview" (traces, token cost) whatever the link's workflowType, and its Assistant panel (an
+# LLM chat) opens on every page; its usage telemetry is sent from the browser too.
+START_PATH = b"/reproml-start"
+UI_SETTINGS = {
+    "mlflow.workflowType_v1": "machine_learning",
+    "mlflow.assistant.panelOpen_v1": False,
+    "mlflow.assistant.fab.autoOpenedOnFirstLoad_v1": True,
+    "mlflow.settings.telemetry.enabled_v1": False,
+    "mlflow.telemetry.info.alert.dismissed_v1": True,
+}
+START = (
+    b"HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nCache-Control: no-store\r\n"
+    b"Connection: close\r\n\r\n<!doctype html><title>MLflow</title><script>"
+    b"const settings = " + json.dumps(UI_SETTINGS).encode() + b";"
+    b"for (const [key, value] of Object.entries(settings)) {"
+    b" try { localStorage.setItem(key, JSON.stringify(value)); } catch (error) {} }"
+    b"const experiment = new URLSearchParams(location.search).get('experiment');"
+    b"location.replace('./#/experiments' + (experiment ? '/' + encodeURIComponent(experiment)"
+    b" + '/runs' : '') + '?workflowType=machine_learning');</script>"
 )
 
 
@@ -56,25 +88,70 @@ async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> No
 
 async def relay(port: int, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
     try:
-        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", port)
-    except OSError:  # MLflow is not listening yet
-        with contextlib.suppress(ConnectionError, OSError):
-            await asyncio.wait_for(reader.read(65536), 5)  # the request, unread otherwise
-            writer.write(STARTING)
-            await writer.drain()
+        first = await asyncio.wait_for(reader.read(65536), 30)  # the request's first bytes
+    except (TimeoutError, ConnectionError, OSError):
         writer.close()
         return
+    method, _, target = first.partition(b" ")
+    if method == b"GET" and target.split(b" ")[0].split(b"?")[0] == START_PATH:
+        await answer(writer, START)
+        return
+    try:
+        upstream_reader, upstream_writer = await asyncio.open_connection("127.0.0.1", port)
+    except OSError:  # MLflow is not listening yet
+        await answer(writer, STARTING)
+        return
+    upstream_writer.write(first)
     await asyncio.gather(pump(reader, upstream_writer), pump(upstream_reader, writer))
 
 
-async def serve(port: int, private_port: int, mlflow: subprocess.Popen) -> None:
+async def answer(writer: asyncio.StreamWriter, response: bytes) -> None:
+    with contextlib.suppress(ConnectionError, OSError):
+        writer.write(response)
+        await writer.drain()
+    writer.close()
+
+
+class Supervised:
+    """MLflow's process, started again when it dies; ``given_up`` after too many deaths."""
+
+    def __init__(self, command: list[str]) -> None:
+        self.command = command
+        self.deaths: list[float] = []
+        self.process = subprocess.Popen(command)  # in Jupyter's process group, as before
+        self.tree: list[int] = []  # the processes it started, seen while it was alive
+
+    def check(self) -> bool:
+        """Whether a server is (again) running."""
+        if self.process.poll() is None:
+            self.tree = descendants(self.process.pid)[1:]
+            return True
+        now = time.monotonic()
+        self.deaths = [t for t in self.deaths if now - t < 60] + [now]
+        if len(self.deaths) > RESTARTS:
+            return False
+        print(
+            f"MLflow stopped (status {self.process.returncode}): starting it again.",
+            file=sys.stderr,
+        )
+        for pid in self.tree:  # an orphaned uvicorn would hold the port the new one needs
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        self.process = subprocess.Popen(self.command)
+        return True
+
+
+RESTARTS = 5
+
+
+async def serve(port: int, private_port: int, mlflow: Supervised) -> None:
     server = await asyncio.start_server(lambda r, w: relay(private_port, r, w), "127.0.0.1", port)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stop.set)
     async with server:
-        while not stop.is_set() and mlflow.poll() is None:
+        while not stop.is_set() and mlflow.check():
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(stop.wait(), 1)
 
@@ -87,12 +164,12 @@ def main(argv: list[str] | None = None) -> int:
     port, command = int(argv[0]), argv[2:]
     private_port = free_port()
     command = [str(private_port) if word == PRIVATE_PORT else word for word in command]
-    mlflow = subprocess.Popen(command)  # in Jupyter's process group, as the tile's server was
+    mlflow = Supervised(command)
     try:
         asyncio.run(serve(port, private_port, mlflow))
     finally:
-        stop_tree(mlflow)
-    return mlflow.returncode or 0
+        stop_tree(mlflow.process)
+    return mlflow.process.returncode or 0
 
 
 def stop_tree(process: subprocess.Popen) -> None:

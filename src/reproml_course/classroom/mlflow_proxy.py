@@ -26,7 +26,7 @@ from reproml.tracking.stores import (
 from reproml_course.classroom.mlflow_launch import PRIVATE_PORT
 
 ICON = Path(__file__).with_name("mlflow.svg")
-LANDING = "mlflow/#/experiments?workflowType=machine_learning"
+LANDING = "mlflow/reproml-start"  # the launcher's page: MLflow's UI set for model training
 
 
 def mlflow_ui() -> dict[str, Any]:
@@ -55,7 +55,11 @@ def mlflow_ui() -> dict[str, Any]:
         "command": [*launcher, *mlflow, *(word for pair in options.items() for word in pair)],
         # MLflow 3 also starts a GenAI job runner (7 huey consumer processes, about 1.5 GB):
         # the course never uses it, and Binder has 2 GB.
-        "environment": {"MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false"},
+        # MLFLOW_DISABLE_TELEMETRY: no usage report from the server (DVC's is off too).
+        "environment": {
+            "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
+            "MLFLOW_DISABLE_TELEMETRY": "true",
+        },
         "timeout": 30,  # seconds to wait for the launcher's port (it answers within a second)
         "absolute_url": False,
         # The tile opens the experiments in MLflow 3's "Model training" view: its default GenAI
