@@ -5,15 +5,21 @@ MLflow logs these as tags on every run; chapter 06 compares them between a run a
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import platform
+import re
 import subprocess
-from importlib.metadata import PackageNotFoundError, version
+import tomllib
+from importlib.metadata import PackageNotFoundError, distributions, version
 from pathlib import Path
 
 from reproml.base.paths import repository_root
 
 UNKNOWN = "unknown"
+LOCKED = "uv.lock"  # the environment tag of a run whose installed packages are the lock's
+NOT_LOCKED = "not this environment"  # uv_lock_sha256 where they are not (Colab, pip)
+INSTALLED_ARTIFACT = "environment/installed.txt"
 
 
 def file_sha256(path: Path) -> str:
@@ -51,13 +57,55 @@ def package_version(name: str) -> str:
         return UNKNOWN
 
 
+def installed_packages() -> dict[str, str]:
+    """Every distribution this Python sees, by normalised name: what ``pip freeze`` lists."""
+    found: dict[str, str] = {}
+    for dist in distributions():
+        name = dist.metadata["Name"]
+        if name:
+            found.setdefault(re.sub(r"[-_.]+", "-", name).lower(), dist.version)
+    return dict(sorted(found.items()))
+
+
+@functools.cache
+def lock_differences(lock: Path) -> tuple[str, ...]:
+    """The installed packages the lock does not pin at that version ("numpy 2.0.2 (uv.lock:
+    2.5.5)", "pandas-gbq 0.29.1 (not in uv.lock)"): none where ``uv sync`` made the
+    environment. Read once per process (a quarter of a second)."""
+    with lock.open("rb") as file:
+        packages = tomllib.load(file).get("package", [])
+    pinned: dict[str, set[str]] = {}
+    for package in packages:
+        pinned.setdefault(package["name"], set()).add(str(package.get("version")))
+    differences = []
+    for name, installed in installed_packages().items():
+        if name not in pinned:
+            differences.append(f"{name} {installed} (not in uv.lock)")
+        elif installed not in pinned[name]:
+            differences.append(f"{name} {installed} (uv.lock: {', '.join(sorted(pinned[name]))})")
+    return tuple(differences)
+
+
+def lock_tags(lock: Path | None) -> dict[str, str]:
+    """``uv_lock_sha256`` is the lock's digest only where the installed packages are the
+    lock's; elsewhere the ``environment`` tag says how many differ and which, and the run
+    keeps the list of what was installed (INSTALLED_ARTIFACT)."""
+    if lock is None or not lock.is_file():
+        return {"uv_lock_sha256": UNKNOWN, "environment": "no uv.lock"}
+    differences = lock_differences(lock)
+    if not differences:
+        return {"uv_lock_sha256": file_sha256(lock), "environment": LOCKED}
+    shown = "; ".join(differences[:8]) + ("; ..." if len(differences) > 8 else "")
+    summary = f"{len(differences)} installed packages differ from uv.lock: {shown}"
+    return {"uv_lock_sha256": NOT_LOCKED, "environment": summary}
+
+
 def environment_tags() -> dict[str, str]:
     """Code and environment of this process, as flat string tags."""
     root = repository_root()
-    lock = root / "uv.lock" if root is not None else None
     return {
         **git_state(root),
-        "uv_lock_sha256": file_sha256(lock) if lock is not None and lock.is_file() else UNKNOWN,
+        **lock_tags(root / "uv.lock" if root is not None else None),
         "python": platform.python_version(),
         "torch": package_version("torch"),
         "torchvision": package_version("torchvision"),

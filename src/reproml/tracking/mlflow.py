@@ -121,7 +121,7 @@ class MlflowTracker(Tracker):
         except MlflowException as error:
             raise self._refused(error) from None
         self.run_id = run.info.run_id
-        self._input_example = log_run_setup(setup)
+        self._input_example = log_run_setup(setup, self._tags)
         return [EpochLogger(self)]
 
     def finish(self, result: TrainingResult) -> Kept:
@@ -176,7 +176,7 @@ class MlflowTracker(Tracker):
                 tags={**self._tags, SYNC_TO: self.uri, SERVER_RUN: self.run_id or ""},
             )
             try:
-                log_run_setup(self._setup)
+                log_run_setup(self._setup, self._tags)
                 for record in result.history:
                     mlflow.log_metrics(epoch_metrics(record), step=record.epoch)
                 log_run_results(result, self._input_example, self.log_model)

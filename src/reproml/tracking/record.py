@@ -19,7 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from reproml.base.logs import quiet_loggers
 from reproml.config import flatten_config
-from reproml.provenance import environment_tags
+from reproml.provenance import INSTALLED_ARTIFACT, LOCKED, environment_tags, installed_packages
 from reproml.tracking.data_version import dvc_data_version
 
 if TYPE_CHECKING:
@@ -59,8 +59,9 @@ def run_tags(setup: RunSetup, extra: dict[str, str]) -> dict[str, str]:
     }
 
 
-def log_run_setup(setup: RunSetup) -> np.ndarray:
-    """Parameters, ``config.yaml`` and the data as inputs; returns the model's input example."""
+def log_run_setup(setup: RunSetup, tags: dict[str, str]) -> np.ndarray:
+    """Parameters, ``config.yaml``, what was installed where it is not the lock's (``tags``:
+    the run's), and the data as inputs; returns the model's input example."""
     import mlflow
 
     from reproml.data import normalize, raw_folder
@@ -68,6 +69,9 @@ def log_run_setup(setup: RunSetup) -> np.ndarray:
     config, data = setup.config, setup.data
     mlflow.log_params(flatten_config(config, exclude=("tracking",)))
     mlflow.log_text(OmegaConf.to_yaml(config), "config.yaml")
+    if tags.get("environment") != LOCKED:  # pip, Colab: the list of what it had
+        listed = "".join(f"{name}=={v}\n" for name, v in installed_packages().items())
+        mlflow.log_text(listed, INSTALLED_ARTIFACT)
     source = str(raw_folder(Path(config.data.root)))
     for context, split in (("training", data.train), ("testing", data.test)):
         with warnings.catch_warnings():

@@ -1,0 +1,80 @@
+"""Where a run came from: the lock's digest only where the installed packages are the lock's."""
+
+from pathlib import Path
+
+import mlflow
+import pytest
+
+import reproml.provenance as provenance
+from reproml.config import load_config
+from reproml.experiment import run_experiment
+from reproml.provenance import (
+    INSTALLED_ARTIFACT,
+    LOCKED,
+    NOT_LOCKED,
+    installed_packages,
+    lock_differences,
+    lock_tags,
+)
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def write_lock(path: Path, packages: dict[str, str]) -> Path:
+    entries = "".join(
+        f'[[package]]\nname = "{n}"\nversion = "{v}"\n\n' for n, v in packages.items()
+    )
+    path.write_text(f"version = 1\nrevision = 3\n\n{entries}")
+    return path
+
+
+def test_an_environment_made_from_the_lock_gets_its_digest(tmp_path):
+    lock = write_lock(tmp_path / "uv.lock", installed_packages())
+    tags = lock_tags(lock)
+    assert tags == {"uv_lock_sha256": provenance.file_sha256(lock), "environment": LOCKED}
+
+
+def test_a_pip_environment_is_not_tagged_with_the_lock(tmp_path):
+    """Colab: its own numpy, and packages the course never locked."""
+    packages = installed_packages()
+    locked = {**packages, "numpy": "2.5.5"}
+    del locked["torch"]
+    tags = lock_tags(write_lock(tmp_path / "uv.lock", locked))
+    assert tags["uv_lock_sha256"] == NOT_LOCKED
+    summary = tags["environment"]
+    assert summary.startswith("2 installed packages differ from uv.lock: ")
+    assert f"numpy {packages['numpy']} (uv.lock: 2.5.5)" in summary
+    assert f"torch {packages['torch']} (not in uv.lock)" in summary
+    assert lock_tags(None) == {"uv_lock_sha256": "unknown", "environment": "no uv.lock"}
+
+
+def test_the_course_s_own_environment_is_its_lock():
+    """What `uv sync --locked` makes (CI): every installed package at the lock's version."""
+    assert lock_differences(ROOT / "uv.lock") == ()
+
+
+@pytest.mark.parametrize("locked", [True, False])
+def test_a_run_outside_the_lock_keeps_the_list_of_what_was_installed(
+    locked, synthetic, tmp_path, monkeypatch
+):
+    if not locked:  # what Colab's packages give (the test's own environment is the lock's)
+        difference = ("numpy 2.0.2 (uv.lock: 2.5.5)",)
+        monkeypatch.setattr(provenance, "lock_differences", lambda lock: difference)
+    config = load_config([
+        f"data.root={synthetic.root}", "data.train_size=64", "data.test_size=32",
+        "trainer.epochs=1", "trainer.progress=false", "tracking=mlflow", "tracking.log_model=false",
+    ])  # fmt: skip
+    run_experiment(config)
+    (run,) = mlflow.search_runs(search_all_experiments=True, output_format="list")
+    client = mlflow.MlflowClient()
+    artifacts = {a.path for a in client.list_artifacts(run.info.run_id, "environment")}
+    if locked:
+        assert run.data.tags["environment"] == LOCKED
+        assert len(run.data.tags["uv_lock_sha256"]) == 64
+        assert artifacts == set()
+    else:
+        assert run.data.tags["uv_lock_sha256"] == NOT_LOCKED
+        assert run.data.tags["environment"].startswith("1 installed packages differ")
+        assert artifacts == {INSTALLED_ARTIFACT}
+        listed = client.download_artifacts(run.info.run_id, INSTALLED_ARTIFACT, str(tmp_path))
+        assert f"torch=={installed_packages()['torch']}\n" in Path(listed).read_text()
