@@ -1,6 +1,7 @@
-"""Memory of the MLflow server that JupyterLab's MLflow tile starts, with MLflow 3's GenAI job
-runner on (MLflow's default) and off (what the tile sets): processes and total PSS once the
-server answers and has settled. Linux only (reads /proc).
+"""Memory of the MLflow server that JupyterLab's MLflow tile starts: with MLflow 3's GenAI job
+runner on (MLflow's default) and off (what the tile sets), with MLflow's CLI waiting beside
+uvicorn (`mlflow server`) and without it (the tile: reproml_course.classroom.mlflow_serve):
+processes and total PSS once the server answers and has settled. Linux only (reads /proc).
 
     uv run python benchmarks/mlflow_tile_memory.py
 """
@@ -17,9 +18,15 @@ from reproml_course.classroom.mlflow_proxy import mlflow_ui
 PORT = "5123"
 
 
-def measure(job_runner: bool) -> tuple[int, float, float]:
+SERVE = "reproml_course.classroom.mlflow_serve"
+
+
+def measure(job_runner: bool, idle_cli: bool) -> tuple[int, float, float]:
     ui = mlflow_ui()
     command = [word.replace("{port}", PORT) for word in ui["command"]]
+    if idle_cli:  # MLflow's own CLI, as `mlflow server` runs it
+        at = command.index(SERVE)
+        command[at : at + 1] = ["mlflow", "server"]
     env = {**os.environ, **({} if job_runner else ui["environment"])}
     started = time.monotonic()
     server = subprocess.Popen(
@@ -39,11 +46,13 @@ def measure(job_runner: bool) -> tuple[int, float, float]:
 
 
 def main() -> None:
-    print(f"{'job runner':<12}{'processes':>10}{'PSS (MiB)':>11}{'answers after (s)':>19}")
-    for job_runner in (True, False):
-        count, mib, seconds = measure(job_runner)
-        label = "on" if job_runner else "off (tile)"
-        print(f"{label:<12}{count:>10}{mib:>11.0f}{seconds:>19.1f}")
+    print(f"{'job runner':<12}{'CLI':<28}{'processes':>10}{'PSS (MiB)':>11}{'answers (s)':>13}")
+    for job_runner, idle_cli in ((True, True), (False, True), (False, False)):
+        count, mib, seconds = measure(job_runner, idle_cli)
+        cli = "mlflow server" if idle_cli else "none (the tile)"
+        print(
+            f"{'on' if job_runner else 'off':<12}{cli:<28}{count:>10}{mib:>11.0f}{seconds:>13.1f}"
+        )
 
 
 if __name__ == "__main__":

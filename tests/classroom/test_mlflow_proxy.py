@@ -109,7 +109,11 @@ def test_jupyter_launches_the_mlflow_ui_and_proxies_it(tmp_path, mlflow_uri, fre
 
         time.sleep(3)  # MLflow starts its GenAI job runner's consumers after it answers
         group = [command_line(pid) for pid in group_of(server.pid)]
-        assert any("mlflow" in c and "server" in c for c in group), group
+        assert any("uvicorn" in c and "mlflow.server" in c for c in group), group
+        cli = [
+            c for c in group if c.split()[1:3] == ["-m", "reproml_course.classroom.mlflow_serve"]
+        ]
+        assert not cli, "MLflow's CLI stayed beside uvicorn"
         assert not [c for c in group if "huey" in c], "MLflow's job runner was started"
         assert request(port, "formgrader")[0] == 404  # nbgrader's server extensions are off
     finally:

@@ -48,8 +48,9 @@ def mlflow_ui() -> dict[str, Any]:
         "--allowed-hosts": "*",
         "--cors-allowed-origins": "*",
     }
-    # This Python's MLflow, not whichever `mlflow` comes first on the PATH (or none at all).
-    mlflow = [sys.executable, "-m", "mlflow", "server"]
+    # This Python's MLflow, not whichever `mlflow` comes first on the PATH (or none at all),
+    # without its CLI's idle process (reproml_course.classroom.mlflow_serve).
+    mlflow = [sys.executable, "-m", "reproml_course.classroom.mlflow_serve"]
     launcher = [sys.executable, "-m", "reproml_course.classroom.mlflow_launch", "{port}", "--"]
     return {
         "command": [*launcher, *mlflow, *(word for pair in options.items() for word in pair)],

@@ -44,11 +44,7 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--notebooks", type=Path, default=None, help="default: notebooks/")
 
     grade = commands.add_parser("grade", help="execute notebooks and score their exercises")
-    grade.add_argument(
-        "path",
-        type=Path,
-        help="a notebook, a folder of notebooks, or a folder of per-student folders",
-    )
+    grade.add_argument("path", type=Path, help="a notebook, a folder of them, or of students'")
     grade.add_argument("--json", action="store_true", help="print JSON (for an LMS)")
     grade.add_argument("--full", action="store_true", help="full mode (default: quick mode)")
     grade.add_argument("--solutions", type=Path, default=None, help="default: solutions/")
