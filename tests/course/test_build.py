@@ -222,3 +222,32 @@ def test_the_manifest_follows_only_the_readme_blocks_the_build_writes(tmp_path):
     assert build_state(tmp_path / "solutions", tmp_path / "notebooks", readme) == before
     readme.write_text(f"# Course\n\n{block.replace('| 00 |', '| 01 |')}\n\nSome prose.\n")
     assert build_state(tmp_path / "solutions", tmp_path / "notebooks", readme) != before
+
+
+def test_a_translated_document_s_every_sentence_counts(tmp_path):
+    """README.fr.md and docs/instructor.fr.md are made from every sentence of their English:
+    a sentence changed there must send build --check to the full comparison (which then names
+    the catalog entry to translate), not answer "up to date" from the manifest."""
+    from reproml_course.authoring.build_manifest import build_state
+
+    solutions, notebooks, readme = (
+        tmp_path / "solutions",
+        tmp_path / "notebooks",
+        tmp_path / "README.md",
+    )
+    (tmp_path / "locale" / "fr").mkdir(parents=True)
+    (tmp_path / "docs").mkdir()
+    guide = tmp_path / "docs" / "instructor.md"
+    readme.write_text("# Course\n\nSome prose.\n")
+    guide.write_text("# Guide\n\nGrade in a container.\n")
+    before = build_state(solutions, notebooks, readme)
+    guide.write_text("# Guide\n\nGrade in a throwaway VM.\n")
+    assert build_state(solutions, notebooks, readme) == before  # no catalog: not translated
+    for name in ("README.po", "instructor.po"):
+        (tmp_path / "locale" / "fr" / name).write_text("")
+    before = build_state(solutions, notebooks, readme)
+    readme.write_text("# Course\n\nOther prose.\n")
+    assert build_state(solutions, notebooks, readme) != before
+    before = build_state(solutions, notebooks, readme)
+    guide.write_text("# Guide\n\nGrade in a container.\n")
+    assert build_state(solutions, notebooks, readme) != before

@@ -18,6 +18,7 @@ from pathlib import Path
 from reproml_course.authoring.launch import generated_blocks, repository_url
 
 MANIFEST = ".build-manifest.json"
+GUIDE = "docs/instructor.md"  # translated, like the README, into docs/instructor.<language>.md
 BUILDER = (  # in reproml_course/
     "authoring/build.py",
     "authoring/launch.py",
@@ -41,10 +42,19 @@ def build_state(solutions: Path, notebooks: Path, readme: Path | None) -> dict[s
             files[f"{name}/{relative}"] = _digest(path.read_bytes())
     for path in sorted(solutions.parent.glob("README.*.md")):  # README.fr.md
         files[path.name] = _digest(path.read_bytes())
+    locale = solutions.parent / "locale"
     if readme is not None and readme.is_file():
-        # What build writes in the README (its marked blocks): edits elsewhere do not matter.
-        blocks = generated_blocks(readme.read_text(encoding="utf-8"))
-        files["README.md"] = _digest("\n".join(blocks).encode())
+        # What build writes in the README (its marked blocks); and, where a catalog translates
+        # the README, every sentence (README.<language>.md is made from all of it).
+        text = readme.read_text(encoding="utf-8")
+        translated = any(locale.glob(f"*/{readme.stem}.po"))
+        whole = text if translated else "\n".join(generated_blocks(text))
+        files["README.md"] = _digest(whole.encode())
+    guide = solutions.parent / GUIDE
+    if guide.is_file() and any(locale.glob(f"*/{guide.stem}.po")):  # docs/instructor.<lang>.md
+        files[GUIDE] = _digest(guide.read_bytes())
+        for path in sorted(guide.parent.glob(f"{guide.stem}.*.md")):
+            files[f"docs/{path.name}"] = _digest(path.read_bytes())
     here = Path(__file__).parents[1]
     builder = hashlib.sha256()
     for name in BUILDER:
