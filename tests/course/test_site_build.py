@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 
 from reproml_course.authoring.launch import GitHubRepository
-from reproml_course.authoring.site import SITE_LANGUAGES, build_site
+from reproml_course.authoring.site import SITE_LANGUAGES
 from reproml_course.authoring.site_links import check_site_links
 from reproml_course.base.notebooks import list_notebooks
+from reproml_course.cli.course import main
 
 pytestmark = pytest.mark.slow
 ROOT = Path(__file__).resolve().parents[2]
@@ -28,8 +29,10 @@ SCREENSHOTS = ROOT / "build" / "site-screenshots"
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory) -> Path:
+    """Built as the README says (`reproml-course site`): Sphinx with every warning an error,
+    then every link and image checked; CI builds the website here, in the slow tier."""
     out = tmp_path_factory.mktemp("site") / "_site"
-    build_site(out)
+    assert main(["site", "--out", str(out)]) == 0
     return out
 
 
