@@ -5,31 +5,16 @@ and an LLM chat panel). Needs Debian's chromium and chromium-driver, else skippe
 from __future__ import annotations
 
 import os
-import shutil
 import signal
 import subprocess
 
 import mlflow
 import pytest
+from browser import chromium
 
 from reproml_course.classroom.mlflow_proxy import mlflow_ui
 
 pytestmark = pytest.mark.slow
-
-
-def chromium():
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    driver_path = os.environ.get("REPROML_CHROMEDRIVER") or shutil.which("chromedriver")
-    binary = os.environ.get("REPROML_CHROME") or shutil.which("chromium")
-    if not driver_path or not binary:
-        pytest.skip("no chromium/chromium-driver here (Debian: apt install chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = binary
-    for argument in ("--headless=new", "--no-sandbox", "--window-size=1400,900"):
-        options.add_argument(argument)
-    return webdriver.Chrome(service=Service(driver_path), options=options)
 
 
 def test_the_tile_opens_an_experiment_on_its_runs_without_the_assistant(mlflow_uri, free_port):
@@ -45,7 +30,7 @@ def test_the_tile_opens_an_experiment_on_its_runs_without_the_assistant(mlflow_u
     launcher = subprocess.Popen(
         command, env={**os.environ, **tile["environment"]}, stderr=subprocess.DEVNULL
     )
-    driver = chromium()
+    driver = chromium("1400,900")
     try:
         base = f"http://127.0.0.1:{port}/"
         driver.get(base + "reproml-start")  # what the tile opens (behind Jupyter: /mlflow/...)

@@ -1,19 +1,16 @@
 """The whole website, built from this repository, read as HTML and in headless Chromium.
 
-The browser part needs Debian's ``chromium`` and ``chromium-driver`` (Selenium drives them; no
-browser is downloaded), or the Chrome and driver that ``REPROML_CHROME`` and
-``REPROML_CHROMEDRIVER`` name (GitHub's runners): without them it is skipped. Screenshots of
+The browser part needs Chromium (tests/browser.py): without it, it is skipped. Screenshots of
 a few pages are kept in ``build/site-screenshots/`` for a person to look at.
 """
 
 import functools
 import http.server
-import os
-import shutil
 import threading
 from pathlib import Path
 
 import pytest
+from browser import chromium
 
 from reproml_course.authoring.launch import GitHubRepository
 from reproml_course.authoring.site import SITE_LANGUAGES
@@ -70,22 +67,6 @@ def test_a_page_with_figures_keeps_them(site):
     assert "cnn_frontier.png" in (site / "en" / "benchmarks.html").read_text()
 
 
-def browser():
-    webdriver = pytest.importorskip("selenium.webdriver")
-    from selenium.webdriver.chrome.service import Service
-
-    driver_path = os.environ.get("REPROML_CHROMEDRIVER") or shutil.which("chromedriver")
-    chromium = os.environ.get("REPROML_CHROME") or shutil.which("chromium")
-    if not driver_path or not chromium:
-        pytest.skip("no chromium/chromium-driver here (Debian: apt install chromium-driver)")
-    options = webdriver.ChromeOptions()
-    options.binary_location = chromium
-    for argument in ("--headless=new", "--no-sandbox", "--window-size=1280,900"):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    return webdriver.Chrome(service=Service(driver_path), options=options)
-
-
 class QuietHandler(http.server.SimpleHTTPRequestHandler):
     def log_message(self, *args) -> None:
         pass
@@ -108,7 +89,7 @@ def test_every_chapter_in_both_languages_in_chromium(served):
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.wait import WebDriverWait
 
-    driver = browser()
+    driver = chromium()
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     try:
         for language in SITE_LANGUAGES:
