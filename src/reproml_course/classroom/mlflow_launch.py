@@ -112,8 +112,12 @@ async def answer(writer: asyncio.StreamWriter, response: bytes) -> None:
     writer.close()
 
 
+RESTARTS = 5  # deaths within a minute after which the launcher gives up
+
+
 class Supervised:
-    """MLflow's process, started again when it dies; ``given_up`` after too many deaths."""
+    """MLflow's process, started again when it dies, until it has died RESTARTS times within
+    a minute (then ``check`` answers False)."""
 
     def __init__(self, command: list[str]) -> None:
         self.command = command
@@ -139,9 +143,6 @@ class Supervised:
                 os.kill(pid, signal.SIGKILL)
         self.process = subprocess.Popen(self.command)
         return True
-
-
-RESTARTS = 5
 
 
 async def serve(port: int, private_port: int, mlflow: Supervised) -> None:
