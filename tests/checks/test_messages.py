@@ -208,3 +208,28 @@ def test_a_number_with_thousands_is_written_the_french_way():
     french = messages.translate(english, "fr")
     assert "1\u202f234\u202f567 octets" in french and "600" in french
     assert messages.translate(english, "en") == english
+
+
+def test_threads_that_translate_at_once_read_the_checks_sources_once(monkeypatch):
+    """``grade`` translates from several threads; two ``ast.parse`` at once can fail on CPython
+    3.11 (python/cpython#106905), so the first thread reads every check and the others wait."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from reproml_course.base import message_sites
+
+    read = []
+    real = message_sites.module_sites
+
+    def counted(path):
+        read.append(path)
+        return real(path)
+
+    message_sites._read_sites.cache_clear()
+    monkeypatch.setattr(message_sites, "module_sites", counted)
+    try:
+        with ThreadPoolExecutor(4) as pool:
+            results = list(pool.map(lambda _: message_sites.all_sites(), range(8)))
+    finally:
+        message_sites._read_sites.cache_clear()
+    assert len(read) == len(message_sites.check_modules())
+    assert all(result is results[0] for result in results)

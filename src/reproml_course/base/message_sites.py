@@ -16,6 +16,7 @@ from __future__ import annotations
 import ast
 import re
 import string
+import threading
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -199,9 +200,20 @@ def module_sites(path: Path) -> list[Site]:
     return sites
 
 
+_SITES_LOCK = threading.Lock()
+
+
 @cache
-def all_sites() -> tuple[Site, ...]:
+def _read_sites() -> tuple[Site, ...]:
     return tuple(site for path in check_modules() for site in module_sites(path))
+
+
+def all_sites() -> tuple[Site, ...]:
+    """Read once, under a lock: ``grade`` translates from several threads, and CPython 3.11's
+    ``ast.parse`` in two threads at once can fail with "AST constructor recursion depth
+    mismatch" (python/cpython#106905; it failed CI once)."""
+    with _SITES_LOCK:
+        return _read_sites()
 
 
 def check_modules() -> list[Path]:
