@@ -1,6 +1,9 @@
 """Catalogs that follow their English: created, filled, marked fuzzy when the English changes,
 and a build that refuses to write a translation behind its English, naming each entry."""
 
+import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import nbformat
@@ -138,3 +141,54 @@ def test_the_readme_is_translated_with_a_chapter_table_of_its_own(tmp_path):
     assert "| # | chapitre (la solution, avec ses sorties) | les exercices |" in french
     assert "[Résultats](solutions/fr/01_results.ipynb)" in french
     assert "notebooks/fr/01_results.ipynb" in french and "| old |" not in french
+
+
+LONG = (
+    "Run it twice:\n- the same line\n- the same line\n"
+    "- a line long enough to pass the catalog's width of a hundred characters, so it is wrapped"
+)
+
+
+def test_a_long_old_english_is_kept_as_gettext_writes_it_and_reads_back_unchanged(tmp_path):
+    """Babel rewraps a long ``#| msgid`` into lines no tool reads, then reads them back as
+    translator comments that pile up at each update: a fuzzy entry's old English must survive
+    update after update, exactly, and the file must stay a valid catalog."""
+    path = tmp_path / "fr" / "guide.po"
+    update_catalog(path, document_template(LONG, "guide.md"), "fr")
+    catalog = read_catalog(path)
+    [message] = [m for m in catalog if m.id]
+    message.string = "Exécutez-le deux fois :\n" + LONG.split("\n", 1)[1]
+    write_catalog(path, catalog)
+    changed = LONG.replace("twice", "three times")
+    update_catalog(path, document_template(changed, "guide.md"), "fr")
+    written = path.read_text()
+    old = '#| msgid ""\n#| "Run it twice:\\n"\n#| "- the same line\\n"\n#| "- the same line\\n"'
+    assert old in written
+    for _ in range(2):
+        update_catalog(path, document_template(changed, "guide.md"), "fr")
+        assert path.read_text() == written
+    [entry] = [m for m in read_catalog(path) if m.id]
+    assert entry.fuzzy and entry.user_comments == [] and entry.previous_id == [LONG]
+    if shutil.which("msgfmt"):  # GNU gettext, what translators' tools build on
+        subprocess.run(["msgfmt", "--check", "-o", os.devnull, str(path)], check=True)
+
+
+def test_a_placeholder_only_the_translation_has_is_named(tmp_path):
+    nb, path = english(), tmp_path / "fr" / "01_results.po"
+    filled_catalog(path, nb)
+    catalog = read_catalog(path)
+    catalog.get("Train a model, then look at it.").string = "Entraînez un modèle{N}: regardez-le."
+    write_catalog(path, catalog)
+    [problem] = catalog_problems(read_catalog(path), notebook_template(nb, "01_results.ipynb"))
+    assert "{N} in the translation only: 'Train a model, then look at it.'" in problem
+
+
+def test_a_percent_sign_is_no_format_string_for_gettext(tmp_path):
+    path = tmp_path / "fr" / "guide.po"
+    update_catalog(path, document_template("About 87% of them.", "guide.md"), "fr")
+    catalog = read_catalog(path)
+    catalog.get("About 87% of them.").string = "Environ 87 % d'entre eux."
+    write_catalog(path, catalog)
+    assert "python-format" not in path.read_text()
+    if shutil.which("msgfmt"):
+        subprocess.run(["msgfmt", "--check", "-o", os.devnull, str(path)], check=True)

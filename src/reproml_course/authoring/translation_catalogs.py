@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import copy
 import datetime
+import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from babel.messages.catalog import Catalog
-from babel.messages.pofile import read_po, write_po
+from babel.messages.pofile import denormalize, normalize, read_po, write_po
 from nbformat import NotebookNode
 
 from reproml.base.errors import ReproMLError
@@ -32,6 +34,11 @@ LANGUAGES = ("fr",)
 # A fixed date: the catalogs change only when their entries do.
 CREATED = datetime.datetime(2026, 12, 7, tzinfo=datetime.UTC)
 WIDTH = 100
+# A fuzzy entry's old English, as gettext writes it: "#| msgid" lines, then the entry's msgid.
+PREVIOUS_ID = re.compile(
+    r'^#\| msgid (?P<previous>.*(?:\n#\| ".*)*)\nmsgid (?P<id>.*(?:\n".*)*)\nmsgstr', re.M
+)
+FIELD = re.compile(r"\{\w*\}")
 HEADER = """\
 # {name}: a chapter of the course, translated.
 # Write each msgstr (Poedit, Lokalize, Weblate...). `uv run reproml-course
@@ -74,21 +81,47 @@ def translate_document(text: str, catalog: Catalog) -> str:
 
 
 def read_catalog(path: Path) -> Catalog:
-    with path.open("rb") as file:
-        return read_po(file)
+    text = path.read_text(encoding="utf-8")
+    catalog = read_po(io.StringIO(text))
+    previous = {
+        denormalize(found["id"]): denormalize(re.sub(r"^#\| ", "", found["previous"], flags=re.M))
+        for found in PREVIOUS_ID.finditer(text)
+    }
+    for message in catalog:  # Babel reads "#| msgid" lines as translator comments, deduplicated
+        message.user_comments = [line for line in message.user_comments if not line.startswith("|")]
+        if message.id in previous:
+            message.previous_id = [previous[message.id]]
+    return catalog
 
 
 def write_catalog(path: Path, catalog: Catalog) -> None:
+    """Babel writes a long ``#| msgid`` (the English a fuzzy entry was translated from) rewrapped
+    into lines no tool reads back, so those lines are written here, as ``msgmerge`` does. Babel
+    also flags as ``python-format`` any text where a letter follows "%" ("87% on"), and
+    ``msgfmt --check`` then refuses the French ("87 % sur"): nothing here is %-formatted."""
+    for message in catalog:
+        message.flags.discard("python-format")
+    buffer = io.BytesIO()
+    write_po(buffer, catalog, width=WIDTH, ignore_obsolete=True)
+    text = buffer.getvalue().decode("utf-8")
+    for message in catalog:
+        if message.id and message.previous_id and message.fuzzy:
+            entry = f"\nmsgid {normalize(message.id, width=WIDTH)}\nmsgstr "
+            old = normalize(message.previous_id[0], prefix="#| ", width=WIDTH)
+            text = text.replace(entry, f"\n#| msgid {old}{entry}", 1)
     path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("wb") as file:
-        write_po(file, catalog, width=WIDTH, ignore_obsolete=True, include_previous=True)
+    path.write_text(text, encoding="utf-8")
 
 
 def update_catalog(path: Path, template: Catalog, language: str) -> CatalogState:
     """Create or update the catalog at ``path`` from ``template``; what it holds now."""
     if path.is_file():
         catalog = read_catalog(path)
+        previous = {m.id: m.previous_id for m in catalog if m.id and m.previous_id}
         catalog.update(template, update_creation_date=False)
+        for message in catalog:  # Babel forgets it when the English did not change again
+            if message.fuzzy and not message.previous_id and message.id in previous:
+                message.previous_id = previous[message.id]
     else:
         catalog = Catalog(
             locale=language,
@@ -113,7 +146,8 @@ def update_catalog(path: Path, template: Catalog, language: str) -> CatalogState
 
 def catalog_problems(catalog: Catalog, template: Catalog) -> list[str]:
     """What keeps the catalog from translating the notebook: English it does not hold yet,
-    entries left untranslated, entries whose English changed since they were translated."""
+    entries left untranslated, entries whose English changed since they were translated, and
+    a ``{field}`` the English does not have (a placeholder typed for a character, ``{N}``)."""
     problems = []
     for message in _entries(template):
         entry = catalog.get(message.id, context=message.context)
@@ -126,6 +160,10 @@ def catalog_problems(catalog: Catalog, template: Catalog) -> list[str]:
             problems.append(
                 f"{where}: the English changed since it was translated (fuzzy): "
                 f"{_short(message.id)}"
+            )
+        elif extra := sorted(set(FIELD.findall(entry.string)) - set(FIELD.findall(message.id))):
+            problems.append(
+                f"{where}: {', '.join(extra)} in the translation only: {_short(message.id)}"
             )
     return problems
 
