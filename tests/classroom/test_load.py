@@ -1,6 +1,6 @@
-"""A class logging a full run each at the same time: 30 students here, twice the 15 connections
-SQLAlchemy's pool holds by default (the server's own pool must take them); benchmarks/
-server_load.py times 50."""
+"""A class logging a full run each at the same time: 20 students here, more than the 15
+connections SQLAlchemy's pool holds by default (the server's own pool must take them);
+benchmarks/server_load.py times 50."""
 
 import sqlite3
 from contextlib import closing
@@ -11,11 +11,11 @@ from reproml_course.classroom.accounts import Account, create_accounts
 from reproml_course.classroom.load import check_run, simulate_class
 from reproml_course.classroom.server import ClassServer, stop
 
-CLIENTS = 30
+CLIENTS = 20
 
 
 @pytest.mark.slow
-def test_thirty_students_at_once_all_runs_complete(tmp_path, free_port, monkeypatch):
+def test_twenty_students_at_once_all_runs_complete(tmp_path, free_port, monkeypatch):
     monkeypatch.setenv("REPROML_ADMIN_PASSWORD", "load-test-admin-password")
     server = ClassServer(tmp_path / "server", port=free_port())
     process = server.start()

@@ -1,5 +1,7 @@
 """Grading executes real notebooks in a real kernel: slow."""
 
+import json
+
 import nbformat
 import pytest
 
@@ -211,3 +213,22 @@ def test_a_folder_of_student_folders_grades_each_student_with_a_total_each(tmp_p
         ["bob/ch.ipynb", "total", "0/3"],
     ]
     assert table.splitlines()[-1] == "Total: 3/6 points over 2 notebook(s)."
+
+
+def test_several_folders_are_graded_in_one_queue_named_by_path_with_their_language(
+    tmp_path, capsys
+):
+    english, french = tmp_path / "notebooks", tmp_path / "notebooks" / "fr"
+    french.mkdir(parents=True)
+    write_notebook(build_student_notebook(course_notebook()), english / "ch.ipynb")
+    translated = build_student_notebook(course_notebook())
+    translated.metadata["reproml"] = {"language": "fr"}  # as the build writes notebooks/fr/
+    write_notebook(translated, french / "ch.ipynb")
+    assert main(["grade", str(english), str(french), "--jobs", "2", "--json"]) == 0
+    grades = json.loads(capsys.readouterr().out)
+    assert [(g["notebook"], g["language"], g["points"]) for g in grades] == [
+        ((english / "ch.ipynb").as_posix(), "en", 0),
+        ((french / "ch.ipynb").as_posix(), "fr", 0),
+    ]
+    said = [[s["message"] for s in g["scores"]] for g in grades]
+    assert all(said) and all(a != b for a, b in zip(*said, strict=True))

@@ -38,6 +38,7 @@ class ExerciseScore:
 @dataclass
 class NotebookGrade:
     notebook: str
+    language: str = "en"  # the notebook's, which its messages are written in
     scores: list[ExerciseScore] = field(default_factory=list)
     problem: str | None = None  # the kernel died, a cell timed out, or it is no notebook
     unreadable: bool = False  # not a notebook at all: nothing was executed
@@ -81,16 +82,17 @@ def grade_notebook(
     except Exception as error:  # plain text, an empty file, truncated JSON, not nbformat 4
         solution = _solution(solutions, path, _folder_language(path))
         problem = f"{path} is not a notebook: {_why_unreadable(path, error)}"
-        grade = NotebookGrade(name, problem=problem, unreadable=True)
+        language = _folder_language(path)
+        grade = NotebookGrade(name, language, problem=problem, unreadable=True)
         for exercise in check_cells(solution) if solution is not None else {}:
-            grade.scores.append(_score(exercise, None, problem, _folder_language(path)))
+            grade.scores.append(_score(exercise, None, problem, language))
         return grade
     language = notebook_language(nb)
     solution = _solution(solutions, path, language)
     expected = list(check_cells(nb))
     if solution is not None:
         expected = restore_check_cells(nb, solution)
-    grade = NotebookGrade(name)
+    grade = NotebookGrade(name, language)
     if not expected:  # no exercise to score (experiment.ipynb): nothing worth a kernel
         return grade
     client = notebook_client(nb, path, timeout, allow_errors=True)
@@ -180,36 +182,39 @@ def _unanswered(exercise: str, output: dict) -> bool:
 
 
 def grade_path(
-    path: Path,
+    path: Path | list[Path],
     solutions: Path | None = None,
     quick: bool = True,
     timeout: int = 600,
     jobs: int = 1,
 ) -> list[NotebookGrade]:
-    """Grade every notebook at ``path``, ``jobs`` kernels at a time; grades in file order.
-    A folder with no notebook of its own but folders that have some is a class: one folder
-    per student, each grade named ``student/notebook.ipynb``."""
-    notebooks = list_notebooks(path)
-    nested = not notebooks and path.is_dir()
-    if nested:
-        folders = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
-        notebooks = [notebook for folder in folders for notebook in list_notebooks(folder)]
-    if not notebooks:
-        raise ReproMLError(
-            f"No notebooks at {path}: give a .ipynb file, a folder of them, or a folder of "
-            "per-student folders."
-        )
+    """Grade every notebook at ``path`` (or at each of several paths, in one queue), ``jobs``
+    kernels at a time; grades in file order. A folder with no notebook of its own but folders
+    that have some is a class: one folder per student, each grade named
+    ``student/notebook.ipynb``. With several paths, each grade is named by its file's path."""
+    paths = path if isinstance(path, list) else [path]
+    named = [found for given in paths for found in _named_notebooks(given, len(paths) > 1)]
     return in_parallel(
-        lambda notebook: grade_notebook(
-            notebook,
-            solutions,
-            quick,
-            timeout,
-            name=notebook.relative_to(path).as_posix() if nested else None,
-        ),
-        notebooks,
+        lambda item: grade_notebook(item[0], solutions, quick, timeout, name=item[1]),
+        named,
         jobs,
         desc="grading",
+    )
+
+
+def _named_notebooks(path: Path, by_path: bool) -> list[tuple[Path, str | None]]:
+    notebooks = list_notebooks(path)
+    if notebooks:
+        return [(notebook, notebook.as_posix() if by_path else None) for notebook in notebooks]
+    if path.is_dir():
+        folders = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
+        nested = [notebook for folder in folders for notebook in list_notebooks(folder)]
+        if nested:
+            root = path if not by_path else Path()
+            return [(notebook, notebook.relative_to(root).as_posix()) for notebook in nested]
+    raise ReproMLError(
+        f"No notebooks at {path}: give a .ipynb file, a folder of them, or a folder of "
+        "per-student folders."
     )
 
 

@@ -23,6 +23,7 @@ CHECK_CALL = re.compile(
     r"""^\s*checks\.(?:exercise_(\d+)_(\d+)\(|quiz\(\s*["'](\d+)\.(Q\d+)["'])""", re.MULTILINE
 )
 T = TypeVar("T")
+Item = TypeVar("Item")  # a notebook, or a notebook with what to call it
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}
 
 
@@ -124,7 +125,7 @@ def notebook_client(nb: NotebookNode, path: Path, timeout: int, **options: Any) 
 
 
 def in_parallel(
-    work: Callable[[Path], T], notebooks: Sequence[Path], jobs: int = 1, desc: str = ""
+    work: Callable[[Item], T], notebooks: Sequence[Item], jobs: int = 1, desc: str = ""
 ) -> list[T]:
     """``work`` on each notebook, ``jobs`` at a time (each has its own kernel process, so
     threads are enough), with a progress bar; results in the order of ``notebooks``.

@@ -5,6 +5,7 @@ uv run reproml-course build --check    # fail when notebooks/ is out of date (CI
 uv run reproml-course translate        # merge the English into locale/fr/*.po (translators)
 uv run reproml-course grade notebooks/01_results_in_txt_files.ipynb
 uv run reproml-course grade submissions/ --json > grades.json
+uv run reproml-course grade notebooks/ notebooks/fr --jobs 2  # several paths, one queue
 uv run reproml-course execute --quick  # run the solutions in place, with their outputs
 uv run reproml-course student-path DIR # the student notebooks filled in, for nbval (CI)
 uv run reproml-course binder           # binder/ from uv.lock (--check: fail when it drifted)
@@ -44,7 +45,9 @@ def build_parser() -> argparse.ArgumentParser:
     build.add_argument("--notebooks", type=Path, default=None, help="default: notebooks/")
 
     grade = commands.add_parser("grade", help="execute notebooks and score their exercises")
-    grade.add_argument("path", type=Path, help="a notebook, a folder of them, or of students'")
+    grade.add_argument(
+        "paths", type=Path, nargs="+", help="notebooks, folders of them, or of students'"
+    )
     grade.add_argument("--json", action="store_true", help="print JSON (for an LMS)")
     grade.add_argument("--full", action="store_true", help="full mode (default: quick mode)")
     grade.add_argument("--solutions", type=Path, default=None, help="default: solutions/")
@@ -150,12 +153,12 @@ def _grade(args: argparse.Namespace) -> int:
     from reproml_course.authoring.grade import format_grades, grade_path
     from reproml_course.base.paths import course_dir
 
-    if not args.path.exists():
-        raise ReproMLError(f"{args.path} does not exist.")
+    for missing in (path for path in args.paths if not path.exists()):
+        raise ReproMLError(f"{missing} does not exist.")
     solutions = args.solutions or course_dir("solutions")
     _prepare_for_parallel(args.jobs)
     grades = grade_path(
-        args.path, solutions, quick=not args.full, timeout=args.timeout, jobs=args.jobs
+        args.paths, solutions, quick=not args.full, timeout=args.timeout, jobs=args.jobs
     )
     unreadable = [g for g in grades if g.unreadable]
     for grade in unreadable:
