@@ -88,6 +88,7 @@ class MlflowTrackerConfig:
     fallback_uri: str | None = None
     tags: dict[str, str] | None = None
     run_id: str | None = None
+    notebook: str | None = None
 
 
 @dataclass

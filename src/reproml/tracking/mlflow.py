@@ -81,10 +81,12 @@ class MlflowTracker(Tracker):
         tags: dict[str, str] | None = None,
         run_id: str | None = None,
         fallback_uri: str | None = None,
+        notebook: str | None = None,
     ) -> None:
         """``run_id`` resumes a run created beforehand (a papermill sweep creates one per
         notebook, so it can attach the executed notebook to it afterwards); ``fallback_uri``
-        is the local store a run goes to if the server drops (default: ``outputs/unsynced``)."""
+        is the local store a run goes to if the server drops (default: ``outputs/unsynced``);
+        ``notebook`` names the notebook a kernel runs (reproml.tracking.record.run_source)."""
         if experiment is not None and not str(experiment).strip():
             raise ConfigError("tracking.experiment must name an MLflow experiment.")
         self.uri = uri or default_tracking_uri()
@@ -94,6 +96,7 @@ class MlflowTracker(Tracker):
         self.tags = dict(tags or {})
         self.run_id: str | None = run_id
         self.fallback_uri = fallback_uri or unsynced_store_uri()
+        self.notebook = notebook
         self.lost: str | None = None  # why the server stopped answering, once it has
         self._restore = contextlib.ExitStack()
 
@@ -109,7 +112,7 @@ class MlflowTracker(Tracker):
             # MLflow retries a dead server for minutes by default; a student should not wait.
             self._restore.enter_context(environment(SERVER_RETRIES, keep_users=True))
         self._setup = setup  # to log the run again locally if need be
-        self._tags = run_tags(setup, self.tags)
+        self._tags = run_tags(setup, self.tags, self.notebook)
         try:
             new = {"experiment_id": experiment_id(self.uri, self.experiment),
                    "run_name": self._run_name()}  # fmt: skip

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import math
+import os
 import sys
 import warnings
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from omegaconf import DictConfig, OmegaConf
 
 from reproml.base.logs import quiet_loggers
+from reproml.base.paths import repository_root
 from reproml.config import flatten_config
 from reproml.provenance import INSTALLED_ARTIFACT, LOCKED, environment_tags, installed_packages
 from reproml.tracking.data_version import dvc_data_version
@@ -41,22 +43,47 @@ def flat_params(config: DictConfig | dict[str, Any]) -> dict[str, str]:
     return {k: str(v) for k, v in flatten_config(config, exclude=("tracking",)).items()}
 
 
-def run_tags(setup: RunSetup, extra: dict[str, str]) -> dict[str, str]:
+def run_tags(setup: RunSetup, extra: dict[str, str], notebook: str | None = None) -> dict[str, str]:
     """Code, environment and data of the run, then ``extra`` (the configuration's own tags)."""
     provenance = environment_tags()
     return {
         **provenance,
-        # MLflow's own tags, which its UI shows as the run's source and commit.
-        "mlflow.source.name": Path(sys.argv[0]).name,
-        "mlflow.source.git.commit": provenance["git_commit"],
+        **run_source(notebook),
+        "mlflow.source.git.commit": provenance["git_commit"],  # MLflow's UI shows it
         "device": str(setup.device),
         "threads": str(setup.threads),  # a CNN's last bits depend on it (reproml.base.threads)
         "data_digest": setup.data.digest,
         # Where DVC tracks the data folder (chapter 10): the version of it, beside the digest.
         **dvc_data_version(Path(setup.config.data.root)),
-        "command": " ".join([Path(sys.argv[0]).name, *sys.argv[1:]]),
         **extra,
     }
+
+
+KERNEL = "ipykernel_launcher.py"  # a Jupyter kernel's program, whatever notebook it runs
+
+
+def run_source(notebook: str | None = None) -> dict[str, str]:
+    """The run's source as MLflow's UI shows it (``mlflow.source.*``) and its ``command``: the
+    script and its command line, or in a Jupyter kernel, whose command line is only a temporary
+    connection file, the notebook. A kernel cannot tell which notebook it runs: ``notebook``
+    (``tracking.notebook``) says it; else JupyterLab's ``$JPY_SESSION_NAME``, which a kernel
+    started by papermill from a notebook inherits from that notebook, hence ``notebook`` first."""
+    script = Path(sys.argv[0]).name
+    if script != KERNEL:
+        command = " ".join([script, *sys.argv[1:]])
+        return {"mlflow.source.name": script, "mlflow.source.type": "LOCAL", "command": command}
+    path = notebook or os.environ.get("JPY_SESSION_NAME")
+    if not path:
+        return {
+            "mlflow.source.name": "a notebook (not named: set tracking.notebook)",
+            "mlflow.source.type": "NOTEBOOK",
+            "command": "a Jupyter kernel",
+        }
+    root = repository_root()
+    absolute = Path(path).resolve()
+    if root is not None and absolute.is_relative_to(root):
+        path = absolute.relative_to(root).as_posix()
+    return {"mlflow.source.name": path, "mlflow.source.type": "NOTEBOOK", "command": path}
 
 
 def log_run_setup(setup: RunSetup, tags: dict[str, str]) -> np.ndarray:
