@@ -7,7 +7,9 @@
 With ``--memory`` (MiB) and ``--cpus``, each notebook's kernel and everything it starts run in
 a cgroup of their own with that memory limit and CPU quota, as in a Binder pod
 (``cgroup_limits.py``, needs root): the table adds the pod's peak (page cache included, as the
-limit counts it) and the processes the out-of-memory killer ended.
+limit counts it) and the processes the out-of-memory killer ended. With ``--mlflow-ui`` as well,
+Jupyter's server runs in the pod with its MLflow tile opened (``jupyter_in_pod.py``), as a
+student works on Binder with the UI in another tab.
 
 For each notebook: wall time, the kernel's peak resident memory, and the peak of the kernel
 together with the processes it starts (``!reproml-train`` cells, papermill's kernels), which is
@@ -34,6 +36,7 @@ from pathlib import Path
 
 import psutil
 from cgroup_limits import pod
+from jupyter_in_pod import jupyter_with_mlflow_tile
 
 from reproml_course.base.notebooks import (
     in_parallel,
@@ -87,11 +90,15 @@ class MemoryWatch:
         self._thread.join()
 
 
-def measure(path: Path, quick: bool, limits: tuple[int, float] | None = None) -> Measurement:
+def measure(
+    path: Path, quick: bool, limits: tuple[int, float] | None = None, ui: bool = False
+) -> Measurement:
     result = Measurement(path.name, "quick" if quick else "full")
     watches: list[MemoryWatch] = []
     with contextlib.ExitStack() as stack:
         box = stack.enter_context(pod(*limits)) if limits else None
+        if box is not None and ui:
+            stack.enter_context(jupyter_with_mlflow_tile(box))
 
         def watch_kernel(**_: object) -> None:
             pid = client.km.provisioner.process.pid
@@ -160,6 +167,9 @@ def main() -> None:
     )
     parser.add_argument("--memory", type=int, help="MiB: each notebook in a Binder-like pod")
     parser.add_argument("--cpus", type=float, default=1.0, help="the pod's CPU quota")
+    parser.add_argument(
+        "--mlflow-ui", action="store_true", help="with --memory: Jupyter and the MLflow tile too"
+    )
     args = parser.parse_args()
     limits = (args.memory << 20, args.cpus) if args.memory else None
 
@@ -184,7 +194,7 @@ def main() -> None:
     for mode in modes:
         start = time.perf_counter()
         results += in_parallel(
-            lambda path, mode=mode: measure(path, mode == "quick", limits),
+            lambda path, mode=mode: measure(path, mode == "quick", limits, args.mlflow_ui),
             paths,
             args.jobs,
             desc=mode,

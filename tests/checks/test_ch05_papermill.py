@@ -80,7 +80,7 @@ def solution_tagging(report: Path, source: str = TAGGING) -> tuple:
 
 def defaults_index(nb) -> int:
     code = [c for c in nb.cells if c.cell_type == "code"]
-    return next(i for i, c in enumerate(code) if c.source.startswith("model ="))
+    return next(i for i, c in enumerate(code) if c.source.startswith("model:"))
 
 
 def tag(report: Path, *, cell: int | None = None, tags=("parameters",), edit=None) -> Path:
@@ -160,7 +160,7 @@ def test_a_wrong_tag_fails_5_1(evaluate, report, mistake):
 def test_the_first_code_cell_of_the_student_notebook_fails_5_1(evaluate, tmp_path):
     """The student notebook's first code cell is the Colab install cell: the message says so."""
     report = write_untagged_copy(STUDENT_NOTEBOOKS / "experiment.ipynb", tmp_path / "r.ipynb")
-    first = mutate(TAGGING, 'cell.cell_type == "code" and "model =" in cell.source',
+    first = mutate(TAGGING, 'cell.cell_type == "code" and "model:" in cell.source',
                    'cell.cell_type == "code"')  # fmt: skip
     passed, said = evaluate("5.1", *solution_tagging(report, first))
     assert not passed and "the Colab install cell" in said, said
@@ -174,7 +174,7 @@ def by_position(report: Path) -> str:
     return mutate(
         TAGGING,
         """next(
-        cell for cell in notebook.cells if cell.cell_type == "code" and "model =" in cell.source
+        cell for cell in notebook.cells if cell.cell_type == "code" and "model:" in cell.source
     )""",
         f"notebook.cells[{index}]",
     )

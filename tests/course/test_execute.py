@@ -74,3 +74,13 @@ def test_progress_bars_are_not_kept_in_the_outputs():
         "done\n",
         "kept: 50% | of 2/4 runs\n",
     ]
+
+
+def test_the_kernel_is_told_its_notebook_as_jupyter_tells_it(tmp_path):
+    """So a run logged from an executed chapter names the chapter as its source (MLflow's
+    ``mlflow.source.name``), as from JupyterLab, not ``ipykernel_launcher.py``."""
+    path = tmp_path / "named.ipynb"
+    cell = "from reproml.tracking.record import run_source\nprint(run_source()['command'])"
+    write_notebook(notebook(cell), path)
+    execute_in_place(path)
+    assert read_notebook(path).cells[0].outputs[0]["text"] == f"{path.resolve()}\n"

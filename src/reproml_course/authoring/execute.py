@@ -33,7 +33,7 @@ def execute_in_place(path: Path, quick: bool = False, timeout: int = 1200) -> fl
     client = notebook_client(nb, path, timeout, store_widget_state=False)
     start = time.perf_counter()
     try:
-        client.execute(env=kernel_environment(quick, notebook_language(nb)))
+        client.execute(env=kernel_environment(quick, notebook_language(nb), path))
     except CellExecutionError as error:
         summary = re.sub(r"\x1b\[[0-9;]*m", "", str(error).strip().splitlines()[-1])
         raise ReproMLError(f"{path.name} failed, left unchanged: {summary}") from None

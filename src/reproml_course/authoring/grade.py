@@ -97,7 +97,7 @@ def grade_notebook(
         return grade
     client = notebook_client(nb, path, timeout, allow_errors=True)
     try:
-        client.execute(env=kernel_environment(quick, language))
+        client.execute(env=kernel_environment(quick, language, path))
     except (CellTimeoutError, DeadKernelError) as error:
         grade.problem = f"{type(error).__name__}: {str(error).splitlines()[0]}"
     located = check_cells(nb)

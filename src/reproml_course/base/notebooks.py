@@ -95,9 +95,12 @@ def notebook_language(nb: NotebookNode) -> str:
     return nb.metadata.get("reproml", {}).get("language", "en")
 
 
-def kernel_environment(quick: bool, language: str = "en") -> dict[str, str]:
+def kernel_environment(
+    quick: bool, language: str = "en", notebook: Path | None = None
+) -> dict[str, str]:
     """This process's environment with quick mode set, for a kernel to start with; the checks
-    speak ``language`` unless ``$REPROML_LANG`` says otherwise.
+    speak ``language`` unless ``$REPROML_LANG`` says otherwise; ``notebook`` is named to the
+    kernel as Jupyter's server does (``$JPY_SESSION_NAME``: a run's source in MLflow).
 
     Passed to the kernel rather than set in ``os.environ``, so notebooks can run in threads.
     This Python's folder comes first on the PATH, as in ``uv run jupyter lab``: a notebook's
@@ -106,6 +109,8 @@ def kernel_environment(quick: bool, language: str = "en") -> dict[str, str]:
     path = os.pathsep.join([str(Path(sys.executable).parent), os.environ.get("PATH", "")])
     env = {**os.environ, "PATH": path, QUICK_ENV: "1" if quick else "0"}
     env.setdefault(LANGUAGE_ENV, language)
+    if notebook is not None:
+        env["JPY_SESSION_NAME"] = str(notebook.resolve())
     return env
 
 

@@ -107,8 +107,8 @@ def _expect_only_the_defaults_tagged(before, after, layout: str) -> None:
         f"{shown} tagged "
         + (f"{len(tagged)} cells" if len(tagged) > 1 else f"the cell {first_line[0]!r}")
         + f", not the defaults cell (cell {wanted + 1}, counting from 1).",
-        "find the cell by what it holds (the `name = value` lines of the defaults), not by its "
-        "position: another notebook, or the same one with a cell added, has it elsewhere.",
+        "find the cell by what it holds (the `name: type = value` lines of the defaults), not by "
+        "its position: another notebook, or the same one with a cell added, has it elsewhere.",
     )
 
 
@@ -120,7 +120,7 @@ def _defaults_index(nb) -> int:
                 if set(REPORT_PARAMETERS) <= _default_values(cell.source):
                     return index
     raise CheckFailed(
-        "the report has no cell of defaults any more (`model = ...`, `lr = ...`).",
+        "the report has no cell of defaults any more (`model: str = ...`, `lr: float = ...`).",
         "tag the defaults cell without changing it; to start again, rerun the cell that "
         "writes a fresh copy of the report.",
     )
@@ -190,8 +190,8 @@ def _default_values(source: str) -> set[str]:
             literal and all(isinstance(t, ast.Name) for t in targets),
             f"the tagged cell does more than set default values (line {statement.lineno}: "
             f"{ast.get_source_segment(source, statement)!r}).",
-            "the parameters cell holds only `name = value` lines; papermill adds a cell after "
-            "it, so everything that uses the values must come later.",
+            "the parameters cell holds only `name = value` lines (or `name: type = value`); "
+            "papermill adds a cell after it, so everything that uses the values must come later.",
         )
         names.update(t.id for t in targets)
     return names
