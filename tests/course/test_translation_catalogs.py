@@ -192,3 +192,16 @@ def test_a_percent_sign_is_no_format_string_for_gettext(tmp_path):
     assert "python-format" not in path.read_text()
     if shutil.which("msgfmt"):
         subprocess.run(["msgfmt", "--check", "-o", os.devnull, str(path)], check=True)
+
+
+@pytest.mark.skipif(not shutil.which("msgfmt"), reason="GNU gettext's msgfmt is not installed")
+def test_every_catalog_of_the_course_passes_msgfmt_check():
+    """What Poedit, Weblate and Lokalize build on: a catalog msgfmt refuses (a broken old
+    English, a format flag the translation cannot match) fails their users first."""
+    catalogs = sorted((Path(__file__).resolve().parents[2] / "locale").glob("*/*.po"))
+    assert catalogs
+    for catalog in catalogs:
+        done = subprocess.run(
+            ["msgfmt", "--check", "-o", os.devnull, str(catalog)], capture_output=True, text=True
+        )
+        assert done.returncode == 0, done.stderr[-2000:]
