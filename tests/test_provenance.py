@@ -78,3 +78,23 @@ def test_a_run_outside_the_lock_keeps_the_list_of_what_was_installed(
         assert artifacts == {INSTALLED_ARTIFACT}
         listed = client.download_artifacts(run.info.run_id, INSTALLED_ARTIFACT, str(tmp_path))
         assert f"torch=={installed_packages()['torch']}\n" in Path(listed).read_text()
+
+
+def test_what_a_package_vendors_is_not_installed(monkeypatch):
+    """``import setuptools`` puts ``setuptools/_vendor`` on sys.path: its jaraco, tomli and
+    wheel made an environment made by ``uv sync --locked`` look unlike its lock (CI, when a
+    test before had imported setuptools)."""
+    import importlib.util
+
+    spec = importlib.util.find_spec("setuptools")
+    if spec is None or spec.origin is None:
+        pytest.skip("no setuptools here")
+    vendored = Path(spec.origin).parent / "_vendor"
+    assert any(vendored.glob("jaraco.text-*.dist-info"))  # what setuptools vendors
+    monkeypatch.syspath_prepend(str(vendored))
+    assert "jaraco-text" not in installed_packages()
+    lock_differences.cache_clear()
+    try:
+        assert lock_differences(ROOT / "uv.lock") == ()
+    finally:
+        lock_differences.cache_clear()

@@ -10,6 +10,7 @@ import hashlib
 import platform
 import re
 import subprocess
+import sys
 import tomllib
 from importlib.metadata import PackageNotFoundError, distributions, version
 from pathlib import Path
@@ -58,9 +59,13 @@ def package_version(name: str) -> str:
 
 
 def installed_packages() -> dict[str, str]:
-    """Every distribution this Python sees, by normalised name: what ``pip freeze`` lists."""
+    """Every distribution this Python sees, by normalised name: what ``pip freeze`` lists.
+
+    Not the copies a package vendors: ``import setuptools`` puts ``setuptools/_vendor`` on
+    ``sys.path``, whose jaraco, tomli, wheel... were then listed as installed packages."""
     found: dict[str, str] = {}
-    for dist in distributions():
+    path = [entry for entry in sys.path if "_vendor" not in Path(entry).parts]
+    for dist in distributions(path=path):
         name = dist.metadata["Name"]
         if name:
             found.setdefault(re.sub(r"[-_.]+", "-", name).lower(), dist.version)
