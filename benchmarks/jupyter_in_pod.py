@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import os
 import secrets
-import socket
 import subprocess
 import sys
 import urllib.request
@@ -16,23 +15,17 @@ from pathlib import Path
 
 from cgroup_limits import Pod
 
-from reproml_course.base.processes import wait_until_answers
+from reproml_course.base.processes import free_port, wait_until_answers
 from reproml_course.classroom.mlflow_proxy import LANDING
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 @contextlib.contextmanager
 def jupyter_with_mlflow_tile(box: Pod) -> Iterator[str]:
     """Start ``jupyter server`` in ``box``, open the MLflow tile through it (its start page,
     then the experiments the UI lists first) and yield the server's URL; stop it all after."""
-    port, token = _free_port(), secrets.token_hex(8)
+    port, token = free_port(), secrets.token_hex(8)
     server = subprocess.Popen(
         [sys.executable, "-m", "jupyter", "server", "--no-browser", f"--port={port}",
          f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={ROOT}",

@@ -23,20 +23,13 @@ from pathlib import Path
 
 from reproml.config import load_config
 from reproml.experiment import run_experiment
+from reproml_course.base.processes import free_port
 from reproml_course.classroom.accounts import Account, create_accounts
 from reproml_course.classroom.server import ClassServer, stop
 from reproml_course.classroom.submissions import submit_run
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "data"
 ADMIN_PASSWORD = "leaderboard-benchmark-admin"
-
-
-def free_port() -> int:
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def timed(command: list[str], env: dict[str, str]) -> tuple[float, str]:

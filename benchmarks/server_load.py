@@ -12,21 +12,15 @@ from __future__ import annotations
 
 import argparse
 import os
-import socket
 import sys
 import tempfile
 import time
 from pathlib import Path
 
+from reproml_course.base.processes import free_port
 from reproml_course.classroom.accounts import Account, create_accounts
 from reproml_course.classroom.load import simulate_class
 from reproml_course.classroom.server import ClassServer, stop
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def main() -> int:

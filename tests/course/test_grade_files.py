@@ -46,3 +46,19 @@ def test_json_output_lists_the_unreadable_file_with_zero_points(tmp_path, capsys
     (grade,) = json.loads(out)
     assert grade["unreadable"] and grade["points"] == 0 and grade["max_points"] == 1
     assert grade["scores"][0]["message"] == "not graded: the file is not a notebook."
+
+
+def test_a_class_folder_among_several_paths_is_named_by_path(tmp_path, capsys):
+    """One class (a folder of per-student folders) alone: ``alice/ch.ipynb``; beside another
+    path: each file by its path (no kernel here: the files are no notebooks)."""
+    (tmp_path / "class" / "alice").mkdir(parents=True)
+    (tmp_path / "extra").mkdir()
+    (tmp_path / "class" / "alice" / "ch.ipynb").write_text("not a notebook")
+    (tmp_path / "extra" / "ch2.ipynb").write_text("not a notebook")
+    assert main(["grade", str(tmp_path / "class"), "--json"]) == 1
+    assert [g["notebook"] for g in json.loads(capsys.readouterr().out)] == ["alice/ch.ipynb"]
+    assert main(["grade", str(tmp_path / "class"), str(tmp_path / "extra"), "--json"]) == 1
+    assert [g["notebook"] for g in json.loads(capsys.readouterr().out)] == [
+        (tmp_path / "class" / "alice" / "ch.ipynb").as_posix(),
+        (tmp_path / "extra" / "ch2.ipynb").as_posix(),
+    ]

@@ -203,19 +203,20 @@ def grade_path(
 
 
 def _named_notebooks(path: Path, by_path: bool) -> list[tuple[Path, str | None]]:
-    notebooks = list_notebooks(path)
-    if notebooks:
-        return [(notebook, notebook.as_posix() if by_path else None) for notebook in notebooks]
-    if path.is_dir():
+    """The notebooks at ``path`` and what to call each: its path (``by_path``), else its file
+    name, or ``student/file.ipynb`` in a class's folder of per-student folders."""
+    notebooks, nested = list_notebooks(path), False
+    if not notebooks and path.is_dir():
         folders = sorted(p for p in path.iterdir() if p.is_dir() and not p.name.startswith("."))
-        nested = [notebook for folder in folders for notebook in list_notebooks(folder)]
-        if nested:
-            root = path if not by_path else Path()
-            return [(notebook, notebook.relative_to(root).as_posix()) for notebook in nested]
-    raise ReproMLError(
-        f"No notebooks at {path}: give a .ipynb file, a folder of them, or a folder of "
-        "per-student folders."
-    )
+        notebooks, nested = [nb for folder in folders for nb in list_notebooks(folder)], True
+    if not notebooks:
+        raise ReproMLError(
+            f"No notebooks at {path}: give a .ipynb file, a folder of them, or a folder of "
+            "per-student folders."
+        )
+    if by_path:
+        return [(notebook, notebook.as_posix()) for notebook in notebooks]
+    return [(nb, nb.relative_to(path).as_posix() if nested else None) for nb in notebooks]
 
 
 def format_grades(grades: list[NotebookGrade]) -> str:

@@ -5,6 +5,7 @@ benchmark runs it from a Python without the course's dependencies."""
 from __future__ import annotations
 
 import os
+import socket
 import time
 import urllib.error
 import urllib.request
@@ -58,6 +59,13 @@ def command_line(pid: int) -> str:
         return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
     except OSError:
         return ""
+
+
+def free_port() -> int:
+    """A TCP port of 127.0.0.1 that nothing listens on (now: take it soon)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
 
 
 def wait_until_answers(url: str, timeout: float = 120.0, any_status: bool = True) -> float:

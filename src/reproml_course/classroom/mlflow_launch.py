@@ -21,12 +21,11 @@ import contextlib
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
 
-from reproml_course.base.processes import descendants
+from reproml_course.base.processes import descendants, free_port
 
 # The word of the command replaced by MLflow's own port (jupyter-server-proxy formats every word
 # with str.format, so it cannot be written in braces).
@@ -66,12 +65,6 @@ START = (
     b"location.replace('./#/experiments' + (experiment ? '/' + encodeURIComponent(experiment)"
     b" + '/runs' : '') + '?workflowType=machine_learning');</script>"
 )
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 async def pump(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
