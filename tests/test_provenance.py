@@ -1,5 +1,7 @@
 """Where a run came from: the lock's digest only where the installed packages are the lock's."""
 
+import sys
+import tomllib
 from pathlib import Path
 
 import mlflow
@@ -15,6 +17,8 @@ from reproml.provenance import (
     installed_packages,
     lock_differences,
     lock_tags,
+    locked_versions,
+    normalized_name,
 )
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -32,6 +36,44 @@ def test_an_environment_made_from_the_lock_gets_its_digest(tmp_path):
     lock = write_lock(tmp_path / "uv.lock", installed_packages())
     tags = lock_tags(lock)
     assert tags == {"uv_lock_sha256": provenance.file_sha256(lock), "environment": LOCKED}
+
+
+def test_installed_packages_are_what_their_metadata_says():
+    """Read from the folders' names: the same names and versions as every METADATA file."""
+    from importlib.metadata import distributions
+
+    path = [entry for entry in sys.path if "_vendor" not in Path(entry).parts]
+    read = {}
+    for dist in distributions(path=path):
+        read.setdefault(normalized_name(dist.metadata["Name"]), dist.version)
+    assert installed_packages() == dict(sorted(read.items()))
+
+
+def test_an_egg_info_is_read_from_its_metadata(tmp_path, monkeypatch):
+    egg = tmp_path / "Old_Package.egg-info"
+    egg.mkdir()
+    (egg / "PKG-INFO").write_text("Metadata-Version: 1.0\nName: Old.Package\nVersion: 0.3\n")
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert installed_packages()["old-package"] == "0.3"
+
+
+def test_the_lock_s_versions_are_what_toml_reads(tmp_path):
+    """uv.lock read from each table's first lines, as a TOML parser reads it: the course's own
+    lock, a package split by markers (two versions) and one without a version; a table laid
+    out otherwise (its version first) makes the whole file parsed."""
+    real = {}
+    for package in tomllib.loads((ROOT / "uv.lock").read_text())["package"]:
+        real.setdefault(package["name"], set()).add(str(package.get("version")))
+    assert locked_versions(ROOT / "uv.lock") == real
+    lock = tmp_path / "uv.lock"
+    lock.write_text(
+        'version = 1\n\n[[package]]\nname = "numpy"\nversion = "2.2.6"\n\n'
+        '[[package]]\nname = "numpy"\nversion = "2.5.5"\n\n'
+        '[[package]]\nname = "my-project"\nsource = { editable = "." }\n'
+    )
+    assert locked_versions(lock) == {"numpy": {"2.2.6", "2.5.5"}, "my-project": {"None"}}
+    lock.write_text(lock.read_text() + '\n[[package]]\nversion = "1.0"\nname = "Late_Name"\n')
+    assert locked_versions(lock)["late-name"] == {"1.0"}
 
 
 def test_a_pip_environment_is_not_tagged_with_the_lock(tmp_path):

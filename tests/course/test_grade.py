@@ -4,10 +4,13 @@ import json
 
 import nbformat
 import pytest
+from synthetic_data import write_fashion_mnist
 
 from reproml_course.authoring.build import build_student_notebook
 from reproml_course.authoring.grade import format_grades, grade_notebook, grade_path
+from reproml_course.base.messages import translate
 from reproml_course.base.notebooks import write_notebook
+from reproml_course.base.paths import course_dir
 from reproml_course.cli.course import main
 
 pytestmark = pytest.mark.slow
@@ -232,3 +235,24 @@ def test_several_folders_are_graded_in_one_queue_named_by_path_with_their_langua
     ]
     said = [[s["message"] for s in g["scores"]] for g in grades]
     assert all(said) and all(a != b for a, b in zip(*said, strict=True))
+
+
+@pytest.mark.parametrize("name", ["00_setup_and_data.ipynb", "08_environments_uv.ipynb"])
+def test_a_french_chapter_as_handed_out_gets_zero_and_a_french_message_each(
+    name, tmp_path, monkeypatch
+):
+    """The course's own French student notebook, graded against its solution: every exercise
+    and quiz at zero, each message French through and through (the checks' translation finds
+    no English left in it), none a crash."""
+    data = write_fashion_mnist(tmp_path / "data", n_train=1000, n_test=500)
+    monkeypatch.setenv("REPROML_DATA_DIR", str(data.root))
+    monkeypatch.delenv("REPROML_LANG", raising=False)
+    grade = grade_notebook(
+        course_dir("notebooks") / "fr" / name, solutions=course_dir("solutions"), timeout=300
+    )
+    assert grade.language == "fr" and grade.problem is None
+    assert len(grade.scores) >= 3 and grade.points == 0
+    for score in grade.scores:
+        assert translate(score.message, "fr") == score.message, score.message
+        french = "pas de réponse" if ".Q" in score.exercise else "reste à écrire"
+        assert french in score.message, score.message
