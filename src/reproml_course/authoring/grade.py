@@ -220,19 +220,29 @@ def _named_notebooks(path: Path, by_path: bool) -> list[tuple[Path, str | None]]
 
 
 def format_grades(grades: list[NotebookGrade]) -> str:
-    """A table for a person: one line per exercise, a total per notebook and overall."""
-    rows = [("notebook", "exercise", "points", "comment")]
+    """A table for a person: one line per exercise, a total per notebook and overall; in the
+    notebooks' language where they all have one (``grade notebooks/fr``), else in English."""
+    languages = {grade.language for grade in grades}
+    code = languages.pop() if len(languages) == 1 else "en"
+    total_word = say_in(code, "total")
+    rows = [(say_in(code, "notebook"), say_in(code, "exercise"), "points", say_in(code, "comment"))]
     for grade in grades:
         for s in grade.scores:
             rows.append((grade.notebook, s.exercise, f"{s.points}/{s.max_points}", s.message))
         if grade.problem:
             rows.append((grade.notebook, "-", "-", grade.problem))
         if grade.scores:
-            rows.append((grade.notebook, "total", f"{grade.points}/{grade.max_points}", ""))
+            rows.append((grade.notebook, total_word, f"{grade.points}/{grade.max_points}", ""))
     width = [max(len(r[i]) for r in rows) for i in range(3)]
     lines = ["  ".join(r[i].ljust(width[i]) for i in range(3)) + "  " + r[3] for r in rows]
     lines.insert(1, "-" * min(100, max(len(line) for line in lines)))
-    total = sum(g.points for g in grades)
-    out_of = sum(g.max_points for g in grades)
-    lines.append(f"Total: {total}/{out_of} points over {len(grades)} notebook(s).")
+    lines.append(
+        say_in(
+            code,
+            "Total: {points}/{max_points} points over {count} notebook(s).",
+            points=sum(g.points for g in grades),
+            max_points=sum(g.max_points for g in grades),
+            count=len(grades),
+        )
+    )
     return "\n".join(lines)
