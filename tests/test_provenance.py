@@ -57,6 +57,22 @@ def test_an_egg_info_is_read_from_its_metadata(tmp_path, monkeypatch):
     assert installed_packages()["old-package"] == "0.3"
 
 
+def test_an_unreadable_folder_on_the_path_is_skipped(tmp_path, monkeypatch):
+    """As importlib.metadata does: a tracked run must not fail on someone's sys.path."""
+    locked = tmp_path / "locked"
+    locked.mkdir()
+    monkeypatch.syspath_prepend(str(locked))
+    iterdir = Path.iterdir
+
+    def refuse(self):
+        if self == locked:
+            raise PermissionError(13, "Permission denied", str(self))
+        return iterdir(self)
+
+    monkeypatch.setattr(Path, "iterdir", refuse)
+    assert "torch" in installed_packages()
+
+
 def test_the_lock_s_versions_are_what_toml_reads(tmp_path):
     """uv.lock read from each table's first lines, as a TOML parser reads it: the course's own
     lock, a package split by markers (two versions) and one without a version; a table laid

@@ -71,7 +71,11 @@ def installed_packages() -> dict[str, str]:
         folder = Path(entry or ".")
         if "_vendor" in folder.parts or not folder.is_dir():
             continue
-        for child in sorted(folder.iterdir()):
+        try:
+            children = sorted(folder.iterdir())
+        except OSError:  # unreadable: importlib.metadata skips it too
+            continue
+        for child in children:
             if child.suffix not in (".dist-info", ".egg-info"):
                 continue
             name, _, installed = child.stem.rpartition("-")
